@@ -1,0 +1,284 @@
+"""Analysis of a network: structure checks, shapes, parameter and MAC counts, memory.
+
+``analyze(network)`` never raises on a bad network and never allocates its tensors: it
+reads the catalogue's shape rules and counts, so a Linear with a billion outputs is
+analysed at once and reported. Like torch.fx's ``ShapeProp``, it writes a result on
+each node rather than stopping at the first problem: a shape error on one node leaves
+the nodes after it unknown, and the rest of the network is still checked.
+
+The editor runs it on every edit; ``deepwire validate`` and ``summary`` print it; the
+compiler refuses a network whose analysis has errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from engine.errors import DeepwireError
+from engine.layers.rules import fmt, numel
+from engine.layers.spec import Shape
+from engine.network import Network, Node, Wire
+
+ERROR = "error"
+WARNING = "warning"
+
+DTYPE_BYTES = {"float": 4, "long": 8}
+# Scalars of optimizer state kept per trainable weight.
+OPTIMIZER_STATE = {"SGD": 0, "SGD+momentum": 1, "RMSprop": 1, "Adam": 2, "AdamW": 2}
+HUGE_WEIGHTS_BYTES = 2**30
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem of the network, worded so that a user can act on it.
+
+    Attributes:
+        severity: ``"error"`` (the network cannot run) or ``"warning"``.
+        message: the whole sentence, starting with the node id when there is one.
+        node: the node it is about, or None for the whole network.
+    """
+
+    severity: str
+    message: str
+    node: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes needed to train at a batch size, by kind."""
+
+    weights: int
+    gradients: int
+    optimizer_state: int
+    activations: int
+
+    @property
+    def total(self) -> int:
+        """All of it together."""
+        return self.weights + self.gradients + self.optimizer_state + self.activations
+
+
+@dataclass
+class Analysis:
+    """What ``analyze`` found. Shapes leave out the batch dimension.
+
+    Attributes:
+        diagnostics: errors first, then warnings, each in network order.
+        shapes: the output shape of each node whose shape is known (for an Output,
+            the shape it receives).
+        dtypes: ``"float"`` or ``"long"`` for each node with a known shape.
+        params: trainable scalars per node (nodes with known input shapes).
+        macs: multiply-accumulates per sample, per node.
+        order: node ids in a valid execution order (nodes in cycles left out).
+    """
+
+    network: Network
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    dtypes: dict[str, str] = field(default_factory=dict)
+    params: dict[str, int] = field(default_factory=dict)
+    macs: dict[str, int] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """Diagnostics of severity error."""
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """Diagnostics of severity warning."""
+        return [d for d in self.diagnostics if d.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """True when the network has no errors and can be compiled."""
+        return not self.errors
+
+    @property
+    def total_params(self) -> int:
+        """All parameters of the network."""
+        return sum(self.params.values())
+
+    @property
+    def trainable_params(self) -> int:
+        """Parameters of the nodes whose ``trainable`` switch is on."""
+        return sum(n for node_id, n in self.params.items() if self.network.node(node_id).trainable)
+
+    @property
+    def total_macs(self) -> int:
+        """Multiply-accumulates of one sample through the whole network."""
+        return sum(self.macs.values())
+
+    def for_node(self, node_id: str) -> list[Diagnostic]:
+        """The diagnostics about one node."""
+        return [d for d in self.diagnostics if d.node == node_id]
+
+    def wire_shape(self, wire: Wire) -> Shape | None:
+        """The shape a wire carries, when known."""
+        return self.shapes.get(wire.src)
+
+    def activation_bytes(self, node_id: str) -> int:
+        """Bytes of one sample of a node's output (0 when its shape is unknown)."""
+        shape = self.shapes.get(node_id)
+        if shape is None:
+            return 0
+        return numel(shape) * DTYPE_BYTES.get(self.dtypes.get(node_id, "float"), 4)
+
+    def memory_estimate(self, batch_size: int, optimizer: str = "Adam") -> MemoryEstimate:
+        """An estimate of the memory that training takes at ``batch_size``.
+
+        Counts float32 weights, their gradients (trainable nodes only), the optimizer's
+        per-weight state and every node's output kept for the backward pass.
+        """
+        weights = 4 * self.total_params
+        gradients = 4 * self.trainable_params
+        state = OPTIMIZER_STATE.get(optimizer, 2) * gradients
+        activations = batch_size * sum(self.activation_bytes(n) for n in self.shapes)
+        return MemoryEstimate(weights, gradients, state, activations)
+
+
+def analyze(network: Network) -> Analysis:
+    """Check a network and infer its shapes and sizes; never raises for a bad network."""
+    result = Analysis(network)
+    diagnostics: list[Diagnostic] = []
+    cyclic = _check_structure(network, diagnostics)
+    dag = network.graph.subgraph(n for n in network.graph if n not in cyclic)
+    position = {node_id: index for index, node_id in enumerate(network.graph)}
+    order = list(nx.lexicographical_topological_sort(dag, key=position.__getitem__))
+    result.order = order
+    for node_id in order:
+        _infer_node(network.node(node_id), network, result, diagnostics)
+    _check_weights_size(result, diagnostics)
+    index = {node.id: i for i, node in enumerate(network.nodes)}
+    diagnostics.sort(key=lambda d: (d.severity != ERROR, index.get(d.node, -1)))
+    result.diagnostics = diagnostics
+    return result
+
+
+def _check_structure(network: Network, diagnostics: list[Diagnostic]) -> set[str]:
+    """Cycles, missing inputs and outputs, dangling ports; returns the nodes in cycles."""
+    nodes = network.nodes
+    roles = {node.id: node.spec.role for node in nodes}
+    if not any(role == "input" for role in roles.values()):
+        diagnostics.append(Diagnostic(ERROR, "the network has no Input; add one for the data"))
+    outputs = [node_id for node_id, role in roles.items() if role == "output"]
+    if not outputs:
+        diagnostics.append(
+            Diagnostic(ERROR, "the network has no Output; add one after the last layer")
+        )
+    cyclic: set[str] = set()
+    for component in nx.strongly_connected_components(network.graph):
+        if len(component) > 1:
+            members = [n.id for n in nodes if n.id in component]
+            cyclic.update(members)
+            loop = " -> ".join([*members, members[0]])
+            diagnostics.append(
+                Diagnostic(
+                    ERROR,
+                    f"{members[0]}: the wires form a loop ({loop}); a network must flow one "
+                    "way, remove one of these wires",
+                    members[0],
+                )
+            )
+    reaches_output = set(outputs)
+    for output in outputs:
+        reaches_output |= nx.ancestors(network.graph, output)
+    for node in nodes:
+        for port in node.input_ports():
+            if network.wire_into(node.id, port) is None:
+                what = (
+                    "nothing is wired into it" if port == "in" else f"its input {port} has no wire"
+                )
+                diagnostics.append(Diagnostic(ERROR, f"{node.id}: {what}", node.id))
+        if node.spec.role != "output" and node.id not in reaches_output and outputs:
+            diagnostics.append(
+                Diagnostic(
+                    WARNING,
+                    f"{node.id}: its result reaches no Output, so it is never used",
+                    node.id,
+                )
+            )
+    return cyclic
+
+
+def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: list) -> None:
+    """Check one node's parameters and infer its output shape, writing into ``result``."""
+    spec = node.spec
+    try:
+        params = spec.check_params(node.params)
+    except DeepwireError as error:
+        diagnostics.append(Diagnostic(ERROR, f"{node.id}: {error}", node.id))
+        return
+    wires = [network.wire_into(node.id, port) for port in node.input_ports()]
+    if any(w is None or w.src not in result.shapes for w in wires):
+        return  # unconnected (already reported) or fed by a node of unknown shape
+    shapes = [result.shapes[w.src] for w in wires]
+    dtypes = [result.dtypes[w.src] for w in wires]
+    problem = _dtype_problem(spec.input_dtype, dtypes, shapes)
+    if problem:
+        diagnostics.append(Diagnostic(ERROR, f"{node.id}: {node.type} {problem}", node.id))
+        return
+    try:
+        shape = tuple(spec.infer(params, shapes))
+        if any(d < 1 for d in shape):
+            raise DeepwireError(f"would output {fmt(shape)}, which has an empty dimension")
+        result.params[node.id] = spec.count_params(params, shapes)
+        result.macs[node.id] = spec.macs(params, shapes, shape)
+    except DeepwireError as error:
+        diagnostics.append(Diagnostic(ERROR, f"{node.id}: {node.type} {error}", node.id))
+        return
+    except Exception as error:  # a bug in a shape rule must not take the editor down
+        message = f"{node.id}: {node.type} could not be checked ({type(error).__name__}: {error})"
+        diagnostics.append(Diagnostic(ERROR, message, node.id))
+        return
+    output_dtype = spec.output_dtype
+    if callable(output_dtype):
+        output_dtype = output_dtype(params)
+    result.shapes[node.id] = shape
+    result.dtypes[node.id] = output_dtype or (dtypes[0] if dtypes else "float")
+
+
+def _dtype_problem(expected: str, dtypes: list[str], shapes: list[Shape]) -> str | None:
+    if expected == "any":
+        return None
+    for dtype, shape in zip(dtypes, shapes):
+        if expected == "float" and dtype == "long":
+            return (
+                f"expects numbers but receives token ids {fmt(shape)} int64; add an "
+                "Embedding before it"
+            )
+        if expected == "long" and dtype == "float":
+            return (
+                f"expects int64 token ids but receives float32 values {fmt(shape)}; set the "
+                "Input's dtype to int64"
+            )
+    return None
+
+
+def _check_weights_size(result: Analysis, diagnostics: list[Diagnostic]) -> None:
+    for node_id, count in result.params.items():
+        if 4 * count >= HUGE_WEIGHTS_BYTES:
+            diagnostics.append(
+                Diagnostic(
+                    WARNING,
+                    f"{node_id}: {count:,} parameters take {format_bytes(4 * count)} of memory "
+                    "before training starts; is that size intended?",
+                    node_id,
+                )
+            )
+
+
+def format_bytes(count: int) -> str:
+    """``1536`` -> ``1.5 KB``: sizes as users read them."""
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

@@ -1,0 +1,1 @@
+"""The sub-commands of ``deepwire``; each module has ``register(subparsers)``."""

@@ -1,0 +1,113 @@
+"""Compilation of a network into a torch.fx ``GraphModule``.
+
+The GraphModule's submodules are named after the node ids (``model.fc1``), its
+``forward`` takes the Input nodes in network order and returns the Output (or a tuple of
+Outputs, in network order), and its ``code`` is readable Python. Nodes that reach no
+Output are left out. What trains is what is exported: ``engine.codegen`` prints this same
+graph as a standalone torch.nn.Module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.analysis import Analysis, analyze
+from engine.errors import CompileError
+from engine.network import Network
+
+if TYPE_CHECKING:
+    import torch.fx
+
+
+def build_module(class_name: str, kwargs: dict):
+    """Instantiate ``torch.nn.<class_name>(**kwargs)``."""
+    import torch
+
+    return getattr(torch.nn, class_name)(**kwargs)
+
+
+def default_emit(graph, target: str, args: list, params: dict, inputs: list):
+    """Call the node's module on its inputs: ``fc1 = self.fc1(x)``."""
+    return graph.call_module(target, tuple(args))
+
+
+def compile_network(network: Network, analysis: Analysis | None = None) -> torch.fx.GraphModule:
+    """Turn ``network`` into a GraphModule; raises CompileError if it has errors.
+
+    Args:
+        network: the network to compile.
+        analysis: its analysis, when the caller already has a fresh one.
+    """
+    import torch
+    import torch.fx
+
+    analysis = analysis or analyze(network)
+    if analysis.errors:
+        count = len(analysis.errors)
+        first = analysis.errors[0].message
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        raise CompileError(f"the network cannot be built: {first}{more}", analysis.errors)
+
+    used = _nodes_in_use(network, analysis)
+    root = torch.nn.Module()
+    graph = torch.fx.Graph()
+    values: dict[str, torch.fx.Node] = {}
+    for node in network.nodes:
+        if node.spec.role == "input" and node.id in used:
+            values[node.id] = graph.placeholder(node.id)
+    results = {}
+    for node_id in analysis.order:
+        node = network.node(node_id)
+        spec = node.spec
+        if node_id not in used or spec.role == "input":
+            continue
+        wires = [network.wire_into(node_id, port) for port in node.input_ports()]
+        args = [values[w.src] for w in wires]
+        if spec.role == "output":
+            results[node_id] = args[0]
+            continue
+        params = spec.check_params(node.params)
+        inputs = [analysis.shapes[w.src] for w in wires]
+        declared = spec.module(params, inputs) if spec.module else None
+        if declared is not None:
+            module = build_module(*declared)
+            if not node.trainable:
+                module.requires_grad_(False)
+            root.add_module(node_id, module)
+        emit = spec.emit or default_emit
+        values[node_id] = emit(graph, node_id, args, params, inputs)
+    outputs = [results[node.id] for node in network.nodes if node.id in results]
+    graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
+    module = torch.fx.GraphModule(root, graph, class_name=_class_name(network.name))
+    return module
+
+
+def input_specs(network: Network, analysis: Analysis | None = None) -> list[tuple[str, tuple, str]]:
+    """``(id, shape, dtype)`` of each Input the compiled forward takes, in order."""
+    analysis = analysis or analyze(network)
+    used = _nodes_in_use(network, analysis)
+    return [
+        (node.id, analysis.shapes[node.id], analysis.dtypes[node.id])
+        for node in network.nodes
+        if node.spec.role == "input" and node.id in used
+    ]
+
+
+def output_ids(network: Network) -> list[str]:
+    """Ids of the Output nodes, in the order the compiled forward returns them."""
+    return [node.id for node in network.nodes if node.spec.role == "output"]
+
+
+def _nodes_in_use(network: Network, analysis: Analysis) -> set[str]:
+    import networkx as nx
+
+    used: set[str] = set()
+    for node_id in output_ids(network):
+        used |= {node_id, *nx.ancestors(network.graph, node_id)}
+    return used
+
+
+def _class_name(name: str) -> str:
+    words = [w for w in name.replace("-", "_").split("_") if w]
+    title = "".join(w[:1].upper() + w[1:] for w in words)
+    return title if title.isidentifier() and title[0].isalpha() else "Model"

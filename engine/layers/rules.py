@@ -1,0 +1,67 @@
+"""Helpers shared by the shape rules of the catalogue.
+
+Every message here completes a sentence that analysis prefixes with the node id and the
+layer type: ``fc2: Linear expects a flat input (features,), got (8, 4, 4); add a
+Flatten before it``.
+"""
+
+from math import prod
+
+from engine.errors import ShapeError
+from engine.layers.spec import Shape
+
+
+def fmt(shape: Shape) -> str:
+    """A shape as users see it: ``(1, 28, 28)``, ``(64,)``."""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def expect_rank(shape: Shape, ranks: tuple[int, ...], what: str, hint: str = "") -> None:
+    """Raise ShapeError unless ``len(shape)`` is one of ``ranks``.
+
+    Args:
+        shape: the incoming shape, without batch.
+        ranks: allowed numbers of dimensions.
+        what: the expected input in words, e.g. ``"a flat input (features,)"``.
+        hint: an action that fixes it, e.g. ``"add a Flatten before it"``.
+    """
+    if len(shape) not in ranks:
+        message = f"expects {what}, got {fmt(shape)}"
+        raise ShapeError(f"{message}; {hint}" if hint else message)
+
+
+def numel(shape: Shape) -> int:
+    """Number of elements of one sample."""
+    return prod(shape)
+
+
+def same_shapes(shapes: list[Shape], layer: str) -> Shape:
+    """The common shape of merged inputs, or ShapeError naming the mismatch."""
+    first = shapes[0]
+    for index, other in enumerate(shapes[1:], start=2):
+        if other != first:
+            raise ShapeError(
+                f"needs inputs of the same shape, got {fmt(first)} on in1 and "
+                f"{fmt(other)} on in{index}"
+            )
+    return first
+
+
+def normalize_dim(dim: int, rank_with_batch: int, name: str = "dim") -> int:
+    """Turn a torch-style ``dim`` (counting the batch) into a non-negative index.
+
+    Raises ShapeError when it is out of range or names the batch dimension.
+    """
+    index = dim + rank_with_batch if dim < 0 else dim
+    if not 0 <= index < rank_with_batch:
+        raise ShapeError(
+            f"has {name}={dim}, but its input has only {rank_with_batch} dimensions "
+            f"counting the batch"
+        )
+    if index == 0:
+        raise ShapeError(
+            f"cannot work along the batch dimension ({name}={dim}); use {name}=1 or more"
+        )
+    return index

@@ -1,0 +1,230 @@
+"""The declaration of a layer type: ``Param`` and ``LayerSpec``.
+
+A layer type is defined once, as a ``LayerSpec``, and everything else reads it: the
+palette and the inspector (family, help, parameters), validation and shape inference
+(``infer``), parameter and MAC counts, compilation (``module`` and ``emit``) and the
+generated Python code. Nothing here imports torch: shape rules and counts work on
+shapes alone, so analysing a network never allocates its tensors.
+
+Shapes leave out the batch dimension: an 8x8 grey image is ``(1, 8, 8)``.
+Dimension parameters (``dim``, ``start_dim``) keep torch's meaning and count the batch
+dimension, so that what a user learns here carries over to PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import ParamError
+
+Shape = tuple[int, ...]
+
+PARAM_KINDS = ("int", "float", "bool", "choice", "int_or_tuple", "shape", "float_or_tuple")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a layer type.
+
+    Attributes:
+        name: torch.nn's name for it (``out_features``, ``kernel_size``).
+        kind: one of ``PARAM_KINDS``:
+            ``int``, ``float``, ``bool``; ``choice`` (one of ``choices``);
+            ``int_or_tuple`` (an int, or a list of ``length`` ints, like kernel_size);
+            ``float_or_tuple`` (the same with floats, like Upsample's scale_factor);
+            ``shape`` (a list of one or more positive ints, like an Input's shape).
+        default: the value a new node gets.
+        help: one line a learner understands.
+        minimum / maximum: inclusive bounds for numbers (each element of a tuple).
+        choices: the allowed values of a ``choice``.
+        length: the tuple length of ``int_or_tuple`` / ``float_or_tuple``.
+        optional: ``None`` is allowed (shown as "auto" or "none").
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] = ()
+    length: int = 2
+    optional: bool = False
+
+    def __post_init__(self):
+        if self.kind not in PARAM_KINDS:
+            raise ValueError(f"unknown parameter kind {self.kind!r}")
+
+    def check_type(self, value: Any) -> Any:
+        """Return ``value`` normalised to this parameter's type, or raise ParamError.
+
+        Lists become tuples for ``*_or_tuple``, and ints are accepted for floats.
+        Ranges are not checked here: see ``check``.
+        """
+        if value is None:
+            if self.optional:
+                return None
+            raise ParamError(f"{self.name} needs a value")
+        kind = self.kind
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise ParamError(f"{self.name} must be true or false, got {value!r}")
+        if kind == "int":
+            return _as_int(self.name, value)
+        if kind == "float":
+            return _as_float(self.name, value)
+        if kind == "choice":
+            if value in self.choices and type(value) is type(self.choices[0]):
+                return value
+            options = ", ".join(str(c) for c in self.choices)
+            raise ParamError(f"{self.name} must be one of {options}; got {value!r}")
+        if kind in ("int_or_tuple", "float_or_tuple"):
+            convert = _as_int if kind == "int_or_tuple" else _as_float
+            if isinstance(value, list | tuple):
+                if len(value) != self.length:
+                    raise ParamError(
+                        f"{self.name} must be one number or {self.length} numbers, got {len(value)}"
+                    )
+                return tuple(convert(self.name, v) for v in value)
+            return convert(self.name, value)
+        # shape
+        if not isinstance(value, list | tuple) or not value:
+            raise ParamError(f"{self.name} must be a list of sizes such as [1, 28, 28]")
+        return tuple(_as_int(self.name, v) for v in value)
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` normalised, or raise ParamError on a wrong type or range."""
+        value = self.check_type(value)
+        if value is None or self.kind in ("bool", "choice"):
+            return value
+        numbers = value if isinstance(value, tuple) else (value,)
+        for number in numbers:
+            if self.minimum is not None and number < self.minimum:
+                raise ParamError(f"{self.name} must be at least {_fmt(self.minimum)}, got {number}")
+            if self.maximum is not None and number > self.maximum:
+                raise ParamError(f"{self.name} must be at most {_fmt(self.maximum)}, got {number}")
+        return value
+
+    def to_json(self, value: Any) -> Any:
+        """The value as stored in a project file (tuples become lists)."""
+        return list(value) if isinstance(value, tuple) else value
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _as_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParamError(f"{name} must be a whole number, got {value!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ParamError(f"{name} must be a whole number, got {value!r}")
+        value = int(value)
+    return value
+
+
+def _as_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParamError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ParamError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def pair(value: int | float | Sequence, length: int = 2) -> tuple:
+    """Expand an int-or-tuple parameter into a tuple of ``length`` values."""
+    if isinstance(value, tuple | list):
+        return tuple(value)
+    return (value,) * length
+
+
+# Signatures of the callables a LayerSpec holds. ``params`` is the node's full,
+# checked parameter dict; ``inputs`` the shapes arriving at its input ports, in order.
+InferFn = Callable[[dict, list[Shape]], Shape]
+CountFn = Callable[[dict, list[Shape]], int]
+MacsFn = Callable[[dict, list[Shape], Shape], int]
+ModuleFn = Callable[[dict, list[Shape]], "tuple[str, dict] | None"]
+EmitFn = Callable[..., Any]
+PortsFn = Callable[[dict], tuple[str, ...]]
+SummaryFn = Callable[[dict], str]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Everything the application knows about one layer type.
+
+    Attributes:
+        name: torch.nn's class name (``Linear``), also the ``type`` in project files.
+        family: the palette group (``Dense``, ``Convolution``, ...).
+        help: a sentence or two: what it does and when to use it.
+        params: its parameters, in the order the inspector shows them.
+        infer: the shape rule. Takes (params, input shapes), returns the output shape,
+            raises ShapeError with a sentence that says what it expected and got.
+        inputs: names of the input ports, or a function of params for merge layers
+            whose number of inputs is a parameter.
+        outputs: names of the output ports (one, or none for Output).
+        count_params: number of trainable scalars, from params and input shapes.
+        macs: multiply-accumulates per sample, from params, inputs and output shape.
+        module: ``(torch.nn class name, constructor kwargs)``, or None for layers that
+            hold no module (Add, Reshape). Inferred sizes appear in the kwargs.
+        emit: how the node appears in the torch.fx graph:
+            ``emit(graph, target, args, params, inputs) -> fx.Node``. Defaults to
+            calling the module ``target`` with the input nodes.
+        summary: the one or two settings shown on the node (``3x3, 32``).
+        input_dtype: ``"float"``, or ``"long"`` for layers fed token indices.
+        output_dtype: the dtype of the output, ``None`` meaning "same as the input",
+            or a function of params (an Input's dtype is a parameter).
+        role: ``"layer"``, or ``"input"`` / ``"output"`` for the network's boundaries,
+            which become the arguments and results of the compiled forward.
+    """
+
+    name: str
+    family: str
+    help: str
+    infer: InferFn
+    params: tuple[Param, ...] = ()
+    inputs: tuple[str, ...] | PortsFn = ("in",)
+    outputs: tuple[str, ...] = ("out",)
+    count_params: CountFn = field(default=lambda params, inputs: 0)
+    macs: MacsFn = field(default=lambda params, inputs, output: 0)
+    module: ModuleFn | None = None
+    emit: EmitFn | None = None
+    summary: SummaryFn | None = None
+    input_dtype: str = "float"
+    output_dtype: str | Callable[[dict], str] | None = None
+    role: str = "layer"
+
+    def param(self, name: str) -> Param:
+        """The parameter called ``name``; raises ParamError if there is none."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise ParamError(f"{self.name} has no parameter {name!r} (it has: {known})")
+
+    def defaults(self) -> dict[str, Any]:
+        """A fresh dict of the default parameter values."""
+        return {p.name: p.default for p in self.params}
+
+    def input_ports(self, params: dict) -> tuple[str, ...]:
+        """The input port names for these parameters."""
+        if callable(self.inputs):
+            return self.inputs({**self.defaults(), **params})
+        return self.inputs
+
+    def check_params(self, params: dict) -> dict[str, Any]:
+        """Defaults completed by ``params``, each checked; raises ParamError."""
+        for name in params:
+            self.param(name)
+        return {p.name: p.check(params.get(p.name, p.default)) for p in self.params}
+
+    def describe(self, params: dict) -> str:
+        """The short text shown on a node: its key settings."""
+        if self.summary is not None:
+            return self.summary(params)
+        return ""

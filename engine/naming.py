@@ -1,0 +1,123 @@
+"""Node ids: names users see that are also safe Python identifiers.
+
+A node id becomes a submodule attribute (``self.fc1``), a variable in generated code
+and a key in the weights file, so it must be an identifier, not a keyword, and not a
+name that ``torch.nn.Module`` or ``torch.fx.GraphModule`` already uses.
+"""
+
+import keyword
+import re
+
+from engine.errors import NetworkError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+# Public attributes of torch.nn.Module and torch.fx.GraphModule (checked against the
+# installed torch by tests/engine/test_naming.py), plus names generated code relies on.
+RESERVED = frozenset(
+    [
+        "T_destination",
+        "add_module",
+        "apply",
+        "bfloat16",
+        "buffers",
+        "call_super_init",
+        "children",
+        "compile",
+        "cpu",
+        "cuda",
+        "double",
+        "dump_patches",
+        "eval",
+        "extra_repr",
+        "float",
+        "forward",
+        "get_buffer",
+        "get_extra_state",
+        "get_parameter",
+        "get_submodule",
+        "half",
+        "ipu",
+        "load_state_dict",
+        "modules",
+        "mtia",
+        "named_buffers",
+        "named_children",
+        "named_modules",
+        "named_parameters",
+        "parameters",
+        "register_backward_hook",
+        "register_buffer",
+        "register_forward_hook",
+        "register_forward_pre_hook",
+        "register_full_backward_hook",
+        "register_full_backward_pre_hook",
+        "register_load_state_dict_post_hook",
+        "register_load_state_dict_pre_hook",
+        "register_module",
+        "register_parameter",
+        "register_state_dict_post_hook",
+        "register_state_dict_pre_hook",
+        "requires_grad_",
+        "set_extra_state",
+        "set_submodule",
+        "share_memory",
+        "state_dict",
+        "to",
+        "to_empty",
+        "train",
+        "type",
+        "xpu",
+        "zero_grad",
+        "training",
+        "add_submodule",
+        "code",
+        "delete_all_unused_submodules",
+        "delete_submodule",
+        "graph",
+        "print_readable",
+        "recompile",
+        "to_folder",
+        "meta",
+        "self",
+        "torch",
+        "operator",
+        "builtins",
+        "math",
+    ]
+)
+
+MAX_LENGTH = 64
+
+
+def check_id(node_id: object) -> str:
+    """Return ``node_id`` if it is a valid node id; otherwise raise NetworkError."""
+    if not isinstance(node_id, str) or not node_id:
+        raise NetworkError(f"a node id must be a non-empty name, got {node_id!r}")
+    if len(node_id) > MAX_LENGTH:
+        raise NetworkError(f"node id {node_id[:20]!r}... is longer than {MAX_LENGTH} characters")
+    if not _IDENTIFIER.match(node_id):
+        raise NetworkError(
+            f"node id {node_id!r} must start with a letter and hold only letters, digits "
+            "and underscores"
+        )
+    if keyword.iskeyword(node_id) or keyword.issoftkeyword(node_id):
+        raise NetworkError(f"node id {node_id!r} is a Python keyword; choose another name")
+    if node_id in RESERVED:
+        raise NetworkError(f"node id {node_id!r} is reserved by PyTorch; choose another name")
+    return node_id
+
+
+def suggest_id(base: str, taken: set[str] | dict) -> str:
+    """A valid id not in ``taken``, derived from ``base`` (``fc`` -> ``fc1``, ``fc2``...)."""
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", base).strip("_") or "node"
+    if not stem[0].isalpha():
+        stem = "n" + stem
+    stem = stem[: MAX_LENGTH - 4]
+    stem = re.sub(r"\d+$", "", stem) or stem
+    if stem in RESERVED or keyword.iskeyword(stem) or keyword.issoftkeyword(stem):
+        stem = stem + "_"
+    index = 1
+    while f"{stem}{index}" in taken:
+        index += 1
+    return f"{stem}{index}"

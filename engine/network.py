@@ -1,0 +1,331 @@
+"""The network model: nodes, ports and wires, kept in a networkx graph.
+
+A ``Network`` is the one source of truth of a drawn network. Each node has an id (a
+safe Python name users see), a layer type from the catalogue, parameters, a canvas
+position and a ``trainable`` switch. A wire runs from an output port of one node to an
+input port of another; an input port takes at most one wire, so merge layers (Add,
+Concat) have numbered ports ``in1``, ``in2``... and their order is the port order.
+
+Every change is announced on ``network.events`` (plain-Python signals) only when
+something really changed, so that views mirror the network without polling:
+
+- ``node_added(node)``, ``node_removed(node)``, ``node_renamed(old_id, new_id)``
+- ``params_changed(node_id, old_params, new_params)``
+- ``node_moved(node_id, old_pos, new_pos)``, ``trainable_changed(node_id, value)``
+- ``wired(wire)``, ``unwired(wire)``
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from engine.errors import NetworkError, ParamError
+from engine.events import EventGroup
+from engine.layers import get_spec
+from engine.layers.spec import LayerSpec
+from engine.naming import check_id, suggest_id
+
+
+@dataclass
+class Node:
+    """One layer of the network. Change it only through ``Network`` methods."""
+
+    id: str
+    type: str
+    params: dict[str, Any]
+    pos: tuple[float, float] = (0.0, 0.0)
+    trainable: bool = True
+
+    @property
+    def spec(self) -> LayerSpec:
+        """The LayerSpec of this node's type."""
+        return get_spec(self.type)
+
+    def input_ports(self) -> tuple[str, ...]:
+        """Names of the input ports (they depend on params for merge layers)."""
+        return self.spec.input_ports(self.params)
+
+    def output_ports(self) -> tuple[str, ...]:
+        """Names of the output ports."""
+        return self.spec.outputs
+
+
+@dataclass(frozen=True, order=True)
+class Wire:
+    """A connection from ``src``'s output port to ``dst``'s input port."""
+
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+    def __str__(self) -> str:
+        return f"{self.src}.{self.src_port} -> {self.dst}.{self.dst_port}"
+
+
+@dataclass
+class Network:
+    """A graph of layers. See the module docstring for the events it emits."""
+
+    name: str = "model"
+    _nodes: dict[str, Node] = field(default_factory=dict, repr=False)
+    graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
+
+    def __post_init__(self):
+        self.events = EventGroup(
+            "node_added",
+            "node_removed",
+            "node_renamed",
+            "params_changed",
+            "node_moved",
+            "trainable_changed",
+            "wired",
+            "unwired",
+        )
+
+    # ----------------------------------------------------------------- queries
+    @property
+    def nodes(self) -> list[Node]:
+        """The nodes in the order they were added."""
+        return list(self._nodes.values())
+
+    @property
+    def wires(self) -> list[Wire]:
+        """Every wire, sorted so that the order is stable."""
+        return sorted(data["wire"] for _, _, data in self.graph.edges(data=True))
+
+    def node(self, node_id: str) -> Node:
+        """The node called ``node_id``; raises NetworkError if there is none."""
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise NetworkError(f"there is no node {node_id!r}") from None
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def wire_into(self, node_id: str, port: str) -> Wire | None:
+        """The wire arriving at ``node_id``'s input ``port``, if any."""
+        for _, _, data in self.graph.in_edges(node_id, data=True):
+            if data["wire"].dst_port == port:
+                return data["wire"]
+        return None
+
+    def wires_of(self, node_id: str) -> list[Wire]:
+        """Every wire that starts or ends at ``node_id``."""
+        edges = [
+            *self.graph.in_edges(node_id, data=True),
+            *self.graph.out_edges(node_id, data=True),
+        ]
+        return sorted({data["wire"] for _, _, data in edges})
+
+    def suggest_id(self, base: str) -> str:
+        """An unused id derived from ``base`` (a type name or an id)."""
+        return suggest_id(base.lower() if base[:1].isupper() else base, self._nodes)
+
+    # ----------------------------------------------------------------- nodes
+    def add_node(
+        self,
+        type_name: str,
+        params: dict | None = None,
+        pos: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
+        trainable: bool = True,
+        check: bool = True,
+    ) -> Node:
+        """Add a node and return it.
+
+        Args:
+            type_name: a layer type of the catalogue.
+            params: parameter values; missing ones take their defaults.
+            pos: canvas position.
+            node_id: its id; a fresh one (``linear1``) when None.
+            trainable: whether training updates its weights.
+            check: refuse wrong types and out-of-range values (ParamError). With
+                False, only types are checked and ranges become diagnostics of the
+                analysis, which is what loading a file needs.
+        """
+        spec = get_spec(type_name)
+        node_id = self.suggest_id(type_name) if node_id is None else check_id(node_id)
+        if node_id in self._nodes:
+            raise NetworkError(f"there is already a node called {node_id!r}")
+        node = Node(node_id, type_name, _complete(spec, params or {}, check), _pos(pos), trainable)
+        self._nodes[node_id] = node
+        self.graph.add_node(node_id)
+        self.events.node_added.emit(node)
+        return node
+
+    def remove_node(self, node_id: str) -> list[Wire]:
+        """Remove a node and its wires; returns the wires removed (for undo)."""
+        node = self.node(node_id)
+        removed = self.wires_of(node_id)
+        for wire in removed:
+            self.disconnect(wire)
+        del self._nodes[node_id]
+        self.graph.remove_node(node_id)
+        self.events.node_removed.emit(node)
+        return removed
+
+    def rename_node(self, old_id: str, new_id: str) -> None:
+        """Give a node a new id, keeping its wires and its place in the order."""
+        node = self.node(old_id)
+        if new_id == old_id:
+            return
+        check_id(new_id)
+        if new_id in self._nodes:
+            raise NetworkError(f"there is already a node called {new_id!r}")
+        node.id = new_id
+        self._nodes = {(new_id if k == old_id else k): v for k, v in self._nodes.items()}
+        wires = self.wires_of(old_id)
+        nx.relabel_nodes(self.graph, {old_id: new_id}, copy=False)
+        for _, _, data in list(self.graph.edges(data=True)):
+            wire = data["wire"]
+            if wire in wires:
+                data["wire"] = Wire(
+                    new_id if wire.src == old_id else wire.src,
+                    wire.src_port,
+                    new_id if wire.dst == old_id else wire.dst,
+                    wire.dst_port,
+                )
+        self.events.node_renamed.emit(old_id, new_id)
+
+    def set_params(self, node_id: str, params: dict, check: bool = True) -> list[Wire]:
+        """Change some parameters of a node.
+
+        Wires on input ports that the new parameters remove (a Concat going from three
+        inputs to two) are disconnected first; they are returned, for undo.
+        """
+        node = self.node(node_id)
+        new = _complete(node.spec, {**node.params, **params}, check)
+        if new == node.params:
+            return []
+        ports = node.spec.input_ports(new)
+        dropped = [
+            w for w in self.wires_of(node_id) if w.dst == node_id and w.dst_port not in ports
+        ]
+        for wire in dropped:
+            self.disconnect(wire)
+        old, node.params = node.params, new
+        self.events.params_changed.emit(node_id, copy.deepcopy(old), copy.deepcopy(new))
+        return dropped
+
+    def move_node(self, node_id: str, pos: tuple[float, float]) -> None:
+        """Move a node on the canvas."""
+        node = self.node(node_id)
+        pos = _pos(pos)
+        if pos != node.pos:
+            old, node.pos = node.pos, pos
+            self.events.node_moved.emit(node_id, old, pos)
+
+    def set_trainable(self, node_id: str, trainable: bool) -> None:
+        """Freeze (False) or unfreeze (True) a node's weights during training."""
+        node = self.node(node_id)
+        if bool(trainable) != node.trainable:
+            node.trainable = bool(trainable)
+            self.events.trainable_changed.emit(node_id, node.trainable)
+
+    # ----------------------------------------------------------------- wires
+    def check_connection(self, src: str, src_port: str, dst: str, dst_port: str) -> Wire:
+        """The wire, if it may be made; otherwise NetworkError with the reason."""
+        source, target = self.node(src), self.node(dst)
+        if src == dst:
+            raise NetworkError(f"cannot wire {src} to itself")
+        if src_port not in source.output_ports():
+            raise NetworkError(f"{src} has no output port {src_port!r}")
+        if dst_port not in target.input_ports():
+            if not target.input_ports():
+                raise NetworkError(f"{dst} ({target.type}) takes no input")
+            raise NetworkError(f"{dst} has no input port {dst_port!r}")
+        existing = self.wire_into(dst, dst_port)
+        if existing is not None:
+            raise NetworkError(
+                f"{dst}.{dst_port} already has a wire from {existing.src}; remove it first"
+            )
+        return Wire(src, src_port, dst, dst_port)
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Wire:
+        """Wire ``src.src_port`` to ``dst.dst_port``; refuses impossible wires."""
+        wire = self.check_connection(src, src_port, dst, dst_port)
+        self.graph.add_edge(src, dst, key=(src_port, dst_port), wire=wire)
+        self.events.wired.emit(wire)
+        return wire
+
+    def disconnect(self, wire: Wire) -> None:
+        """Remove a wire; raises NetworkError if it is not there."""
+        key = (wire.src_port, wire.dst_port)
+        if not self.graph.has_edge(wire.src, wire.dst, key):
+            raise NetworkError(f"there is no wire {wire}")
+        self.graph.remove_edge(wire.src, wire.dst, key)
+        self.events.unwired.emit(wire)
+
+    # ----------------------------------------------------------------- copies
+    def to_dict(self) -> dict:
+        """The network as plain data, in the project file's layout."""
+        nodes = []
+        for node in self._nodes.values():
+            spec = node.spec
+            entry = {
+                "id": node.id,
+                "type": node.type,
+                "params": {
+                    name: spec.param(name).to_json(value) for name, value in node.params.items()
+                },
+                "pos": [_round(node.pos[0]), _round(node.pos[1])],
+            }
+            if not node.trainable:
+                entry["trainable"] = False
+            nodes.append(entry)
+        edges = [{"from": [w.src, w.src_port], "to": [w.dst, w.dst_port]} for w in self.wires]
+        return {"nodes": nodes, "edges": edges}
+
+    @classmethod
+    def from_dict(cls, data: dict, name: str = "model", check: bool = False) -> Network:
+        """Build a network from ``to_dict`` data (already validated by the caller)."""
+        network = cls(name)
+        for entry in data["nodes"]:
+            network.add_node(
+                entry["type"],
+                entry.get("params", {}),
+                tuple(entry.get("pos", (0, 0))),
+                entry["id"],
+                entry.get("trainable", True),
+                check=check,
+            )
+        for edge in data["edges"]:
+            network.connect(*edge["from"], *edge["to"])
+        return network
+
+    def copy(self) -> Network:
+        """An independent copy with no event listeners."""
+        return Network.from_dict(self.to_dict(), self.name)
+
+
+def _complete(spec: LayerSpec, params: dict, check: bool) -> dict:
+    """Defaults completed by ``params``; checks types always, ranges when ``check``."""
+    for name in params:
+        spec.param(name)
+    out = {}
+    for p in spec.params:
+        value = params.get(p.name, p.default)
+        out[p.name] = p.check(value) if check else p.check_type(value)
+    return out
+
+
+def _pos(pos: Any) -> tuple[float, float]:
+    try:
+        x, y = pos
+        return (float(x), float(y))
+    except (TypeError, ValueError):
+        raise ParamError(f"a position must be two numbers, got {pos!r}") from None
+
+
+def _round(value: float) -> float | int:
+    rounded = round(value, 1)
+    return int(rounded) if rounded.is_integer() else rounded

@@ -1,0 +1,252 @@
+"""The ``.dwire`` project file: load, save, format versions.
+
+A project is indented JSON that diffs well (outline in shared/DESIGN.md): one or more
+networks by name (a plain project has ``model``), the dataset and the training settings.
+Weights never go into it; they live beside it as ``.safetensors``.
+
+Loading checks every field and raises ``ProjectError`` with a sentence naming the file
+and the place (``digits.dwire: node fc2: Linear has no parameter 'out_feature'``). Saving
+is atomic: the JSON goes to a temporary file in the same folder, is flushed to disk and
+then renamed over the target, so a failed save leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DeepwireError, ProjectError
+from engine.network import Network
+
+FORMAT = "deepwire"
+VERSION = 1
+SUFFIX = ".dwire"
+_TOP_LEVEL = {"format", "version", "networks", "dataset", "training", "notes"}
+_NODE_FIELDS = {"id", "type", "params", "pos", "trainable"}
+
+
+@dataclass
+class Project:
+    """Networks plus the data and training settings that go with them.
+
+    Attributes:
+        networks: networks by name; a plain project has one, ``model``.
+        dataset: the ``dataset`` section (``{"name": ..., "params": {...}}``) or None.
+        training: the ``training`` section or None.
+        notes: free text the user keeps with the project.
+    """
+
+    networks: dict[str, Network] = field(default_factory=lambda: {"model": Network("model")})
+    dataset: dict[str, Any] | None = None
+    training: dict[str, Any] | None = None
+    notes: str = ""
+
+    @property
+    def network(self) -> Network:
+        """The main network: ``model``, or the first one."""
+        return self.networks.get("model") or next(iter(self.networks.values()))
+
+    def to_dict(self) -> dict:
+        """The project as plain data in file order."""
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "networks": {name: net.to_dict() for name, net in self.networks.items()},
+        }
+        if self.dataset is not None:
+            data["dataset"] = self.dataset
+        if self.training is not None:
+            data["training"] = self.training
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+
+def dumps(project: Project) -> str:
+    """The project as the text of a ``.dwire`` file."""
+    return json.dumps(project.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def loads(text: str, source: str = "project") -> Project:
+    """Read a project from ``.dwire`` text; ``source`` names it in error messages."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        reason = "it ends too early (truncated?)" if error.pos >= len(text.rstrip()) else error.msg
+        raise ProjectError(
+            f"{source}: not a valid project file: {reason} at line {error.lineno}, "
+            f"column {error.colno}"
+        ) from None
+    return from_dict(data, source)
+
+
+def load(path: str | os.PathLike) -> Project:
+    """Read a ``.dwire`` file; raises ProjectError with a sentence on any problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ProjectError(f"{path}: is a folder, not a project file") from None
+    except OSError as error:
+        raise ProjectError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProjectError(f"{path.name}: not a project file (it is not UTF-8 text)") from None
+    return loads(text, path.name)
+
+
+def save(project: Project, path: str | os.PathLike) -> None:
+    """Write ``project`` to ``path`` atomically; raises ProjectError if it fails."""
+    write_atomic(Path(path), dumps(project).encode("utf-8"))
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content`` so that a reader sees the old or the new file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise ProjectError(f"cannot save {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise ProjectError(f"cannot save {path}: {error.strerror or error}") from None
+
+
+def from_dict(data: Any, source: str = "project") -> Project:
+    """Validate parsed JSON and build the Project."""
+
+    def fail(message: str):
+        raise ProjectError(f"{source}: {message}")
+
+    if not isinstance(data, dict):
+        fail(f"a project file holds a JSON object, not {_json_type(data)}")
+    if data.get("format") != FORMAT:
+        fail('not a Deepwire project (it lacks "format": "deepwire")')
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        fail('"version" must be a whole number such as 1')
+    if version > VERSION:
+        fail(
+            f"was written by a newer Deepwire (file format version {version}); this one reads "
+            f"version {VERSION} and older. Update Deepwire to open it"
+        )
+    unknown = sorted(set(data) - _TOP_LEVEL)
+    if unknown:
+        fail(f"unknown field {unknown[0]!r} at the top level")
+    networks_data = data.get("networks")
+    if not isinstance(networks_data, dict) or not networks_data:
+        fail('"networks" must map names to networks, e.g. {"model": {...}}')
+    networks = {}
+    for name, network_data in networks_data.items():
+        networks[name] = _network_from_dict(name, network_data, f"{source}: network {name!r}")
+    for section in ("dataset", "training"):
+        if section in data and not isinstance(data[section], dict):
+            fail(f'"{section}" must be an object, not {_json_type(data[section])}')
+    notes = data.get("notes", "")
+    if not isinstance(notes, str):
+        fail('"notes" must be text')
+    return Project(networks, data.get("dataset"), data.get("training"), notes)
+
+
+def _network_from_dict(name: str, data: Any, where: str) -> Network:
+    def fail(message: str):
+        raise ProjectError(f"{where}: {message}")
+
+    if not isinstance(data, dict):
+        fail(f"must be an object with nodes and edges, not {_json_type(data)}")
+    unknown = sorted(set(data) - {"nodes", "edges"})
+    if unknown:
+        fail(f"unknown field {unknown[0]!r}")
+    nodes, edges = data.get("nodes", []), data.get("edges", [])
+    if not isinstance(nodes, list):
+        fail('"nodes" must be a list')
+    if not isinstance(edges, list):
+        fail('"edges" must be a list')
+    network = Network(name)
+    for index, entry in enumerate(nodes):
+        _add_node(network, index, entry, fail)
+    for index, edge in enumerate(edges):
+        _add_edge(network, index, edge, fail)
+    return network
+
+
+def _add_node(network: Network, index: int, entry: Any, fail) -> None:
+    label = f"node {index + 1}"
+    if not isinstance(entry, dict):
+        fail(f"{label} must be an object, not {_json_type(entry)}")
+    node_id = entry.get("id")
+    if isinstance(node_id, str):
+        label = f"node {node_id!r}"
+    for key in ("id", "type"):
+        if key not in entry:
+            fail(f'{label} has no "{key}"')
+    unknown = sorted(set(entry) - _NODE_FIELDS)
+    if unknown:
+        fail(f"{label}: unknown field {unknown[0]!r}")
+    params = entry.get("params", {})
+    if not isinstance(params, dict):
+        fail(f'{label}: "params" must be an object')
+    pos = entry.get("pos", [0, 0])
+    if (
+        not isinstance(pos, list)
+        or len(pos) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos)
+    ):
+        fail(f'{label}: "pos" must be two numbers [x, y]')
+    trainable = entry.get("trainable", True)
+    if not isinstance(trainable, bool):
+        fail(f'{label}: "trainable" must be true or false')
+    if not isinstance(entry["type"], str):
+        fail(f'{label}: "type" must be a layer type name such as "Linear"')
+    try:
+        network.add_node(entry["type"], params, tuple(pos), node_id, trainable, check=False)
+    except DeepwireError as error:
+        fail(f"{label}: {error}")
+
+
+def _add_edge(network: Network, index: int, edge: Any, fail) -> None:
+    label = f"edge {index + 1}"
+    if not isinstance(edge, dict) or set(edge) != {"from", "to"}:
+        fail(f'{label} must be {{"from": [node, port], "to": [node, port]}}')
+    ends = []
+    for key in ("from", "to"):
+        end = edge[key]
+        if not (isinstance(end, list) and len(end) == 2 and all(isinstance(v, str) for v in end)):
+            fail(f'{label}: "{key}" must be [node id, port name]')
+        if end[0] not in network:
+            fail(
+                f"{label} goes {'from' if key == 'from' else 'to'} {end[0]!r}, which is not a node"
+            )
+        ends.extend(end)
+    try:
+        network.connect(*ends)
+    except DeepwireError as error:
+        fail(f"{label}: {error}")
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}
+    for kind, word in names.items():
+        if isinstance(value, kind):
+            return word
+    return "a number"
+
+
+__all__ = ["Project", "ProjectError", "dumps", "load", "loads", "save", "write_atomic"]

@@ -37,3 +37,11 @@ class CompileError(DeepwireError):
     def __init__(self, message: str, diagnostics=()):
         super().__init__(message)
         self.diagnostics = list(diagnostics)
+
+
+class DataError(DeepwireError):
+    """A dataset cannot be loaded or does not fit the network (names the file, row, column)."""
+
+
+class TrainingError(DeepwireError):
+    """Training was set up wrongly or failed (bad settings, NaN loss, out of memory)."""

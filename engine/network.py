@@ -95,8 +95,19 @@ class Network:
 
     @property
     def wires(self) -> list[Wire]:
-        """Every wire, sorted so that the order is stable."""
-        return sorted(data["wire"] for _, _, data in self.graph.edges(data=True))
+        """Every wire, ordered by the node and port it arrives at.
+
+        The order follows from the nodes' order alone, not from the history of edits,
+        so undoing an edit gives back exactly the same file.
+        """
+        index = {node_id: i for i, node_id in enumerate(self._nodes)}
+
+        def key(wire: Wire):
+            ports = self._nodes[wire.dst].input_ports()
+            port = ports.index(wire.dst_port) if wire.dst_port in ports else len(ports)
+            return (index[wire.dst], port, index[wire.src], wire.src_port)
+
+        return sorted((data["wire"] for _, _, data in self.graph.edges(data=True)), key=key)
 
     def node(self, node_id: str) -> Node:
         """The node called ``node_id``; raises NetworkError if there is none."""
@@ -183,11 +194,10 @@ class Network:
             raise NetworkError(f"there is already a node called {new_id!r}")
         node.id = new_id
         self._nodes = {(new_id if k == old_id else k): v for k, v in self._nodes.items()}
-        wires = self.wires_of(old_id)
         nx.relabel_nodes(self.graph, {old_id: new_id}, copy=False)
-        for _, _, data in list(self.graph.edges(data=True)):
+        for _, _, data in self.graph.edges(data=True):
             wire = data["wire"]
-            if wire in wires:
+            if old_id in (wire.src, wire.dst):
                 data["wire"] = Wire(
                     new_id if wire.src == old_id else wire.src,
                     wire.src_port,
@@ -230,6 +240,13 @@ class Network:
         if bool(trainable) != node.trainable:
             node.trainable = bool(trainable)
             self.events.trainable_changed.emit(node_id, node.trainable)
+
+    def set_order(self, ids: list[str]) -> None:
+        """Put the nodes in the order of ``ids`` (all of them): undoing a removal
+        puts a node back in its place, so the saved file is the same again."""
+        if sorted(ids) != sorted(self._nodes):
+            raise NetworkError("set_order needs every node id exactly once")
+        self._nodes = {node_id: self._nodes[node_id] for node_id in ids}
 
     # ----------------------------------------------------------------- wires
     def check_connection(self, src: str, src_port: str, dst: str, dst_port: str) -> Wire:

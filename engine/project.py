@@ -76,9 +76,14 @@ def loads(text: str, source: str = "project") -> Project:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        reason = "it ends too early (truncated?)" if error.pos >= len(text.rstrip()) else error.msg
+        stripped = text.rstrip()
+        if stripped.startswith("{") and not stripped.endswith("}"):
+            raise ProjectError(
+                f"{source}: not a valid project file: it ends too early (truncated?) after line "
+                f"{stripped.count(chr(10)) + 1}"
+            ) from None
         raise ProjectError(
-            f"{source}: not a valid project file: {reason} at line {error.lineno}, "
+            f"{source}: not a valid project file: {error.msg} at line {error.lineno}, "
             f"column {error.colno}"
         ) from None
     return from_dict(data, source)

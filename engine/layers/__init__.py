@@ -13,7 +13,14 @@ from engine.layers.spec import LayerSpec, Param, Shape
 _FAMILY_MODULES = (
     "io",
     "dense",
+    "shape",
+    "conv",
+    "pool",
+    "norm",
     "activation",
+    "recurrent",
+    "attention",
+    "merge",
 )
 
 CATALOGUE: dict[str, LayerSpec] = {}

@@ -1,7 +1,7 @@
 """Activation functions: the non-linearities between layers."""
 
 from engine.layers.rules import normalize_dim
-from engine.layers.spec import LayerSpec, Param
+from engine.layers.spec import Example, LayerSpec, Param
 
 
 def _same(params, inputs):
@@ -13,7 +13,10 @@ def _along_dim(params, inputs):
     return inputs[0]
 
 
-def _activation(name, help, params=(), summary=None, infer=_same):
+_EXAMPLES = (Example(((6,),)), Example(((2, 4, 4),)))
+
+
+def _activation(name, help, params=(), summary=None, infer=_same, examples=_EXAMPLES):
     kwargs_of = lambda p, i: (name, dict(p))  # noqa: E731 - the module takes exactly its params
     return LayerSpec(
         name=name,
@@ -23,6 +26,7 @@ def _activation(name, help, params=(), summary=None, infer=_same):
         infer=infer,
         module=kwargs_of,
         summary=summary,
+        examples=examples,
     )
 
 
@@ -87,6 +91,7 @@ SPECS = [
         params=(_DIM,),
         infer=_along_dim,
         summary=lambda p: f"dim {p['dim']}",
+        examples=(*_EXAMPLES, Example(((3, 5),), {"dim": -1})),
     ),
     _activation(
         "LogSoftmax",
@@ -94,5 +99,6 @@ SPECS = [
         params=(_DIM,),
         infer=_along_dim,
         summary=lambda p: f"dim {p['dim']}",
+        examples=(*_EXAMPLES, Example(((3, 5),), {"dim": -1})),
     ),
 ]

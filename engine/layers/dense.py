@@ -1,7 +1,7 @@
 """Dense layers and shape utilities: Linear, Flatten, Identity."""
 
 from engine.layers.rules import expect_rank, numel
-from engine.layers.spec import LayerSpec, Param
+from engine.layers.spec import Example, LayerSpec, Param
 
 
 def _linear_shape(params, inputs):
@@ -66,6 +66,10 @@ SPECS = [
         macs=_linear_macs,
         module=_linear_module,
         summary=lambda p: f"out_features {p['out_features']}",
+        examples=(
+            Example(((20,),), {"out_features": 7}),
+            Example(((5, 6),), {"out_features": 3, "bias": False}),
+        ),
     ),
     LayerSpec(
         name="Flatten",
@@ -80,6 +84,11 @@ SPECS = [
         ),
         infer=_flatten_shape,
         module=lambda p, i: ("Flatten", {"start_dim": p["start_dim"], "end_dim": p["end_dim"]}),
+        examples=(
+            Example(((3, 4, 5),)),
+            Example(((3, 4, 5),), {"start_dim": 2}),
+            Example(((3, 4, 5),), {"start_dim": 1, "end_dim": 2}),
+        ),
     ),
     LayerSpec(
         name="Identity",
@@ -88,5 +97,6 @@ SPECS = [
         infer=lambda p, i: i[0],
         module=lambda p, i: ("Identity", {}),
         input_dtype="any",
+        examples=(Example(((4,),)), Example(((2, 3, 3),))),
     ),
 ]

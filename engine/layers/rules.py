@@ -65,3 +65,44 @@ def normalize_dim(dim: int, rank_with_batch: int, name: str = "dim") -> int:
             f"cannot work along the batch dimension ({name}={dim}); use {name}=1 or more"
         )
     return index
+
+
+def resolve_sizes(sizes: tuple[int, ...], total: int, what: str, source: Shape) -> Shape:
+    """Sizes with at most one ``-1`` resolved so that they hold ``total`` values.
+
+    Args:
+        sizes: the target sizes, each positive or ``-1`` ("whatever is left").
+        total: the number of values to hold.
+        what: how the target is named in messages (``"the shape"``).
+        source: the incoming shape, for messages.
+    """
+    if any(s == 0 or s < -1 for s in sizes):
+        raise ShapeError(f"has {what} {fmt(sizes)}; use positive sizes, or -1 for one of them")
+    unknown = [i for i, s in enumerate(sizes) if s == -1]
+    if len(unknown) > 1:
+        raise ShapeError(f"has {what} {fmt(sizes)} with more than one -1; keep at most one")
+    known = numel(tuple(s for s in sizes if s != -1))
+    if unknown:
+        if total % known:
+            raise ShapeError(
+                f"cannot fit {fmt(source)} ({total} values) into {what} {fmt(sizes)}: "
+                f"{total} is not a multiple of {known}"
+            )
+        resolved = list(sizes)
+        resolved[unknown[0]] = total // known
+        return tuple(resolved)
+    if known != total:
+        raise ShapeError(
+            f"cannot turn {fmt(source)} ({total} values) into {what} {fmt(sizes)} "
+            f"({known} values); the number of values must stay the same"
+        )
+    return tuple(sizes)
+
+
+def image_guess(count: int) -> str:
+    """A plausible (channels, height, width) for ``count`` values, for hints."""
+    for channels in (1, 3):
+        side = round((count / channels) ** 0.5)
+        if side > 1 and channels * side * side == count:
+            return fmt((channels, side, side))
+    return "(channels, height, width)"

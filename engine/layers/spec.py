@@ -39,7 +39,8 @@ class Param:
         default: the value a new node gets.
         help: one line a learner understands.
         minimum / maximum: inclusive bounds for numbers (each element of a tuple).
-        choices: the allowed values of a ``choice``.
+        choices: the allowed values of a ``choice``; for ``int_or_tuple``, named
+            alternatives accepted besides numbers (a Conv's padding ``"same"``).
         length: the tuple length of ``int_or_tuple`` / ``float_or_tuple``.
         optional: ``None`` is allowed (shown as "auto" or "none").
     """
@@ -83,6 +84,8 @@ class Param:
             options = ", ".join(str(c) for c in self.choices)
             raise ParamError(f"{self.name} must be one of {options}; got {value!r}")
         if kind in ("int_or_tuple", "float_or_tuple"):
+            if isinstance(value, str) and value in self.choices:
+                return value
             convert = _as_int if kind == "int_or_tuple" else _as_float
             if isinstance(value, list | tuple):
                 if len(value) != self.length:
@@ -99,7 +102,7 @@ class Param:
     def check(self, value: Any) -> Any:
         """Return ``value`` normalised, or raise ParamError on a wrong type or range."""
         value = self.check_type(value)
-        if value is None or self.kind in ("bool", "choice"):
+        if value is None or self.kind in ("bool", "choice") or isinstance(value, str):
             return value
         numbers = value if isinstance(value, tuple) else (value,)
         for number in numbers:
@@ -155,6 +158,19 @@ SummaryFn = Callable[[dict], str]
 
 
 @dataclass(frozen=True)
+class Example:
+    """A sample use of a layer type, run by the catalogue-wide tests.
+
+    Attributes:
+        inputs: one shape (without batch) per input port, e.g. ``((1, 8, 8),)``.
+        params: parameter values that differ from the defaults.
+    """
+
+    inputs: tuple[Shape, ...]
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """Everything the application knows about one layer type.
 
@@ -181,6 +197,9 @@ class LayerSpec:
             or a function of params (an Input's dtype is a parameter).
         role: ``"layer"``, or ``"input"`` / ``"output"`` for the network's boundaries,
             which become the arguments and results of the compiled forward.
+        examples: sample inputs (and params) with which ``tests/engine/test_catalogue``
+            checks the shape rule, counts, compilation and code export against torch;
+            every layer type except Input and Output needs at least one.
     """
 
     name: str
@@ -198,6 +217,7 @@ class LayerSpec:
     input_dtype: str = "float"
     output_dtype: str | Callable[[dict], str] | None = None
     role: str = "layer"
+    examples: tuple[Example, ...] = ()
 
     def param(self, name: str) -> Param:
         """The parameter called ``name``; raises ParamError if there is none."""

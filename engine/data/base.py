@@ -1,0 +1,155 @@
+"""What every dataset is: arrays split into training and validation, plus what they mean.
+
+A ``Dataset`` holds NumPy arrays (the trainer moves them to the training device as
+tensors once) and knows its sample shape, dtype, task and number of classes. From that
+it suggests how to draw the network around it: the Input's shape and dtype, the size
+of the last layer and the loss (the app shows these as hints).
+
+The Input rule: an Input whose shape has the same number of elements as a sample takes
+the samples reshaped (digits (1, 8, 8) into an Input of (64,)); any other shape is an
+error naming both shapes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import DataError
+
+TASKS = ("classification", "regression", "reconstruction")
+
+
+def fmt_shape(shape) -> str:
+    """A shape as users see it: ``(1, 8, 8)``, ``(4,)``."""
+    shape = tuple(int(s) for s in shape)
+    return f"({shape[0]},)" if len(shape) == 1 else str(shape)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """How to draw the network for a dataset.
+
+    Attributes:
+        input_shape: the Input's shape (one sample, without the batch).
+        input_dtype: ``float32`` or ``int64``.
+        out_features: the size of the last layer (classes, targets or input elements).
+        loss: the torch.nn loss name to train with.
+        text: one sentence for the app.
+    """
+
+    input_shape: tuple[int, ...]
+    input_dtype: str
+    out_features: int
+    loss: str
+    text: str
+
+
+@dataclass
+class Dataset:
+    """Samples split into training and validation parts.
+
+    Attributes:
+        name: the dataset's name (``digits``, ``csv``...).
+        x_train, y_train, x_val, y_val: NumPy arrays, samples along axis 0.
+        task: ``classification``, ``regression`` or ``reconstruction``.
+        num_classes: number of classes for classification, else 0.
+        class_names: a name per class when known.
+        kind: ``tabular``, ``image``, ``sequence`` or ``tokens`` (augmentation and
+            normalisation depend on it).
+        target_mean, target_std: regression targets were standardised with these;
+            metrics in the target's own units undo it.
+        description: one line for the app.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    task: str = "classification"
+    num_classes: int = 0
+    class_names: list[str] = field(default_factory=list)
+    kind: str = "tabular"
+    target_mean: float = 0.0
+    target_std: float = 1.0
+    description: str = ""
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """The shape of one sample, without the batch."""
+        return tuple(int(s) for s in self.x_train.shape[1:])
+
+    @property
+    def dtype(self) -> str:
+        """``float32`` or ``int64``: the Input dtype the samples need."""
+        return "int64" if np.issubdtype(self.x_train.dtype, np.integer) else "float32"
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        """The shape of one target (``()`` for a class index)."""
+        return tuple(int(s) for s in self.y_train.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.x_train) + len(self.x_val)
+
+    def suggest(self) -> Suggestion:
+        """The Input shape, last layer size and loss that fit this dataset."""
+        shape = self.sample_shape
+        if self.task == "classification":
+            size, loss = self.num_classes, "CrossEntropyLoss"
+            what = f"{size} classes: end with Linear(out_features={size}) and {loss}"
+        elif self.task == "reconstruction":
+            size, loss = math.prod(shape), "MSELoss"
+            what = f"rebuild the input: end with {size} outputs and {loss}"
+        else:
+            size, loss = max(1, math.prod(self.target_shape)), "MSELoss"
+            what = f"predict {size} value(s): end with Linear(out_features={size}) and {loss}"
+        text = f"{self.name}: samples {fmt_shape(shape)} {self.dtype}; {what}"
+        return Suggestion(shape, self.dtype, size, loss, text)
+
+    def check_input(self, shape, dtype: str = "float32") -> None:
+        """Raise DataError unless an Input of ``shape`` and ``dtype`` can take the samples."""
+        shape = tuple(int(s) for s in shape)
+        if math.prod(shape) != math.prod(self.sample_shape):
+            raise DataError(
+                f"the Input takes {fmt_shape(shape)} but {self.name} samples are "
+                f"{fmt_shape(self.sample_shape)}; set the Input's shape to "
+                f"{fmt_shape(self.sample_shape)}"
+            )
+        if dtype != self.dtype:
+            raise DataError(
+                f"the Input's dtype is {dtype} but {self.name} samples are {self.dtype}; "
+                f"set the Input's dtype to {self.dtype}"
+            )
+
+    def summary(self) -> str:
+        """One line: name, sizes, shape, task."""
+        classes = f", {self.num_classes} classes" if self.task == "classification" else ""
+        return (
+            f"{self.name}: {len(self.x_train)} training and {len(self.x_val)} validation "
+            f"samples of {fmt_shape(self.sample_shape)} {self.dtype}, {self.task}{classes}"
+        )
+
+
+@dataclass
+class Raw:
+    """What a loader returns before splitting and normalisation.
+
+    Attributes:
+        x: all samples, along axis 0 (float32, or int64 token ids).
+        y: all targets: int64 class indices, or float32 values.
+        task: ``classification`` or ``regression``.
+        kind: ``tabular``, ``image``, ``sequence`` or ``tokens``.
+        class_names: a name per class for classification.
+        description: one line for the app.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    task: str = "classification"
+    kind: str = "tabular"
+    class_names: list[str] = field(default_factory=list)
+    description: str = ""

@@ -1,0 +1,152 @@
+"""Datasets that need no download: scikit-learn's bundled sets and synthetic ones.
+
+Bundled (they ship inside scikit-learn): ``digits`` (8x8 grey images, 10 classes),
+``iris``, ``wine``, ``breast_cancer`` (tabular classification) and ``diabetes``
+(regression). Synthetic, generated from the seed: ``moons``, ``circles``, ``spirals``,
+``xor`` (2-D points with noise, classification), ``sine`` (forecast the next value of
+a sine wave from ``steps`` values) and ``sequences`` (int64 token sequences whose class
+is the marker token they repeat, for Embedding and Transformer networks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.data.base import Raw
+
+
+def _sklearn(name: str):
+    from sklearn import datasets
+
+    return getattr(datasets, f"load_{name}")()
+
+
+def digits(params: dict, seed: int) -> Raw:
+    """scikit-learn's 1797 handwritten digits as (1, 8, 8) images in [0, 1]."""
+    bunch = _sklearn("digits")
+    x = (bunch.images / 16.0).astype(np.float32)[:, None, :, :]
+    names = [str(n) for n in bunch.target_names]
+    return Raw(x, bunch.target.astype(np.int64), "classification", "image", names,
+               "handwritten digits 0-9, 8x8 pixels")  # fmt: skip
+
+
+def _tabular(name: str, description: str) -> Raw:
+    bunch = _sklearn(name)
+    names = [str(n) for n in bunch.target_names]
+    return Raw(bunch.data.astype(np.float32), bunch.target.astype(np.int64),
+               "classification", "tabular", names, description)  # fmt: skip
+
+
+def iris(params: dict, seed: int) -> Raw:
+    """150 iris flowers, 4 measurements, 3 species."""
+    return _tabular("iris", "iris flowers: 4 measurements, 3 species")
+
+
+def wine(params: dict, seed: int) -> Raw:
+    """178 wines, 13 chemical measurements, 3 cultivars."""
+    return _tabular("wine", "wines: 13 chemical measurements, 3 cultivars")
+
+
+def breast_cancer(params: dict, seed: int) -> Raw:
+    """569 tumours, 30 measurements, malignant or benign."""
+    return _tabular("breast_cancer", "breast tumours: 30 measurements, malignant or benign")
+
+
+def diabetes(params: dict, seed: int) -> Raw:
+    """442 patients, 10 measurements, disease progression after one year."""
+    bunch = _sklearn("diabetes")
+    y = bunch.target.astype(np.float32)[:, None]
+    return Raw(bunch.data.astype(np.float32), y, "regression", "tabular", [],
+               "diabetes: 10 measurements -> disease progression")  # fmt: skip
+
+
+def _points(x: np.ndarray, y: np.ndarray, noise: float, rng, text: str) -> Raw:
+    x = x + rng.normal(0.0, noise, x.shape)
+    names = [str(c) for c in range(int(y.max()) + 1)]
+    return Raw(x.astype(np.float32), y.astype(np.int64), "classification", "tabular", names, text)
+
+
+def moons(params: dict, seed: int) -> Raw:
+    """Two interleaving half circles."""
+    n, rng = params["n_samples"], np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    label = np.arange(n) % 2
+    x = np.where(label[:, None] == 0,
+                 np.stack([np.cos(t), np.sin(t)], 1),
+                 np.stack([1 - np.cos(t), 0.5 - np.sin(t)], 1))  # fmt: skip
+    return _points(x, label, params["noise"], rng, "two moons: 2-D points, 2 classes")
+
+
+def circles(params: dict, seed: int) -> Raw:
+    """A small circle inside a large one."""
+    n, rng = params["n_samples"], np.random.default_rng(seed)
+    t = rng.uniform(0, 2 * np.pi, n)
+    label = np.arange(n) % 2
+    radius = np.where(label == 0, 1.0, params["factor"])
+    x = np.stack([np.cos(t), np.sin(t)], 1) * radius[:, None]
+    return _points(x, label, params["noise"], rng, "circles: 2-D points, 2 classes")
+
+
+def spirals(params: dict, seed: int) -> Raw:
+    """``classes`` arms of a spiral winding around the origin."""
+    n, k, rng = params["n_samples"], params["classes"], np.random.default_rng(seed)
+    label = np.arange(n) % k
+    r = rng.uniform(0.05, 1.0, n)
+    t = r * 3 * np.pi + label * 2 * np.pi / k
+    x = np.stack([r * np.cos(t), r * np.sin(t)], 1)
+    return _points(x, label, params["noise"], rng, f"spirals: 2-D points, {k} classes")
+
+
+def xor(params: dict, seed: int) -> Raw:
+    """Points in four quadrants; the class is the XOR of the two signs."""
+    n, rng = params["n_samples"], np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, 2))
+    label = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+    return _points(x, label, params["noise"], rng, "XOR: 2-D points, 2 classes")
+
+
+def sine(params: dict, seed: int) -> Raw:
+    """Windows of ``steps`` values of noisy sine waves; the target is the next value."""
+    n, steps, rng = params["n_samples"], params["steps"], np.random.default_rng(seed)
+    freq = rng.uniform(0.05, 0.25, (n, 1))
+    phase = rng.uniform(0, 2 * np.pi, (n, 1))
+    t = np.arange(steps + 1)[None, :]
+    wave = np.sin(2 * np.pi * freq * t + phase) + rng.normal(0, params["noise"], (n, steps + 1))
+    x, y = wave[:, :steps, None], wave[:, steps:]
+    return Raw(x.astype(np.float32), y.astype(np.float32), "regression", "sequence", [],
+               f"sine waves: {steps} steps -> the next value")  # fmt: skip
+
+
+def sequences(params: dict, seed: int) -> Raw:
+    """Token sequences; class c repeats marker token c a few times among random tokens."""
+    n, length = params["n_samples"], params["length"]
+    k, vocab = params["classes"], params["vocab_size"]
+    rng = np.random.default_rng(seed)
+    if vocab <= k:
+        from engine.errors import DataError
+
+        raise DataError(f"sequences: vocab_size ({vocab}) must be larger than classes ({k})")
+    x = rng.integers(k, vocab, (n, length))
+    label = np.arange(n) % k
+    repeats = max(1, length // 4)
+    for i in range(n):
+        x[i, rng.choice(length, repeats, replace=False)] = label[i]
+    return Raw(x.astype(np.int64), label.astype(np.int64), "classification", "tokens",
+               [str(c) for c in range(k)],
+               f"token sequences of {length} ids < {vocab}, {k} classes")  # fmt: skip
+
+
+_POINTS = {"n_samples": 500, "noise": 0.1}
+BUILTINS = {
+    "digits": (digits, {}),
+    "iris": (iris, {}),
+    "wine": (wine, {}),
+    "breast_cancer": (breast_cancer, {}),
+    "diabetes": (diabetes, {}),
+    "moons": (moons, dict(_POINTS)),
+    "circles": (circles, {**_POINTS, "factor": 0.5, "noise": 0.05}),
+    "spirals": (spirals, {**_POINTS, "classes": 2, "noise": 0.02}),
+    "xor": (xor, {**_POINTS, "noise": 0.05}),
+    "sine": (sine, {"n_samples": 1000, "steps": 20, "noise": 0.05}),
+    "sequences": (sequences, {"n_samples": 1000, "length": 16, "vocab_size": 20, "classes": 2}),
+}

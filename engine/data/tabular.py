@@ -1,0 +1,131 @@
+"""The user's own table: a CSV file with a header row.
+
+One column is the target (``target``, by default the last one); the others are the
+features. A column whose every value is a number is numeric; a column of words is
+categorical and becomes one-hot columns (categories in sorted order). The task is
+classification when the target holds words or a few whole numbers, otherwise
+regression (``task`` overrides it). Problems name the file, the line and the column:
+``data.csv: line 7, column 'age': 'abc' is not a number``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.base import Raw
+from engine.errors import DataError
+
+_MAX_CLASSES_FOR_NUMBERS = 20
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[list[str]]]:
+    """The header and the data rows, checked for size and empty cells."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path.name}: not a text file (it is not UTF-8)") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot be read ({error.strerror})") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise DataError(f"{path.name}: the file is empty; it needs a header row and data rows")
+    if delimiter is None:
+        delimiter = max(",;\t", key=lines[0].count)
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    header = [name.strip() for name in rows[0]]
+    body = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise DataError(
+                f"{path.name}: line {number} has {len(row)} values but the header has "
+                f"{len(header)} columns"
+            )
+        for column, cell in zip(header, row):
+            if not cell.strip():
+                raise DataError(
+                    f"{path.name}: line {number}, column {column!r} is empty; fill it in "
+                    "or remove the row"
+                )
+        body.append([cell.strip() for cell in row])
+    if not body:
+        raise DataError(f"{path.name}: the file has a header but no data rows")
+    return header, body
+
+
+def _column_kind(path: Path, name: str, values: list[str]) -> str:
+    numbers = [_number(v) for v in values]
+    bad = [i for i, n in enumerate(numbers) if n is None]
+    if not bad:
+        return "numeric"
+    if len(bad) <= 0.1 * len(values):  # mostly numbers: a typo, not a category
+        raise DataError(
+            f"{path.name}: line {bad[0] + 2}, column {name!r}: {values[bad[0]]!r} is not a "
+            "number"
+        )
+    return "categorical"
+
+
+def _one_hot(values: list[str]) -> np.ndarray:
+    categories = sorted(set(values))
+    index = {c: i for i, c in enumerate(categories)}
+    out = np.zeros((len(values), len(categories)), dtype=np.float32)
+    out[np.arange(len(values)), [index[v] for v in values]] = 1.0
+    return out
+
+
+def _target(path: Path, name: str, values: list[str], task: str):
+    kind = _column_kind(path, name, values)
+    if kind == "numeric":
+        numbers = np.array([float(v) for v in values])
+        whole = np.all(numbers == np.round(numbers))
+        few = len(np.unique(numbers)) <= _MAX_CLASSES_FOR_NUMBERS
+        if task == "regression" or (task == "auto" and not (whole and few)):
+            return numbers.astype(np.float32)[:, None], "regression", []
+    categories = sorted(set(values), key=lambda v: (_number(v) is None, _number(v) or 0, v))
+    index = {c: i for i, c in enumerate(categories)}
+    labels = np.array([index[v] for v in values], dtype=np.int64)
+    return labels, "classification", categories
+
+
+def load_csv(params: dict, seed: int) -> Raw:
+    """Read a CSV file into features and a target (see the module docstring)."""
+    path = Path(params["path"])
+    header, rows = read_rows(path, params["delimiter"])
+    target = params["target"] if params["target"] is not None else header[-1]
+    if target not in header:
+        raise DataError(
+            f"{path.name}: there is no column {target!r} (columns: {', '.join(header)})"
+        )
+    columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
+    features = params["columns"] or [name for name in header if name != target]
+    parts = []
+    for name in features:
+        if name not in columns:
+            raise DataError(f"{path.name}: there is no column {name!r} to use as a feature")
+        values = columns[name]
+        if _column_kind(path, name, values) == "numeric":
+            parts.append(np.array([float(v) for v in values], dtype=np.float32)[:, None])
+        else:
+            parts.append(_one_hot(values))
+    if not parts:
+        raise DataError(f"{path.name}: there are no feature columns besides the target")
+    y, task, names = _target(path, target, columns[target], params["task"])
+    text = f"{path.name}: {len(rows)} rows, target {target!r}"
+    return Raw(np.concatenate(parts, axis=1), y, task, "tabular", names, text)
+
+
+CSV_PARAMS = {"path": None, "target": None, "columns": None, "delimiter": None}

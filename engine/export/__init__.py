@@ -1,0 +1,114 @@
+"""Export a network: its weights, ONNX, a torch.export program, or a plain PyTorch folder.
+
+One entry point, ``export(network, format, path, weights=None)``. Every format starts
+from the same compiled module (``engine.export.prepare``): with ``weights`` (a
+``.safetensors`` / ``.pt`` file or a state_dict) it carries them, otherwise fresh
+initial weights drawn from a fixed seed. Formats:
+
+- ``safetensors``, ``pt``: the state_dict, keyed ``<node id>.<tensor>``;
+- ``onnx``: one checked file with a dynamic batch, inputs/outputs named by node id;
+- ``program``: a ``torch.export`` program (``.pt2``), the successor of TorchScript;
+- ``python``: a folder with ``model.py``, ``model.safetensors`` and a README.
+
+Files are written atomically: a failed export leaves no half-written file behind.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.export.prepare import DEFAULT_SEED, ExportError, Prepared, prepare
+from engine.network import Network
+
+FORMATS = ("safetensors", "pt", "onnx", "program", "python")
+SUFFIXES = {"safetensors": ".safetensors", "pt": ".pt", "onnx": ".onnx", "program": ".pt2"}
+_RETIRED = {
+    "torchscript": (
+        "TorchScript is deprecated in PyTorch 2.13; use --format program, a torch.export "
+        "program (.pt2) that loads with torch.export.load(path).module()"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What ``export`` wrote.
+
+    Attributes:
+        format: the format name.
+        path: the file (or folder, for ``python``) asked for.
+        files: every file written.
+        fresh_weights: True when no weights were given and seeded initial ones were used.
+        seed: the seed of those fresh weights.
+    """
+
+    format: str
+    path: Path
+    files: tuple[Path, ...]
+    fresh_weights: bool
+    seed: int
+
+
+def export(
+    network: Network,
+    format: str,
+    path: str | os.PathLike,
+    weights: str | os.PathLike | dict | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    class_name: str = "Model",
+) -> ExportResult:
+    """Export ``network`` in ``format`` to ``path``.
+
+    Args:
+        network: the network to export; it must have no errors.
+        format: one of ``FORMATS``.
+        path: the file to write (a folder for ``python``).
+        weights: a weights file or state_dict; None for fresh seeded weights.
+        seed: the seed of fresh weights.
+        class_name: the class name in ``python``'s model.py.
+
+    Raises:
+        ExportError: unknown format or the exporter refused the network.
+        CompileError: the network has errors.
+        WeightsError: the weights cannot be read or do not fit.
+        ProjectError: the file cannot be written.
+    """
+    format = format.lower()
+    if format in _RETIRED:
+        raise ExportError(_RETIRED[format])
+    if format not in FORMATS:
+        raise ExportError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
+    path = Path(path)
+    if format != "python" and path.is_dir():
+        raise ExportError(f"{path} is a folder; give a file name such as model{SUFFIXES[format]}")
+    prepared = prepare(network, weights, seed)
+    files = _write(format, prepared, path, network, class_name)
+    return ExportResult(format, path, tuple(files), prepared.fresh, seed)
+
+
+def _write(format: str, prepared: Prepared, path: Path, network: Network, class_name: str):
+    if format == "safetensors":
+        from engine.export.weights import export_safetensors
+
+        return export_safetensors(prepared, path)
+    if format == "pt":
+        from engine.export.weights import export_pt
+
+        return export_pt(prepared, path)
+    if format == "onnx":
+        from engine.export.onnx_export import export_onnx
+
+        return export_onnx(prepared, path)
+    if format == "program":
+        from engine.export.program import export_program
+
+        return export_program(prepared, path)
+    from engine.export.python_folder import export_python
+
+    return export_python(prepared, path, network, class_name)
+
+
+__all__ = ["FORMATS", "SUFFIXES", "ExportError", "ExportResult", "Prepared", "export", "prepare"]

@@ -1,0 +1,115 @@
+"""Merge layers: Add, Multiply and Concat join several wires into one.
+
+Each has ``num_inputs`` numbered input ports (``in1`` ... ``inN``), whose order is the
+order of the operands. Add and Multiply need inputs of one shape (a residual connection
+is an Add); Concat joins inputs along ``dim`` (torch's meaning: 1 = the first dimension
+after the batch) and needs every other size to match. None holds a module: they are
+emitted as ``a + b``, ``a * b`` and ``torch.cat([a, b], dim=1)``.
+"""
+
+import operator
+
+from engine.errors import ShapeError
+from engine.layers.rules import fmt, normalize_dim, same_shapes
+from engine.layers.spec import Example, LayerSpec, Param
+
+_NUM_INPUTS = Param("num_inputs", "int", 2, "How many wires it joins.", minimum=2, maximum=8)
+
+
+def _ports(params):
+    return tuple(f"in{i}" for i in range(1, params["num_inputs"] + 1))
+
+
+def _chain(op):
+    def emit(graph, target, args, params, inputs):
+        result = args[0]
+        for arg in args[1:]:
+            result = graph.call_function(op, (result, arg))
+        return result
+
+    return emit
+
+
+def _concat_shape(params, inputs):
+    first = inputs[0]
+    index = normalize_dim(params["dim"], len(first) + 1)
+    for number, shape in enumerate(inputs[1:], start=2):
+        if len(shape) != len(first):
+            raise ShapeError(
+                f"needs inputs with the same number of dimensions, got {fmt(first)} on in1 "
+                f"and {fmt(shape)} on in{number}"
+            )
+        others = [i for i in range(len(first)) if i != index - 1]
+        if any(shape[i] != first[i] for i in others):
+            raise ShapeError(
+                f"joins along dim {params['dim']}, so all other sizes must match, got "
+                f"{fmt(first)} on in1 and {fmt(shape)} on in{number}"
+            )
+    total = sum(shape[index - 1] for shape in inputs)
+    return (*first[: index - 1], total, *first[index:])
+
+
+def _concat_emit(graph, target, args, params, inputs):
+    import torch
+
+    return graph.call_function(torch.cat, (list(args),), {"dim": params["dim"]})
+
+
+def _elementwise(name, op, help):
+    return LayerSpec(
+        name=name,
+        family="Merge",
+        help=help,
+        params=(_NUM_INPUTS,),
+        inputs=_ports,
+        infer=lambda p, i: same_shapes(i, name),
+        emit=_chain(op),
+        summary=lambda p: f"{p['num_inputs']} inputs",
+        examples=(
+            Example(((4,), (4,))),
+            Example(((2, 3, 3), (2, 3, 3), (2, 3, 3)), {"num_inputs": 3}),
+        ),
+    )
+
+
+SPECS = [
+    _elementwise(
+        "Add",
+        operator.add,
+        "Adds its inputs value by value; they must have the same shape. Use it for "
+        "residual (skip) connections: wire a block's input around it into an Add.",
+    ),
+    _elementwise(
+        "Multiply",
+        operator.mul,
+        "Multiplies its inputs value by value; they must have the same shape. Use it for "
+        "gating, where one branch decides how much of another passes.",
+    ),
+    LayerSpec(
+        name="Concat",
+        family="Merge",
+        help=(
+            "Joins its inputs side by side along dim (1 = features or channels), e.g. two "
+            "(16, 8, 8) feature maps into (32, 8, 8). Use it to combine branches that see "
+            "the data differently."
+        ),
+        params=(
+            _NUM_INPUTS,
+            Param(
+                "dim",
+                "int",
+                1,
+                "Dimension to join along, counting the batch (1 = features or channels).",
+            ),
+        ),
+        inputs=_ports,
+        infer=_concat_shape,
+        emit=_concat_emit,
+        summary=lambda p: f"{p['num_inputs']} inputs, dim {p['dim']}",
+        examples=(
+            Example(((4,), (3,))),
+            Example(((2, 3, 3), (5, 3, 3), (1, 3, 3)), {"num_inputs": 3}),
+            Example(((2, 3), (2, 4)), {"dim": -1}),
+        ),
+    ),
+]

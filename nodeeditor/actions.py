@@ -1,0 +1,126 @@
+"""The window's actions, menus and toolbar.
+
+``build_actions(window)`` creates every QAction once, with the platform's standard
+shortcut where Qt has one (``QKeySequence.StandardKey``), and connects it to a method
+of the window. ``build_menus`` and ``build_toolbar`` lay them out. Actions are kept in
+``window.actions_by_name`` so that tests and other panels can find them by name.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QStyle
+
+from nodeeditor import icons
+
+Key = QKeySequence.StandardKey
+
+# Actions that change the network: disabled while editing is locked.
+EDIT_ACTIONS = ("cut", "paste", "duplicate", "delete", "auto_layout", "undo", "redo")
+
+
+def _action(window, text, slot, shortcut=None, icon=None, tip=None) -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if icon is not None:
+        action.setIcon(icon if isinstance(icon, QIcon) else icons.icon(icon))
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    action.triggered.connect(lambda checked=False: slot())
+    return action
+
+
+def build_actions(window: QMainWindow) -> dict[str, QAction]:
+    """Create the window's actions, keyed by name."""
+    w = window
+    std = window.style().standardIcon
+    actions = {
+        "new": _action(w, "&New…", w.new_file, Key.New, "new", "Start a new project"),
+        "open": _action(w, "&Open…", w.open_file, Key.Open, "open", "Open a project"),
+        "save": _action(w, "&Save", w.save, Key.Save, "save", "Save the project"),
+        "save_as": _action(w, "Save &As…", w.save_as, Key.SaveAs),
+        "quit": _action(w, "&Quit", w.close, Key.Quit),
+        "cut": _action(w, "Cu&t", w.cut, Key.Cut),
+        "copy": _action(w, "&Copy", lambda: w.view.copy_selection(), Key.Copy),
+        "paste": _action(w, "&Paste", lambda: w.view.paste(), Key.Paste),
+        "duplicate": _action(w, "D&uplicate", lambda: w.view.duplicate_selection(), "Ctrl+D"),
+        "delete": _action(w, "&Delete", lambda: w.view.delete_selection(), Key.Delete),
+        "select_all": _action(w, "Select &All", lambda: w.view.select_all(), Key.SelectAll),
+        "find": _action(w, "&Find Layer…", w.find_layer, Key.Find, "find", "Find a layer"),
+        "zoom_in": _action(w, "Zoom &In", lambda: w.view.zoom_in(), Key.ZoomIn, "zoom_in"),
+        "zoom_out": _action(w, "Zoom &Out", lambda: w.view.zoom_out(), Key.ZoomOut, "zoom_out"),
+        "fit": _action(w, "&Fit Network", lambda: w.view.fit(), "F", "fit", "Show the whole network"),
+        "auto_layout": _action(
+            w, "Auto-&layout", lambda: w.view.auto_layout(), "Ctrl+L", "layout", "Tidy the layout"
+        ),
+    }
+    if actions["quit"].shortcut().isEmpty():
+        actions["quit"].setShortcut(QKeySequence("Ctrl+Q"))
+    if actions["delete"].shortcut().isEmpty():
+        actions["delete"].setShortcut(QKeySequence("Del"))
+    actions["quit"].setIcon(std(QStyle.StandardPixmap.SP_DialogCloseButton))
+    undo = w.undo_group.createUndoAction(w, "&Undo")
+    undo.setShortcut(QKeySequence(Key.Undo))
+    undo.setIcon(icons.icon("undo"))
+    redo = w.undo_group.createRedoAction(w, "&Redo")
+    redo.setShortcut(QKeySequence(Key.Redo))
+    redo.setIcon(icons.icon("redo"))
+    actions["undo"], actions["redo"] = undo, redo
+    _add_theme_actions(w, actions)
+    return actions
+
+
+def _add_theme_actions(window, actions: dict[str, QAction]) -> None:
+    group = QActionGroup(window)
+    group.setExclusive(True)
+    for name, text in (("system", "Follow &System"), ("dark", "&Dark"), ("light", "&Light")):
+        action = QAction(text, window, checkable=True)
+        action.triggered.connect(lambda checked=False, n=name: window.set_theme(n))
+        group.addAction(action)
+        actions[f"theme_{name}"] = action
+
+
+def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
+    """Lay the actions out in the File, Edit and View menus; returns the menus by name."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(actions["new"])
+    file_menu.addAction(actions["open"])
+    recent = file_menu.addMenu("Open &Recent")
+    recent.aboutToShow.connect(window.fill_recent_menu)
+    file_menu.addSeparator()
+    file_menu.addAction(actions["save"])
+    file_menu.addAction(actions["save_as"])
+    file_menu.addSeparator()
+    file_menu.addAction(actions["quit"])
+
+    edit = bar.addMenu("&Edit")
+    for name in ("undo", "redo", None, "cut", "copy", "paste", "duplicate", "delete", None):
+        edit.addSeparator() if name is None else edit.addAction(actions[name])
+    edit.addAction(actions["select_all"])
+    edit.addAction(actions["find"])
+
+    view = bar.addMenu("&View")
+    for name in ("zoom_in", "zoom_out", "fit", "auto_layout"):
+        view.addAction(actions[name])
+    view.addSeparator()
+    theme = view.addMenu("&Theme")
+    for name in ("system", "dark", "light"):
+        theme.addAction(actions[f"theme_{name}"])
+    view.addSeparator()
+    panels = view.addMenu("&Panels")
+    return {"file": file_menu, "recent": recent, "edit": edit, "view": view, "panels": panels}
+
+
+def build_toolbar(window: QMainWindow, actions: dict[str, QAction]):
+    """The main toolbar: files, undo, view."""
+    bar = window.addToolBar("Main")
+    bar.setObjectName("main_toolbar")
+    bar.setMovable(False)
+    for name in ("new", "open", "save", None, "undo", "redo", None, "zoom_out", "zoom_in", "fit"):
+        bar.addSeparator() if name is None else bar.addAction(actions[name])
+    bar.addAction(actions["auto_layout"])
+    bar.addAction(actions["find"])
+    return bar

@@ -1,0 +1,206 @@
+"""A node on the canvas: a rounded rectangle coloured by the layer's family.
+
+It shows the type and id in its title bar, the key settings (``LayerSpec.describe``),
+the output shape and the parameter count from the document's analysis, a red or amber
+mark when the analysis has an error or a warning about it (messages in the tooltip),
+and a snowflake when its weights are frozen. Input ports are on the left, outputs on
+the right. The item only draws: the scene updates it from the network's events.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from engine.layers.rules import fmt
+from engine.network import Node
+from nodeeditor.canvas import style
+from nodeeditor.canvas.port_item import PortItem
+
+TEXT_LINES = 3
+
+
+class NodeItem(QGraphicsItem):
+    """The drawing of one network node.
+
+    Attributes:
+        node_id: the engine node's id.
+        mark: ``"error"``, ``"warning"`` or None, from the latest analysis.
+        inputs / outputs: PortItems by port name.
+    """
+
+    def __init__(self, node: Node):
+        super().__init__()
+        self.node_id = node.id
+        self.mark: str | None = None
+        self.messages: list[str] = []
+        self.shape_text = ""
+        self.params_text = ""
+        self.inputs: dict[str, PortItem] = {}
+        self.outputs: dict[str, PortItem] = {}
+        flags = QGraphicsItem.GraphicsItemFlag
+        self.setFlags(
+            flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges
+        )
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.set_node(node)
+        self.setPos(QPointF(*node.pos))
+
+    # ----------------------------------------------------------------- state
+    def set_node(self, node: Node) -> None:
+        """Take the node's type, id, settings, ports and frozen state."""
+        self.prepareGeometryChange()
+        self.node_id = node.id
+        self.type_name = node.type
+        self.family = node.spec.family
+        self.describe = node.spec.describe(node.params)
+        self.trainable = node.trainable
+        self._height = self._compute_height(len(node.input_ports()), len(node.output_ports()))
+        self._sync_ports(self.inputs, node.input_ports(), False)
+        self._sync_ports(self.outputs, node.output_ports(), True)
+        self._update_tooltip()
+        self.update()
+
+    def set_analysis(self, shape, params: int | None, diagnostics) -> bool:
+        """Show an analysis result; returns True when something visible changed."""
+        shape_text = fmt(shape) if shape is not None else ""
+        params_text = f"{params:,} params" if params else ""
+        errors = [d.message for d in diagnostics if d.severity == "error"]
+        mark = "error" if errors else ("warning" if diagnostics else None)
+        messages = [d.message for d in diagnostics]
+        state = (shape_text, params_text, mark, messages)
+        if state == (self.shape_text, self.params_text, self.mark, self.messages):
+            return False
+        self.shape_text, self.params_text, self.mark, self.messages = state
+        self._update_tooltip()
+        self.update()
+        return True
+
+    def _update_tooltip(self) -> None:
+        lines = [f"{self.node_id} ({self.type_name})", *self.messages]
+        if not self.trainable:
+            lines.append("frozen: training does not change its weights")
+        self.setToolTip("\n".join(lines))
+
+    def _sync_ports(self, ports: dict, names, is_output: bool) -> None:
+        names = list(names)
+        for name in [n for n in ports if n not in names]:
+            item = ports.pop(name)
+            item.setParentItem(None)
+            if item.scene():
+                item.scene().removeItem(item)
+        for index, name in enumerate(names):
+            if name not in ports:
+                ports[name] = PortItem(self, name, is_output)
+            ports[name].label = name if len(names) > 1 else ""
+            x = style.NODE_WIDTH if is_output else 0.0
+            ports[name].setPos(x, style.HEADER_HEIGHT + 14 + index * style.PORT_SPACING)
+
+    @staticmethod
+    def _compute_height(n_in: int, n_out: int) -> float:
+        ports = max(n_in, n_out, 1) * style.PORT_SPACING + 10
+        return style.HEADER_HEIGHT + max(ports, TEXT_LINES * style.LINE_HEIGHT + 10)
+
+    def ports(self) -> list[PortItem]:
+        """All the port items."""
+        return [*self.inputs.values(), *self.outputs.values()]
+
+    # ----------------------------------------------------------------- Qt
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return QRectF(-2, -9, style.NODE_WIDTH + 4, self._height + 11)
+
+    def body_rect(self) -> QRectF:
+        """The rounded rectangle, in item coordinates."""
+        return QRectF(0, 0, style.NODE_WIDTH, self._height)
+
+    def itemChange(self, change, value):  # noqa: N802 - Qt override
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene():
+            self.scene().node_item_moved(self)
+        return super().itemChange(change, value)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        scene = self.scene()
+        theme = scene.theme if scene else style.current_theme()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        rect = self.body_rect()
+        path = QPainterPath()
+        path.addRoundedRect(rect, style.CORNER, style.CORNER)
+        outline = theme.selection if self.isSelected() else theme.background.darker(150)
+        painter.setPen(QPen(outline, 2.2 if self.isSelected() else 1.0))
+        painter.setBrush(QBrush(theme.body(self.family)))
+        painter.drawPath(path)
+        self._paint_header(painter, theme)
+        self._paint_lines(painter, theme)
+        self._paint_port_labels(painter, theme)
+        self._paint_marks(painter, theme)
+        if scene is not None and scene.locked:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.locked)
+            painter.drawPath(path)
+
+    def _paint_header(self, painter: QPainter, theme) -> None:
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, style.NODE_WIDTH, style.HEADER_HEIGHT), 7, 7)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.header(self.family))
+        painter.drawPath(header)
+        painter.setPen(theme.text)
+        painter.setFont(style.font(8.5, bold=True))
+        title = QRectF(8, 0, style.NODE_WIDTH - 40, style.HEADER_HEIGHT)
+        painter.drawText(title, Qt.AlignmentFlag.AlignVCenter, self.type_name)
+        painter.setFont(style.font(7.5))
+        painter.setPen(theme.dim_text)
+        painter.drawText(
+            QRectF(8, 0, style.NODE_WIDTH - 30, style.HEADER_HEIGHT),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            self.node_id,
+        )
+
+    def _paint_lines(self, painter: QPainter, theme) -> None:
+        labelled = any(p.label for p in self.inputs.values())
+        left = 34 if labelled else 12
+        width = style.NODE_WIDTH - left - (30 if any(p.label for p in self.outputs.values()) else 12)
+        painter.setFont(style.font(8))
+        y = style.HEADER_HEIGHT + 4
+        for text, color in (
+            (self.describe, theme.text),
+            (self.shape_text, theme.text),
+            (self.params_text, theme.dim_text),
+        ):
+            if text:
+                painter.setPen(color)
+                painter.drawText(
+                    QRectF(left, y, width, style.LINE_HEIGHT), Qt.AlignmentFlag.AlignLeft, text
+                )
+                y += style.LINE_HEIGHT
+
+    def _paint_port_labels(self, painter: QPainter, theme) -> None:
+        painter.setFont(style.font(7))
+        painter.setPen(theme.dim_text)
+        for port in self.ports():
+            if not port.label:
+                continue
+            y = port.pos().y() - 7
+            if port.is_output:
+                rect = QRectF(style.NODE_WIDTH - 40, y, 32, 14)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignRight, port.label)
+            else:
+                painter.drawText(QRectF(9, y, 32, 14), Qt.AlignmentFlag.AlignLeft, port.label)
+
+    def _paint_marks(self, painter: QPainter, theme) -> None:
+        x = style.NODE_WIDTH - 10
+        if self.mark:
+            color = theme.error if self.mark == "error" else theme.warning
+            painter.setPen(QPen(theme.background, 1.5))
+            painter.setBrush(color)
+            painter.drawEllipse(QPointF(x, 0), 8, 8)
+            painter.setPen(QPen(Qt.GlobalColor.white))
+            painter.setFont(style.font(9, bold=True))
+            painter.drawText(QRectF(x - 8, -8, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+        if not self.trainable:
+            painter.setPen(theme.text)
+            painter.setFont(style.font(10))
+            rect = QRectF(style.NODE_WIDTH - 24, self._height - 18, 18, 16)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "❄")

@@ -67,8 +67,23 @@ class Project:
 
 
 def dumps(project: Project) -> str:
-    """The project as the text of a ``.dwire`` file."""
-    return json.dumps(project.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """The project as the text of a ``.dwire`` file.
+
+    Indented JSON with one node and one wire per line, so that a change to a node is a
+    one-line diff.
+    """
+    data = project.to_dict()
+    lines: dict[str, str] = {}
+    for network in data["networks"].values():
+        for key in ("nodes", "edges"):
+            for index, entry in enumerate(network[key]):
+                token = f"\x00{len(lines)}\x00"
+                lines[json.dumps(token)] = json.dumps(entry, ensure_ascii=False)
+                network[key][index] = token
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    for token, line in lines.items():
+        text = text.replace(token, line, 1)
+    return text + "\n"
 
 
 def loads(text: str, source: str = "project") -> Project:

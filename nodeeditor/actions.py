@@ -23,8 +23,11 @@ def _action(window, text, slot, shortcut=None, icon=None, tip=None) -> QAction:
     action = QAction(text, window)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
-    if icon is not None:
-        action.setIcon(icon if isinstance(icon, QIcon) else icons.icon(icon))
+    if isinstance(icon, str):
+        action.setProperty("icon_name", icon)
+        action.setIcon(icons.icon(icon))
+    elif icon is not None:
+        action.setIcon(icon)
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip)
@@ -51,7 +54,9 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
         "find": _action(w, "&Find Layer…", w.find_layer, Key.Find, "find", "Find a layer"),
         "zoom_in": _action(w, "Zoom &In", lambda: w.view.zoom_in(), Key.ZoomIn, "zoom_in"),
         "zoom_out": _action(w, "Zoom &Out", lambda: w.view.zoom_out(), Key.ZoomOut, "zoom_out"),
-        "fit": _action(w, "&Fit Network", lambda: w.view.fit(), "F", "fit", "Show the whole network"),
+        "fit": _action(
+            w, "&Fit Network", lambda: w.view.fit(), "F", "fit", "Show the whole network"
+        ),
         "auto_layout": _action(
             w, "Auto-&layout", lambda: w.view.auto_layout(), "Ctrl+L", "layout", "Tidy the layout"
         ),
@@ -63,9 +68,11 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     actions["quit"].setIcon(std(QStyle.StandardPixmap.SP_DialogCloseButton))
     undo = w.undo_group.createUndoAction(w, "&Undo")
     undo.setShortcut(QKeySequence(Key.Undo))
+    undo.setProperty("icon_name", "undo")
     undo.setIcon(icons.icon("undo"))
     redo = w.undo_group.createRedoAction(w, "&Redo")
     redo.setShortcut(QKeySequence(Key.Redo))
+    redo.setProperty("icon_name", "redo")
     redo.setIcon(icons.icon("redo"))
     actions["undo"], actions["redo"] = undo, redo
     _add_theme_actions(w, actions)

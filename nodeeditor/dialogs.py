@@ -61,9 +61,7 @@ def choose_template(parent: QWidget, templates: dict[str, Path]) -> Path | str |
         cancelled.
     """
     names = [EMPTY_TEMPLATE, *templates]
-    choice, ok = QInputDialog.getItem(
-        parent, "New project", "Start from:", names, 0, False
-    )
+    choice, ok = QInputDialog.getItem(parent, "New project", "Start from:", names, 0, False)
     if not ok:
         return None
     return templates.get(choice, EMPTY_TEMPLATE)

@@ -38,7 +38,7 @@ class Document(QObject):
         self.project = project or Project()
         self.path: Path | None = Path(path) if path else None
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.analysis: Analysis = analyze(self.network)
         self._pending = False
         for signal in self.network.events.signals():
@@ -81,6 +81,10 @@ class Document(QObject):
         self.analysis = analyze(self.network)
         self.analysis_changed.emit(self.analysis)
         return self.analysis
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        # a method, not a lambda: Qt drops it when the document is destroyed
+        self.modified_changed.emit(not clean)
 
     def _on_network_changed(self, *args) -> None:
         if not self._pending:

@@ -62,6 +62,7 @@ class Dataset:
         target_mean, target_std: regression targets were standardised with these;
             metrics in the target's own units undo it.
         description: one line for the app.
+        augment: image augmentation switched on (``engine.data.augment``); empty for none.
     """
 
     name: str
@@ -76,6 +77,7 @@ class Dataset:
     target_mean: float = 0.0
     target_std: float = 1.0
     description: str = ""
+    augment: dict = field(default_factory=dict)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:

@@ -13,7 +13,11 @@ from engine.layers.rules import expect_rank, fmt, numel
 from engine.layers.spec import Example, LayerSpec, Param
 
 _EPS = Param(
-    "eps", "float", 1e-5, "Small number added to the variance to avoid dividing by 0.", minimum=0.0
+    "eps",
+    "float",
+    1e-5,
+    "Small positive number added to the variance to avoid dividing by 0.",
+    minimum=1e-12,
 )
 _MOMENTUM = Param(
     "momentum",

@@ -40,9 +40,7 @@ class NodeItem(QGraphicsItem):
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
         flags = QGraphicsItem.GraphicsItemFlag
-        self.setFlags(
-            flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges
-        )
+        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
         self.set_node(node)
@@ -108,14 +106,14 @@ class NodeItem(QGraphicsItem):
         return [*self.inputs.values(), *self.outputs.values()]
 
     # ----------------------------------------------------------------- Qt
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+    def boundingRect(self) -> QRectF:
         return QRectF(-2, -9, style.NODE_WIDTH + 4, self._height + 11)
 
     def body_rect(self) -> QRectF:
         """The rounded rectangle, in item coordinates."""
         return QRectF(0, 0, style.NODE_WIDTH, self._height)
 
-    def itemChange(self, change, value):  # noqa: N802 - Qt override
+    def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene():
             self.scene().node_item_moved(self)
         return super().itemChange(change, value)
@@ -161,7 +159,9 @@ class NodeItem(QGraphicsItem):
     def _paint_lines(self, painter: QPainter, theme) -> None:
         labelled = any(p.label for p in self.inputs.values())
         left = 34 if labelled else 12
-        width = style.NODE_WIDTH - left - (30 if any(p.label for p in self.outputs.values()) else 12)
+        width = (
+            style.NODE_WIDTH - left - (30 if any(p.label for p in self.outputs.values()) else 12)
+        )
         painter.setFont(style.font(8))
         y = style.HEADER_HEIGHT + 4
         for text, color in (

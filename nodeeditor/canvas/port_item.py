@@ -35,7 +35,7 @@ class PortItem(QGraphicsItem):
         """The id of the node this port belongs to."""
         return self.parentItem().node_id
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+    def boundingRect(self) -> QRectF:
         r = style.PORT_RADIUS + 3
         return QRectF(-r, -r, 2 * r, 2 * r)
 

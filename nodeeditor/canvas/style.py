@@ -87,16 +87,34 @@ def current_theme() -> Theme:
     """The Theme that matches the application palette."""
     if is_dark():
         return Theme(
-            True, QColor(30, 31, 34), QColor(44, 46, 50), QColor(235, 235, 235),
-            QColor(170, 172, 178), QColor(150, 155, 165), QColor(255, 200, 90),
-            QColor(255, 200, 90), QColor(200, 200, 205), QColor(90, 220, 120),
-            QColor(235, 70, 60), QColor(240, 170, 40), QColor(120, 130, 160, 60),
+            True,
+            QColor(30, 31, 34),
+            QColor(44, 46, 50),
+            QColor(235, 235, 235),
+            QColor(170, 172, 178),
+            QColor(150, 155, 165),
+            QColor(255, 200, 90),
+            QColor(255, 200, 90),
+            QColor(200, 200, 205),
+            QColor(90, 220, 120),
+            QColor(235, 70, 60),
+            QColor(240, 170, 40),
+            QColor(120, 130, 160, 60),
         )
     return Theme(
-        False, QColor(246, 246, 248), QColor(228, 229, 233), QColor(25, 25, 28),
-        QColor(90, 92, 98), QColor(110, 115, 125), QColor(225, 130, 0),
-        QColor(225, 130, 0), QColor(70, 72, 80), QColor(20, 160, 60),
-        QColor(210, 40, 30), QColor(215, 140, 0), QColor(120, 130, 160, 50),
+        False,
+        QColor(246, 246, 248),
+        QColor(228, 229, 233),
+        QColor(25, 25, 28),
+        QColor(90, 92, 98),
+        QColor(110, 115, 125),
+        QColor(225, 130, 0),
+        QColor(225, 130, 0),
+        QColor(70, 72, 80),
+        QColor(20, 160, 60),
+        QColor(210, 40, 30),
+        QColor(215, 140, 0),
+        QColor(120, 130, 160, 50),
     )
 
 

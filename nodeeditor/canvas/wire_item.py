@@ -60,7 +60,7 @@ class CurveItem(QGraphicsItem):
         middle = self._path.pointAtPercent(0.5)
         self._label_rect = QRectF(middle.x() - width / 2, middle.y() - height - 3, width, height)
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+    def boundingRect(self) -> QRectF:
         return self._path.boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)
 
     def shape(self) -> QPainterPath:

@@ -129,6 +129,7 @@ class _LenientMixin:
     silently clamped."""
 
     field: ParamField
+    param: Param
     integer: bool
 
     def validate(self, text, pos):
@@ -136,7 +137,7 @@ class _LenientMixin:
         if stripped in ("", "-", "+", ".", "-.", "+."):
             return QValidator.State.Intermediate, text, pos
         try:
-            parse_number(self.field.param, stripped, self.integer)
+            parse_number(self.param, stripped, self.integer)
         except ParamError:
             if re.fullmatch(r"[-+]?\d*\.?\d*[eE][-+]?\d*", stripped):
                 return QValidator.State.Intermediate, text, pos
@@ -164,7 +165,7 @@ class _LenientMixin:
     def _finish(self):
         self.lineEdit().setModified(False)
         try:
-            value = parse_number(self.field.param, self.lineEdit().text().strip(), self.integer)
+            value = parse_number(self.param, self.lineEdit().text().strip(), self.integer)
         except ParamError as error:
             self.field.rejected.emit(str(error))
             return
@@ -194,7 +195,7 @@ class NumberField(ParamField):
     def __init__(self, param: Param, parent=None):
         integer = param.kind == "int"
         spin = _IntSpin() if integer else _FloatSpin()
-        spin.field = self
+        spin.param = param
         spin.setKeyboardTracking(False)
         spin.setAccelerated(True)
         if integer:
@@ -207,6 +208,7 @@ class NumberField(ParamField):
             spin.setSingleStep(_float_step(param.default))
         spin.setRange(low, high)
         super().__init__(param, spin, parent)
+        spin.field = self
         self.stored = param.default
 
     def set_value(self, value: Any) -> None:

@@ -76,17 +76,19 @@ def test_error_fixed_clears_the_diagnostic():
 
 
 def test_out_of_range_value_from_a_file_is_a_diagnostic():
-    network = Network.from_dict({
-        "nodes": [
-            {"id": "input", "type": "Input", "params": {"shape": [4]}},
-            {"id": "fc", "type": "Linear", "params": {"out_features": -3}},
-            {"id": "output", "type": "Output"},
-        ],
-        "edges": [
-            {"from": ["input", "out"], "to": ["fc", "in"]},
-            {"from": ["fc", "out"], "to": ["output", "in"]},
-        ],
-    })
+    network = Network.from_dict(
+        {
+            "nodes": [
+                {"id": "input", "type": "Input", "params": {"shape": [4]}},
+                {"id": "fc", "type": "Linear", "params": {"out_features": -3}},
+                {"id": "output", "type": "Output"},
+            ],
+            "edges": [
+                {"from": ["input", "out"], "to": ["fc", "in"]},
+                {"from": ["fc", "out"], "to": ["output", "in"]},
+            ],
+        }
+    )
     (error,) = analyze(network).errors
     assert error.message == "fc: out_features must be at least 1, got -3"
 

@@ -98,7 +98,10 @@ BROKEN = {
         mutate(lambda d: d["networks"]["model"]["nodes"][2].update(id="x; import os")),
         "must start with a letter",
     ),
-    "training not object": (mutate(lambda d: d.update(training=[1])), '"training" must be an object'),
+    "training not object": (
+        mutate(lambda d: d.update(training=[1])),
+        '"training" must be an object',
+    ),
 }
 
 

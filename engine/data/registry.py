@@ -1,0 +1,167 @@
+"""The project's ``dataset`` section: ``{"name": ..., "params": {...}}`` -> ``Dataset``.
+
+Every dataset takes the common params below besides its own; unknown params and wrong
+types are errors naming the field.
+
+- ``validation_split`` (0.2): share of samples kept apart to validate on.
+- ``seed`` (0): the split and the synthetic data follow it.
+- ``normalize`` (true): standardise samples (and regression targets) with statistics of
+  the training part.
+- ``augment`` (false): true, or ``{"hflip", "vflip", "shift", "noise"}`` for images.
+- ``task`` ("auto"): ``classification``, ``regression`` or ``reconstruction`` (the
+  target is the input, for autoencoders).
+- ``limit`` (null): use only this many samples (a quick try on a large set).
+
+File datasets (``csv``, ``npz``, ``images``, ``idx``) take a ``path``; a relative path
+is taken from the project file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.data.arrays import ARRAY_PARAMS, load_arrays
+from engine.data.augment import check_augment
+from engine.data.base import TASKS, Dataset, Raw
+from engine.data.builtin import BUILTINS
+from engine.data.idx import IDX_PARAMS, load_idx
+from engine.data.images import IMAGE_PARAMS, load_images
+from engine.data.split import fit_normalizer, normalize, split_indices
+from engine.data.tabular import CSV_PARAMS, load_csv
+from engine.errors import DataError
+
+COMMON_PARAMS: dict[str, Any] = {
+    "validation_split": 0.2,
+    "seed": 0,
+    "normalize": True,
+    "augment": False,
+    "task": "auto",
+    "limit": None,
+}
+LOADERS: dict[str, tuple] = {
+    **BUILTINS,
+    "csv": (load_csv, CSV_PARAMS),
+    "npz": (load_arrays, ARRAY_PARAMS),
+    "images": (load_images, IMAGE_PARAMS),
+    "idx": (load_idx, IDX_PARAMS),
+}
+FILE_DATASETS = ("csv", "npz", "images", "idx")
+
+
+def dataset_names() -> list[str]:
+    """Names a ``dataset`` section may use: built-in ones first, then file formats."""
+    return list(LOADERS)
+
+
+def dataset_params(name: str) -> dict[str, Any]:
+    """The params of dataset ``name`` with their defaults (common ones included)."""
+    if name not in LOADERS:
+        known = ", ".join(LOADERS)
+        raise DataError(f"dataset: there is no dataset {name!r} (known: {known})")
+    return {**COMMON_PARAMS, **LOADERS[name][1]}
+
+
+def check_section(section: Any) -> tuple[str, dict[str, Any]]:
+    """Validate a ``dataset`` section without loading data; returns (name, full params)."""
+    if not isinstance(section, dict):
+        raise DataError('dataset: must be {"name": ..., "params": {...}}')
+    unknown = sorted(set(section) - {"name", "params"})
+    if unknown:
+        raise DataError(f"dataset: unknown field {unknown[0]!r} (it has name and params)")
+    name = section.get("name")
+    if not isinstance(name, str):
+        raise DataError('dataset: "name" must be a dataset name such as "digits"')
+    params = section.get("params", {})
+    if not isinstance(params, dict):
+        raise DataError('dataset: "params" must be an object')
+    defaults = dataset_params(name)
+    for key in params:
+        if key not in defaults:
+            raise DataError(
+                f"dataset {name}: unknown param {key!r} (it takes: {', '.join(defaults)})"
+            )
+    full = {**defaults, **params}
+    _check_common(name, full)
+    if name in FILE_DATASETS and not isinstance(full["path"], str):
+        raise DataError(f'dataset {name}: "path" must name the file or folder to read')
+    return name, full
+
+
+def _check_common(name: str, params: dict) -> None:
+    split = params["validation_split"]
+    if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split < 1:
+        raise DataError(f'dataset {name}: "validation_split" must be a number from 0 to below 1')
+    for key in ("seed", "limit", "n_samples", "steps", "length", "vocab_size", "classes"):
+        value = params.get(key)
+        if value is None and key == "limit":
+            continue
+        if key in params and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise DataError(f'dataset {name}: "{key}" must be a whole number of 0 or more')
+    if not isinstance(params["normalize"], bool):
+        raise DataError(f'dataset {name}: "normalize" must be true or false')
+    if params["task"] not in ("auto", *TASKS):
+        raise DataError(f'dataset {name}: "task" must be one of auto, {", ".join(TASKS)}')
+    check_augment(params["augment"], name)
+
+
+def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
+    """Load, split and normalise the dataset a project's ``dataset`` section names.
+
+    Args:
+        section: ``{"name": "digits", "params": {"validation_split": 0.2}}``.
+        base_dir: the folder relative paths start from (the project file's folder).
+
+    Raises:
+        DataError: the section is wrong or the data cannot be read; the message names the
+            field, file, line or column.
+    """
+    name, params = check_section(section)
+    if name in FILE_DATASETS:
+        path = Path(params["path"]).expanduser()
+        params["path"] = str(path if path.is_absolute() or base_dir is None else Path(base_dir) / path)
+        if params.get("targets"):
+            targets = Path(params["targets"]).expanduser()
+            if not targets.is_absolute() and base_dir is not None:
+                params["targets"] = str(Path(base_dir) / targets)
+    loader = LOADERS[name][0]
+    raw = loader(params, params["seed"])
+    return build(name, raw, params)
+
+
+def build(name: str, raw: Raw, params: dict) -> Dataset:
+    """Split and normalise loaded arrays into a Dataset (``params`` are the common ones)."""
+    x, y = raw.x, raw.y
+    if params["limit"]:
+        x, y = x[: params["limit"]], y[: params["limit"]]
+    if len(x) < 2:
+        raise DataError(f"{name}: needs at least 2 samples, found {len(x)}")
+    task = raw.task
+    if params["task"] == "reconstruction":
+        task = "reconstruction"
+    elif params["task"] != "auto" and params["task"] != task:
+        raise DataError(f"{name}: the targets make this a {task} task, not {params['task']}")
+    labels = y if task == "classification" else None
+    train, val = split_indices(len(x), params["validation_split"], params["seed"], labels)
+    x_train, x_val, y_train, y_val = x[train], x[val], y[train], y[val]
+    target_mean, target_std = 0.0, 1.0
+    if params["normalize"] and raw.kind != "tokens":
+        mean, std = fit_normalizer(x_train, raw.kind)
+        x_train, x_val = normalize(x_train, mean, std), normalize(x_val, mean, std)
+        if task == "regression":
+            target_mean, target_std = float(y_train.mean()), float(y_train.std() or 1.0)
+            y_train = ((y_train - target_mean) / target_std).astype(np.float32)
+            y_val = ((y_val - target_mean) / target_std).astype(np.float32)
+    if task == "reconstruction":
+        y_train, y_val = x_train, x_val
+    classes = len(raw.class_names) if task == "classification" else 0
+    dataset = Dataset(
+        name, np.ascontiguousarray(x_train), np.ascontiguousarray(y_train),
+        np.ascontiguousarray(x_val), np.ascontiguousarray(y_val), task, classes,
+        list(raw.class_names) if classes else [], raw.kind, target_mean, target_std,
+        raw.description,
+    )  # fmt: skip
+    dataset.augment = check_augment(params["augment"], name, raw.kind)
+    return dataset

@@ -1,0 +1,361 @@
+"""Import a PyTorch model as a Deepwire network: ``import_model("model.py:Net")``.
+
+The model class is loaded from a Python file (``path/model.py:Net``, which runs that
+file: import only code you trust) or an importable module (``package.module:Net``),
+built with no arguments and traced with ``torch.fx.symbolic_trace``. The traced graph is
+mapped onto the catalogue by ``engine.import_rules``: placeholders become Inputs (their
+shapes come from the caller or from example inputs), modules and functions become
+layers, the returned values become Outputs; nodes are laid out left to right.
+
+Nothing is guessed silently. Whatever cannot be mapped is listed by name in one
+``ImportModelError``; each mapped module is rebuilt from the network and compared with
+the original, and the whole imported network is run against the model on an example
+input with the model's weights, so an import that succeeds computes what the model
+computes. ``deepwire code`` output imports back to the network it came from.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DeepwireError
+from engine.import_rules import Plan, Planned, plan_graph
+from engine.naming import check_id, suggest_id
+from engine.network import Network
+
+TOLERANCE = 1e-4
+
+
+class ImportModelError(DeepwireError):
+    """A PyTorch model cannot be turned into a Deepwire network."""
+
+
+@dataclass
+class ImportResult:
+    """What ``import_model`` made.
+
+    Attributes:
+        network: the network, laid out left to right.
+        weights: the model's tensors keyed like the compiled network's state_dict
+            (``<node id>.<tensor>``), ready for ``engine.weights.load_weights``.
+        class_name: the imported class's name.
+    """
+
+    network: Network
+    weights: dict
+    class_name: str
+
+
+def import_model(
+    source: str | Any,
+    input_shapes: Mapping[str, Sequence[int]] | Sequence[Sequence[int]] | None = None,
+    example_inputs: Sequence | None = None,
+    name: str = "model",
+) -> ImportResult:
+    """Turn a torch.nn.Module into a network of catalogue layers.
+
+    Args:
+        source: ``"file.py:Class"``, ``"package.module:Class"``, a module class, or an
+            instance.
+        input_shapes: the shape of one sample of each forward argument, without the
+            batch: a list in argument order, or a dict by argument name.
+        example_inputs: tensors with a batch dimension, one per forward argument;
+            their shapes and dtypes are used when ``input_shapes`` is not given.
+        name: the network's name.
+
+    Raises:
+        ImportModelError: the class cannot be loaded or traced, some of its modules or
+            functions have no Deepwire layer (all named), or the result differs.
+    """
+    import torch
+    import torch.fx
+
+    model = load_model(source)
+    label = type(model).__name__
+    try:
+        traced = torch.fx.symbolic_trace(model)
+    except Exception as error:  # tracing user code can fail in many ways
+        raise ImportModelError(
+            f"cannot trace {label}: {type(error).__name__}: {_first_line(error)} (forward must "
+            "not branch on tensor values)"
+        ) from None
+    traced.graph.eliminate_dead_code()
+    plan = plan_graph(traced)
+    if plan.unmapped:
+        raise ImportModelError(
+            f"cannot import {label}: no Deepwire layer for " + "; ".join(plan.unmapped)
+        )
+    examples = _example_inputs(plan, input_shapes, example_inputs)
+    network, ids = _build(plan, examples, name)
+    _check_modules(network, plan, ids, label)
+    weights = _weights(plan, ids)
+    _check_outputs(network, weights, model, examples, label)
+    return ImportResult(network, weights, label)
+
+
+def load_model(source: str | Any):
+    """An instance of the model named by ``source`` (see ``import_model``)."""
+    import torch
+
+    if isinstance(source, torch.nn.Module):
+        return source
+    cls = source if isinstance(source, type) else _load_class(str(source))
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise ImportModelError(f"{getattr(cls, '__name__', cls)} is not a torch.nn.Module class")
+    try:
+        return cls()
+    except Exception as error:  # the user's constructor
+        raise ImportModelError(
+            f"{cls.__name__}() failed ({type(error).__name__}: {_first_line(error)}); the class "
+            "must be constructible without arguments"
+        ) from None
+
+
+def _load_class(source: str):
+    where, sep, class_name = source.rpartition(":")
+    if not sep or not where or not class_name:
+        raise ImportModelError(
+            f"{source!r}: name the model as file.py:ClassName or package.module:ClassName"
+        )
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        module = _run_file(Path(where))
+    else:
+        try:
+            module = importlib.import_module(where)
+        except Exception as error:
+            raise ImportModelError(
+                f"cannot import {where} ({type(error).__name__}: {_first_line(error)})"
+            ) from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        import torch
+
+        found = sorted(
+            k
+            for k, v in vars(module).items()
+            if isinstance(v, type)
+            and issubclass(v, torch.nn.Module)
+            and v.__module__ == module.__name__
+        )
+        hint = f" (it defines: {', '.join(found)})" if found else ""
+        raise ImportModelError(f"{where} has no class {class_name}{hint}")
+    return cls
+
+
+def _run_file(path: Path):
+    if not path.is_file():
+        raise ImportModelError(f"{path}: no such file")
+    module_name = f"_deepwire_import_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses and fx look classes up here
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the user's file
+        sys.modules.pop(module_name, None)
+        raise ImportModelError(
+            f"{path.name} failed to run ({type(error).__name__}: {_first_line(error)})"
+        ) from None
+    return module
+
+
+def _example_inputs(plan: Plan, shapes, examples) -> list:
+    """One example tensor per Input, with a batch of 2."""
+    import torch
+
+    inputs = [p for p in plan.nodes if p.type == "Input"]
+    if examples is not None:
+        examples = list(examples)
+        if len(examples) != len(inputs):
+            raise ImportModelError(
+                f"the model takes {len(inputs)} input(s) but {len(examples)} example(s) were given"
+            )
+        return [torch.as_tensor(e) for e in examples]
+    if shapes is None:
+        names = ", ".join(p.name for p in inputs)
+        raise ImportModelError(
+            f"give the shape of one sample of each input ({names}), without the batch, "
+            "e.g. --input-shape 1,28,28"
+        )
+    if isinstance(shapes, Mapping):
+        missing = [p.name for p in inputs if p.name not in shapes]
+        if missing:
+            raise ImportModelError(f"no shape given for input {missing[0]!r}")
+        shapes = [shapes[p.name] for p in inputs]
+    if len(shapes) != len(inputs):
+        raise ImportModelError(
+            f"the model takes {len(inputs)} input(s) but {len(shapes)} shape(s) were given"
+        )
+    result = []
+    generator = torch.Generator().manual_seed(0)
+    for planned, shape in zip(inputs, shapes):
+        shape = tuple(int(s) for s in shape)
+        if _takes_ids(plan, planned):
+            result.append(torch.zeros((2, *shape), dtype=torch.long))
+        else:
+            result.append(torch.randn((2, *shape), generator=generator))
+    return result
+
+
+def _takes_ids(plan: Plan, planned: Planned) -> bool:
+    from engine.layers import CATALOGUE
+
+    for other in plan.nodes:
+        feeds = any(plan.alias.get(i) is planned for i in other.inputs)
+        if feeds and CATALOGUE[other.type].input_dtype == "long":
+            return True
+    return False
+
+
+def _build(plan: Plan, examples: list, name: str) -> tuple[Network, dict]:
+    """The network of the plan; returns it and the Planned -> node id map."""
+    import torch
+
+    from engine.layout import layered_positions
+
+    network = Network(name)
+    ids: dict[int, str] = {}
+    taken: set[str] = set()
+    input_index = 0
+    for planned in plan.nodes:
+        node_id = _fresh_id(planned.name, taken)
+        ids[id(planned)] = node_id
+        params = dict(planned.params)
+        if planned.type == "Input":
+            example = examples[input_index]
+            input_index += 1
+            params["shape"] = list(example.shape[1:])
+            params["dtype"] = "int64" if example.dtype == torch.long else "float32"
+        network.add_node(planned.type, params, node_id=node_id, check=False)
+    outputs = plan.outputs
+    for index, value in enumerate(outputs, start=1):
+        out_id = _fresh_id("output" if len(outputs) == 1 else f"output{index}", taken)
+        network.add_node("Output", node_id=out_id)
+        network.connect(ids[id(plan.alias[value])], "out", out_id, "in")
+    for planned in plan.nodes:
+        node = network.node(ids[id(planned)])
+        ports = node.input_ports()
+        if len(ports) != len(planned.inputs):
+            raise ImportModelError(
+                f"{planned.name} ({planned.type}) takes {len(ports)} input(s) but is given "
+                f"{len(planned.inputs)}"
+            )
+        for port, value in zip(ports, planned.inputs):
+            network.connect(ids[id(plan.alias[value])], "out", node.id, port)
+    for node_id, pos in layered_positions(network).items():
+        network.move_node(node_id, pos)
+    return network, ids
+
+
+def _fresh_id(candidate: str, taken: set[str]) -> str:
+    try:
+        node_id = check_id(candidate)
+    except DeepwireError:
+        node_id = suggest_id(candidate, taken)
+    if node_id in taken:
+        node_id = suggest_id(node_id, taken)
+    taken.add(node_id)
+    return node_id
+
+
+def _check_modules(network: Network, plan: Plan, ids: dict, label: str) -> None:
+    """Each module rebuilt from the network must equal the model's; else name the difference."""
+    from engine.analysis import analyze
+    from engine.compile import build_module
+
+    analysis = analyze(network)
+    if analysis.errors:
+        raise ImportModelError(
+            f"imported {label}, but the network does not check: {analysis.errors[0].message}"
+        )
+    problems = []
+    for planned in plan.nodes:
+        if planned.module is None:
+            continue
+        node = network.node(ids[id(planned)])
+        inputs = [analysis.shapes[network.wire_into(node.id, p).src] for p in node.input_ports()]
+        params = node.spec.check_params(node.params)
+        rebuilt = build_module(*node.spec.module(params, inputs))
+        difference = _difference(planned.module, rebuilt)
+        if difference:
+            problems.append(f"{planned.target} ({type(planned.module).__name__}): {difference}")
+    if problems:
+        raise ImportModelError(
+            f"cannot import {label}: Deepwire's layers differ for " + "; ".join(problems)
+        )
+
+
+def _difference(original, rebuilt) -> str:
+    """The first setting or tensor shape where two modules differ, in words, or ''."""
+    simple = (bool, int, float, str, tuple, type(None))
+    for (path, mine), (_, theirs) in zip(original.named_modules(), rebuilt.named_modules()):
+        if type(mine) is not type(theirs):
+            return (
+                f"{path or 'it'} is {type(mine).__name__}, Deepwire builds {type(theirs).__name__}"
+            )
+        for key, value in vars(mine).items():
+            if key.startswith("_") or key == "training" or not isinstance(value, simple):
+                continue
+            other = getattr(theirs, key, None)
+            if other != value:
+                where = f"{path}.{key}" if path else key
+                return f"{where} is {value!r}, Deepwire's layer uses {other!r}"
+    mine, theirs = original.state_dict(), rebuilt.state_dict()
+    for key in mine.keys() | theirs.keys():
+        if key not in mine or key not in theirs or mine[key].shape != theirs[key].shape:
+            return f"its tensor {key} differs"
+    return ""
+
+
+def _weights(plan: Plan, ids: dict) -> dict:
+    weights = {}
+    for planned in plan.nodes:
+        if planned.module is not None:
+            node_id = ids[id(planned)]
+            for key, tensor in planned.module.state_dict().items():
+                weights[f"{node_id}.{key}"] = tensor.detach().clone()
+    return weights
+
+
+def _check_outputs(network: Network, weights: dict, model, examples: list, label: str) -> None:
+    """Run both on the examples; raise if the imported network computes otherwise."""
+    import torch
+
+    from engine.compile import compile_network
+    from engine.weights import load_weights
+
+    compiled = load_weights(compile_network(network), weights).eval()
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            expected = _as_list(model(*examples))
+            got = _as_list(compiled(*examples))
+    except Exception as error:
+        raise ImportModelError(
+            f"{label} failed on an example input of the given shape "
+            f"({type(error).__name__}: {_first_line(error)})"
+        ) from None
+    finally:
+        model.train(was_training)
+    for index, (a, b) in enumerate(zip(expected, got)):
+        if a.shape != b.shape or not torch.allclose(a, b, atol=TOLERANCE, rtol=TOLERANCE):
+            raise ImportModelError(
+                f"the imported network computes output {index + 1} differently from {label}; "
+                "this model uses something Deepwire does not reproduce"
+            )
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, tuple | list) else [value]
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else "no details"

@@ -1,0 +1,153 @@
+"""Listeners of training: the ``Callback`` base and the ones the command line uses.
+
+Lightning-style: the Trainer only calls hooks; progress, logging and files are
+listeners. Every hook receives the trainer and one event from
+``engine.training.events`` and does nothing by default, so a listener overrides only
+what it needs. Hooks run in the training thread: a GUI listener hands the events over
+to its own thread (a queued signal) and returns at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from engine.training.events import BatchEnd, EpochEnd, TrainEnd, TrainFailed, TrainStart
+
+
+class Callback:
+    """A listener of training events; every hook is a no-op."""
+
+    def on_train_start(self, trainer, event: TrainStart) -> None:
+        """Before the first batch."""
+
+    def on_epoch_start(self, trainer, epoch: int) -> None:
+        """Before the first batch of ``epoch`` (1-based)."""
+
+    def on_batch_end(self, trainer, event: BatchEnd) -> None:
+        """After an optimisation step (every ``log_every`` batches)."""
+
+    def on_epoch_end(self, trainer, event: EpochEnd) -> None:
+        """After an epoch and its validation."""
+
+    def on_pause(self, trainer, paused: bool) -> None:
+        """When the loop really pauses (True) or goes on again (False)."""
+
+    def on_train_end(self, trainer, event: TrainEnd) -> None:
+        """After the last epoch, an early stop or a user's stop."""
+
+    def on_exception(self, trainer, event: TrainFailed) -> None:
+        """When training fails; ``event.message`` is the sentence to show."""
+
+
+def metric_text(values: dict, prefix: str) -> str:
+    """``train loss 0.1234 accuracy 96.1%`` from a metrics dict."""
+    parts = []
+    for key, value in values.items():
+        if key == "accuracy":
+            parts.append(f"{key} {value * 100:.1f}%")
+        else:
+            parts.append(f"{key} {value:.4g}")
+    return f"{prefix} " + " ".join(parts) if parts else ""
+
+
+class ConsoleReporter(Callback):
+    """A progress bar on stderr, a line per epoch on stdout, the doctor's notes at the end.
+
+    Args:
+        out: where epoch lines and notes go (stdout).
+        err: where the progress bar goes (stderr); the bar is drawn only on a terminal.
+        bar: force the bar on or off.
+    """
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, bar: bool | None = None):
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.bar = self.err.isatty() if bar is None else bar
+        self._last_draw = 0.0
+        self._epochs = 0
+
+    def on_train_start(self, trainer, event: TrainStart) -> None:
+        self._epochs = event.epochs
+        print(
+            f"training on {event.device} ({event.precision}): {event.train_samples} samples, "
+            f"{event.val_samples} to validate, {event.trainable_params:,} trainable "
+            f"parameters, {event.loss}",
+            file=self.out,
+            flush=True,
+        )
+
+    def on_batch_end(self, trainer, event: BatchEnd) -> None:
+        now = time.monotonic()
+        if not self.bar or (now - self._last_draw < 0.1 and event.batch < event.batches):
+            return
+        self._last_draw = now
+        width = 24
+        filled = int(width * event.batch / event.batches)
+        self.err.write(
+            f"\repoch {event.epoch}/{self._epochs} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{event.batch}/{event.batches} loss {event.loss:.4f} "
+            f"{event.samples_per_s:,.0f} samples/s "
+        )
+        self.err.flush()
+
+    def on_epoch_end(self, trainer, event: EpochEnd) -> None:
+        if self.bar:
+            self.err.write("\r\033[K")
+            self.err.flush()
+        text = [f"epoch {event.epoch}/{event.epochs}", metric_text(event.train, "train")]
+        text += [metric_text(event.val, "| val"), f"| lr {event.lr:.3g}", f"| {event.seconds:.1f}s"]
+        best = " *" if event.is_best else ""
+        print(" ".join(t for t in text if t) + best, file=self.out, flush=True)
+
+    def on_pause(self, trainer, paused: bool) -> None:
+        print("paused" if paused else "resumed", file=self.out, flush=True)
+
+    def on_train_end(self, trainer, event: TrainEnd) -> None:
+        reason = {"finished": "finished", "stopped": "stopped by the user",
+                  "early_stopping": "stopped early: the validation metric stopped improving"}  # fmt: skip
+        print(
+            f"{reason.get(event.reason, event.reason)} after {event.epochs_done} epoch(s); "
+            f"best epoch {event.best_epoch}",
+            file=self.out,
+        )
+        for note in event.notes:
+            print(f"note: {note}", file=self.out)
+        self.out.flush()
+
+
+class MetricsCSV(Callback):
+    """Writes ``metrics.csv``: one row per epoch, rewritten after each epoch.
+
+    Columns: ``epoch, train_loss, val_loss``, then ``val_accuracy`` (classification) or
+    ``val_mae, val_r2`` (regression), then ``lr``.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.rows: list[dict] = []
+
+    def on_epoch_end(self, trainer, event: EpochEnd) -> None:
+        self.rows.append(event.row())
+        columns = ["epoch", "train_loss", "val_loss"]
+        columns += {"classification": ["val_accuracy"], "regression": ["val_mae", "val_r2"]}.get(
+            trainer.dataset.task, []
+        )
+        columns.append("lr")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("w", newline="") as stream:
+            writer = csv.DictWriter(stream, columns, extrasaction="ignore")
+            writer.writeheader()
+            for row in self.rows:
+                writer.writerow({k: _cell(row.get(k)) for k in columns})
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

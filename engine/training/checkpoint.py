@@ -1,0 +1,102 @@
+"""Checkpoints: the weights as safetensors, the rest of the training state beside them.
+
+A checkpoint ``NAME`` is two files in a folder: ``NAME.safetensors`` (the module's
+``state_dict``, keyed like the compiled GraphModule, e.g. ``fc1.weight``) and
+``NAME.state.pt`` (optimizer, scheduler and grad scaler state, epoch, metric history),
+written with ``torch.save`` from plain tensors, numbers, strings, lists and dicts, and
+read back with ``weights_only=True`` so that opening one never runs code. The trainer
+keeps ``best`` and ``last``. Files are replaced atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from engine.errors import TrainingError
+
+WEIGHTS_SUFFIX = ".safetensors"
+STATE_SUFFIX = ".state.pt"
+
+
+def state_tensors(module) -> dict:
+    """The module's state_dict as separate contiguous CPU tensors (safetensors-ready)."""
+    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in module.state_dict().items()}
+
+
+def save_weights(module, path: str | Path) -> None:
+    """Write the module's weights to a ``.safetensors`` file."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    save_file(state_tensors(module), str(temporary))
+    os.replace(temporary, path)
+
+
+def load_weights(module, path: str | Path) -> None:
+    """Load ``.safetensors`` weights into ``module``; names what does not match."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    try:
+        tensors = load_file(str(path))
+    except (OSError, SafetensorError) as error:
+        raise TrainingError(f"{path.name}: cannot read the weights ({error})") from None
+    own = module.state_dict()
+    missing = sorted(set(own) - set(tensors))
+    if missing:
+        raise TrainingError(f"{path.name}: these weights do not fit the network (no {missing[0]})")
+    for key, value in tensors.items():
+        if key in own and tuple(own[key].shape) != tuple(value.shape):
+            raise TrainingError(
+                f"{path.name}: {key} has shape {tuple(value.shape)} but the network needs "
+                f"{tuple(own[key].shape)}; the network changed since the checkpoint"
+            )
+    module.load_state_dict({k: v for k, v in tensors.items() if k in own})
+
+
+def checkpoint_paths(folder: str | Path, name: str) -> tuple[Path, Path]:
+    """The weights file and the state file of checkpoint ``name`` in ``folder``."""
+    folder = Path(folder)
+    return folder / f"{name}{WEIGHTS_SUFFIX}", folder / f"{name}{STATE_SUFFIX}"
+
+
+def save_checkpoint(folder: str | Path, name: str, module, state: dict) -> None:
+    """Write checkpoint ``name``: the module's weights and the plain ``state`` dict."""
+    import torch
+
+    weights, extra = checkpoint_paths(folder, name)
+    save_weights(module, weights)
+    temporary = extra.with_name(f".{extra.name}.tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, extra)
+
+
+def resolve(path: str | Path) -> tuple[Path, Path]:
+    """Checkpoint files from a path given by the user (``run/last``, ``run/last.safetensors``)."""
+    path = Path(path)
+    text = str(path)
+    for suffix in (WEIGHTS_SUFFIX, STATE_SUFFIX):
+        if text.endswith(suffix):
+            path = Path(text[: -len(suffix)])
+    if path.is_dir():
+        path = path / "checkpoints" / "last" if (path / "checkpoints").is_dir() else path / "last"
+    weights, extra = Path(f"{path}{WEIGHTS_SUFFIX}"), Path(f"{path}{STATE_SUFFIX}")
+    if not weights.is_file() or not extra.is_file():
+        raise TrainingError(f"{path}: no checkpoint there (it needs {weights.name} and {extra.name})")
+    return weights, extra
+
+
+def load_state(path: Path, device) -> dict:
+    """The plain state dict of a checkpoint, tensors mapped to ``device``."""
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise TrainingError(f"{path.name}: not a Deepwire checkpoint or damaged ({error})") from None

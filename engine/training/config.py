@@ -1,0 +1,237 @@
+"""The project's ``training`` section, checked: ``TrainingConfig``.
+
+This module does not import torch, so the app can read and validate settings at start-up.
+Every field has a default; a wrong one raises TrainingError naming the field::
+
+    {"epochs": 20, "batch_size": 64, "loss": "CrossEntropyLoss",
+     "optimizer": {"type": "Adam", "lr": 0.001, "weight_decay": 0.0},
+     "l1": 0.0, "grad_clip": null,
+     "scheduler": {"type": "CosineAnnealingLR"},
+     "early_stopping": {"monitor": "val_loss", "patience": 5},
+     "seed": 0, "device": "auto", "precision": "fp32", "compile": false}
+
+``loss`` may be ``"auto"`` (the dataset's suggestion) or ``{"type": "HuberLoss",
+"delta": 1.0}``. Scheduler types keep torch's names (``StepLR``, ``CosineAnnealingLR``,
+``OneCycleLR``, ``ReduceLROnPlateau``) and accept the short ``step``, ``cosine``,
+``one_cycle``, ``plateau``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from engine.errors import TrainingError
+
+LOSSES = {
+    "CrossEntropyLoss": {"label_smoothing": 0.0},
+    "MSELoss": {},
+    "L1Loss": {},
+    "BCEWithLogitsLoss": {},
+    "HuberLoss": {"delta": 1.0},
+    "NLLLoss": {},
+}
+OPTIMIZERS = {
+    "SGD": {"lr": 0.01, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0, "dampening": 0.0},
+    "Adam": {"lr": 0.001, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False},
+    "AdamW": {"lr": 0.001, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.01, "amsgrad": False},
+    "RMSprop": {"lr": 0.001, "alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0,
+                "centered": False},
+}  # fmt: skip
+SCHEDULERS = {
+    "StepLR": {"step_size": 10, "gamma": 0.1},
+    "CosineAnnealingLR": {"eta_min": 0.0},
+    "OneCycleLR": {"max_lr": None, "pct_start": 0.3},
+    "ReduceLROnPlateau": {"factor": 0.1, "patience": 3, "monitor": "val_loss"},
+}
+SCHEDULER_ALIASES = {"step": "StepLR", "cosine": "CosineAnnealingLR", "one_cycle": "OneCycleLR",
+                     "onecycle": "OneCycleLR", "plateau": "ReduceLROnPlateau"}  # fmt: skip
+MONITORS = {"val_loss": "min", "val_accuracy": "max", "val_mae": "min", "val_r2": "max",
+            "train_loss": "min", "train_accuracy": "max"}  # fmt: skip
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+
+
+@dataclass
+class TrainingConfig:
+    """Checked training settings (see the module docstring for the JSON form)."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    loss: dict = field(default_factory=lambda: {"type": "auto"})
+    optimizer: dict = field(default_factory=lambda: {"type": "Adam", **OPTIMIZERS["Adam"]})
+    l1: float = 0.0
+    grad_clip: float | None = None
+    scheduler: dict | None = None
+    early_stopping: dict | None = None
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "fp32"
+    compile: bool = False
+    log_every: int = 1
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> TrainingConfig:
+        """Check a ``training`` section and fill in defaults; raises TrainingError."""
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise TrainingError("training: must be an object of settings")
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TrainingError(
+                f"training: unknown setting {unknown[0]!r} (it takes: {', '.join(sorted(known))})"
+            )
+        defaults = cls()
+        return cls(
+            epochs=_int(data, "epochs", defaults.epochs, 1),
+            batch_size=_int(data, "batch_size", defaults.batch_size, 1),
+            loss=_loss(data.get("loss", "auto")),
+            optimizer=_optimizer(data.get("optimizer", {"type": "Adam"})),
+            l1=_float(data, "l1", 0.0),
+            grad_clip=_float(data, "grad_clip", None, positive=True),
+            scheduler=_scheduler(data.get("scheduler")),
+            early_stopping=_early_stopping(data.get("early_stopping")),
+            seed=_int(data, "seed", 0, 0),
+            device=_device(data.get("device", "auto")),
+            precision=_choice(data, "precision", "fp32", PRECISIONS),
+            compile=_bool(data, "compile", False),
+            log_every=_int(data, "log_every", 1, 1),
+        )
+
+    def to_dict(self) -> dict:
+        """The settings as plain JSON data (what goes into the project file)."""
+        return copy.deepcopy(asdict(self))
+
+    @property
+    def loss_name(self) -> str:
+        """The loss type, ``auto`` until resolved against a dataset."""
+        return self.loss["type"]
+
+
+def _fail(field_name: str, text: str):
+    raise TrainingError(f"training: {field_name} {text}")
+
+
+def _int(data: dict, key: str, default, minimum: int) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        _fail(key, f"must be a whole number of {minimum} or more, not {value!r}")
+    return value
+
+
+def _float(data: dict, key: str, default, positive: bool = False):
+    value = data.get(key, default)
+    if value is None and default is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        _fail(key, f"must be a number of 0 or more, not {value!r}")
+    if positive and value == 0:
+        _fail(key, "must be more than 0 (or null for none)")
+    return float(value)
+
+
+def _bool(data: dict, key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        _fail(key, "must be true or false")
+    return value
+
+
+def _choice(data: dict, key: str, default: str, choices) -> str:
+    value = data.get(key, default)
+    if value not in choices:
+        _fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _device(value: Any) -> str:
+    ok = isinstance(value, str) and (
+        value in ("auto", "cpu", "cuda", "mps") or value.startswith("cuda:")
+    )
+    if not ok:
+        _fail("device", f'must be "auto", "cpu", "cuda", "cuda:N" or "mps", not {value!r}')
+    return value
+
+
+def _typed(value: Any, where: str, table: dict, aliases: dict | None = None) -> dict:
+    """``"Name"`` or ``{"type": "Name", ...}`` -> a full dict with defaults, checked."""
+    if isinstance(value, str):
+        value = {"type": value}
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        _fail(where, 'must be a name or {"type": name, ...}')
+    name = (aliases or {}).get(value["type"], value["type"])
+    if name not in table:
+        _fail(where, f"{value['type']!r} is not one of {', '.join(table)}")
+    extra = sorted(set(value) - {"type"} - set(table[name]))
+    if extra:
+        takes = ", ".join(table[name]) or "no settings"
+        _fail(where, f"{name} has no setting {extra[0]!r} (it takes: {takes})")
+    full = {"type": name, **copy.deepcopy(table[name]), **value, "type": name}
+    for key, default in table[name].items():
+        _check_like(f"{where}.{key}", full[key], default)
+    return full
+
+
+def _check_like(where: str, value: Any, default: Any) -> None:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            _fail(where, "must be true or false")
+    elif isinstance(default, int | float) or default is None:
+        if value is None and default is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            _fail(where, f"must be a number of 0 or more, not {value!r}")
+    elif isinstance(default, list):
+        if not (isinstance(value, list) and len(value) == len(default)
+                and all(isinstance(v, int | float) and 0 <= v < 1 for v in value)):  # fmt: skip
+            _fail(where, f"must be {len(default)} numbers from 0 to below 1")
+    elif isinstance(default, str) and value not in MONITORS:
+        _fail(where, f"must be one of {', '.join(MONITORS)}")
+
+
+def _loss(value: Any) -> dict:
+    if value == "auto" or value is None:
+        return {"type": "auto"}
+    return _typed(value, "loss", LOSSES)
+
+
+def _optimizer(value: Any) -> dict:
+    full = _typed(value, "optimizer", OPTIMIZERS)
+    if full["lr"] <= 0:
+        _fail("optimizer.lr", "must be more than 0")
+    if full.get("nesterov") and (full["momentum"] <= 0 or full["dampening"] != 0):
+        _fail("optimizer.nesterov", "needs momentum above 0 and dampening 0")
+    return full
+
+
+def _scheduler(value: Any) -> dict | None:
+    if value is None or value == "none":
+        return None
+    full = _typed(value, "scheduler", SCHEDULERS, SCHEDULER_ALIASES)
+    if full["type"] == "StepLR" and full["step_size"] < 1:
+        _fail("scheduler.step_size", "must be 1 or more epochs")
+    if full["type"] == "OneCycleLR" and not 0 < full["pct_start"] < 1:
+        _fail("scheduler.pct_start", "must be between 0 and 1")
+    return full
+
+
+def _early_stopping(value: Any) -> dict | None:
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, dict):
+        _fail("early_stopping", 'must be null, true or {"monitor": ..., "patience": ...}')
+    defaults = {"monitor": "val_loss", "patience": 5, "min_delta": 0.0}
+    extra = sorted(set(value) - set(defaults))
+    if extra:
+        _fail("early_stopping", f"has no setting {extra[0]!r} (it takes: monitor, patience, min_delta)")
+    full = {**defaults, **value}
+    if full["monitor"] not in MONITORS:
+        _fail("early_stopping.monitor", f"must be one of {', '.join(MONITORS)}")
+    patience = full["patience"]
+    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+        _fail("early_stopping.patience", f"must be a whole number of epochs, 1 or more, not {patience!r}")
+    _check_like("early_stopping.min_delta", full["min_delta"], 0.0)
+    return full

@@ -1,0 +1,94 @@
+"""The small, plain events a Trainer hands to its callbacks.
+
+They hold numbers and strings only (no tensors), so a listener in another thread (the
+app's training panel) can keep them without holding GPU memory or locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TrainStart:
+    """Training is about to run its first batch."""
+
+    epochs: int
+    start_epoch: int
+    batches_per_epoch: int
+    train_samples: int
+    val_samples: int
+    device: str
+    precision: str
+    trainable_params: int
+    task: str
+    loss: str
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """One optimisation step is done (sent every ``log_every`` batches)."""
+
+    epoch: int
+    batch: int
+    batches: int
+    step: int
+    loss: float
+    lr: float
+    samples_per_s: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """An epoch and its validation are done.
+
+    Attributes:
+        train: ``loss`` and ``accuracy`` (classification) or ``mae``/``r2`` (regression).
+        val: the same measured on the validation part (empty without validation data).
+        is_best: this epoch has the best monitored value so far (best checkpoint).
+    """
+
+    epoch: int
+    epochs: int
+    train: dict
+    val: dict
+    lr: float
+    seconds: float
+    samples_per_s: float
+    is_best: bool
+
+    def row(self) -> dict:
+        """A flat dict: ``epoch``, ``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``..."""
+        flat = {"epoch": self.epoch}
+        flat.update({f"train_{k}": v for k, v in self.train.items()})
+        flat.update({f"val_{k}": v for k, v in self.val.items()})
+        flat["lr"] = self.lr
+        return flat
+
+
+@dataclass(frozen=True)
+class TrainEnd:
+    """Training ended without an error.
+
+    Attributes:
+        reason: ``finished``, ``stopped`` (by the user) or ``early_stopping``.
+        epochs_done: the last completed epoch (1-based; 0 when none finished).
+        best_epoch: the epoch whose weights are the best ones (0 when none).
+        best: that epoch's metrics, flat like ``EpochEnd.row()``.
+        notes: the training doctor's notes (``engine.training.doctor.Note``).
+    """
+
+    reason: str
+    epochs_done: int
+    best_epoch: int
+    best: dict
+    notes: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TrainFailed:
+    """Training stopped on an error; ``message`` is one sentence for the user."""
+
+    message: str
+    epoch: int
+    error: BaseException | None = None

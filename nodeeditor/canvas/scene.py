@@ -1,0 +1,323 @@
+"""The scene: a live mirror of the document's network, and the mouse gestures on it.
+
+``NetworkScene`` builds a NodeItem per node and a WireItem per wire, then follows the
+network's events (one item created, changed or removed per event, never a rebuild)
+and the document's coalesced ``analysis_changed`` (shapes on wires, parameter counts,
+error and warning marks). Gestures become nodeeditor.commands calls; the scene never
+changes its items in answer to a gesture, it waits for the network's event.
+
+Gestures handled here: drag from a port to a port to wire (ports that accept the wire
+are highlighted; a refused drop says why on ``message``); a wire dropped on empty
+canvas asks the view for the search popup (``wire_dropped``); moving nodes is one undo
+step per drag; a free node dropped onto a wire is inserted into it. Wire drags live in
+wire_drag.py.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from engine.layers.rules import fmt
+from engine.network import Wire
+from nodeeditor import commands
+from nodeeditor.canvas import style
+from nodeeditor.canvas.node_item import NodeItem
+from nodeeditor.canvas.port_item import PortItem
+from nodeeditor.canvas.wire_drag import WireDrag
+from nodeeditor.canvas.wire_item import WireItem
+
+GRID = 24.0
+
+
+class NetworkScene(QGraphicsScene):
+    """The canvas of one Document.
+
+    Signals:
+        message(str): a sentence for the status bar (a refused wire's reason...).
+        wire_dropped(QPointF, str, str, bool): a wire dragged from ``(node, port,
+            is_output)`` was released on empty canvas at a scene point.
+        locked_changed(bool): editing was locked or unlocked.
+    """
+
+    message = Signal(str)
+    wire_dropped = Signal(QPointF, str, str, bool)
+    locked_changed = Signal(bool)
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.theme = style.current_theme()
+        self.locked = False
+        self.fast_mode = False  # set while nodes are dragged: cheap long wires
+        self._nodes: dict[str, NodeItem] = {}
+        self._wires: dict[Wire, WireItem] = {}
+        self._wires_by_node: dict[str, set[Wire]] = {}
+        self._press_positions: dict[str, QPointF] | None = None
+        self._wire_drag: WireDrag | None = None
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._build()
+        self._handlers = {
+            "node_added": self._on_node_added,
+            "node_removed": self._on_node_removed,
+            "node_renamed": self._on_node_renamed,
+            "params_changed": self._on_node_changed,
+            "node_moved": self._on_node_moved,
+            "trainable_changed": self._on_node_changed,
+            "wired": self._on_wired,
+            "unwired": self._on_unwired,
+        }
+        for name, handler in self._handlers.items():
+            getattr(self.network.events, name).connect(handler)
+        document.analysis_changed.connect(self._on_analysis_changed)
+        self._on_analysis_changed(document.analysis)
+
+    @property
+    def network(self):
+        """The engine network shown."""
+        return self.document.network
+
+    def detach(self) -> None:
+        """Stop following the network (call before dropping the scene)."""
+        for name, handler in self._handlers.items():
+            getattr(self.network.events, name).disconnect(handler)
+
+    def _build(self) -> None:
+        for node in self.network.nodes:
+            self._on_node_added(node)
+        for wire in self.network.wires:
+            self._on_wired(wire)
+
+    # ----------------------------------------------------------------- API
+    def node_item(self, node_id: str) -> NodeItem | None:
+        """The item of a node, or None."""
+        return self._nodes.get(node_id)
+
+    def wire_item(self, wire: Wire) -> WireItem | None:
+        """The item of a wire, or None."""
+        return self._wires.get(wire)
+
+    def node_items(self) -> list[NodeItem]:
+        """Every node item, in network order."""
+        return list(self._nodes.values())
+
+    def selected_node_ids(self) -> list[str]:
+        """Ids of the selected nodes, in network order."""
+        return [i for i, item in self._nodes.items() if item.isSelected()]
+
+    def selected_wires(self) -> list[Wire]:
+        """The selected wires."""
+        return sorted(w for w, item in self._wires.items() if item.isSelected())
+
+    def select_nodes(self, ids) -> None:
+        """Select exactly the nodes ``ids`` (one selectionChanged)."""
+        wanted = set(ids)
+        self.blockSignals(True)
+        try:
+            self.clearSelection()
+            for node_id in wanted:
+                if node_id in self._nodes:
+                    self._nodes[node_id].setSelected(True)
+        finally:
+            self.blockSignals(False)
+        self.selectionChanged.emit()
+
+    def set_locked(self, locked: bool) -> None:
+        """Lock (while training: no edits, nodes dimmed) or unlock the canvas."""
+        if locked == self.locked:
+            return
+        self.locked = locked
+        self.cancel_wire_drag()
+        for item in self._nodes.values():
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not locked)
+            item.update()
+        self.update()
+        self.locked_changed.emit(locked)
+
+    def refuse_if_locked(self) -> bool:
+        """True (and a message) when the canvas is locked."""
+        if self.locked:
+            self.message.emit("The network is locked while training; stop training to edit it")
+        return self.locked
+
+    def set_theme(self) -> None:
+        """Re-read the palette's colours (after a theme change)."""
+        self.theme = style.current_theme()
+        for item in self._nodes.values():
+            item.update()
+        self.update()
+
+    # ----------------------------------------------------------------- network events
+    def _on_node_added(self, node) -> None:
+        item = NodeItem(node)
+        self._nodes[node.id] = item
+        self._wires_by_node.setdefault(node.id, set())
+        self.addItem(item)
+        if self.locked:
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
+
+    def _on_node_removed(self, node) -> None:
+        item = self._nodes.pop(node.id, None)
+        self._wires_by_node.pop(node.id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_node_renamed(self, old_id: str, new_id: str) -> None:
+        item = self._nodes.pop(old_id)
+        for wire in list(self._wires_by_node.get(old_id, ())):
+            self._on_unwired(wire)
+        self._wires_by_node.pop(old_id, None)
+        self._nodes[new_id] = item
+        self._nodes = {n.id: self._nodes[n.id] for n in self.network.nodes}
+        self._wires_by_node[new_id] = set()
+        item.set_node(self.network.node(new_id))
+        for wire in self.network.wires_of(new_id):
+            self._on_wired(wire)
+
+    def _on_node_changed(self, node_id: str, *args) -> None:
+        item = self._nodes[node_id]
+        item.set_node(self.network.node(node_id))
+        self._update_wires_of(node_id)
+
+    def _on_node_moved(self, node_id: str, old, new) -> None:
+        self._nodes[node_id].setPos(QPointF(*new))
+
+    def _on_wired(self, wire: Wire) -> None:
+        src, dst = self._nodes[wire.src], self._nodes[wire.dst]
+        item = WireItem(wire, src.outputs[wire.src_port], dst.inputs[wire.dst_port])
+        shape = self.document.analysis.shapes.get(wire.src)
+        item.set_label(fmt(shape) if shape is not None else "")
+        self._wires[wire] = item
+        self._wires_by_node.setdefault(wire.src, set()).add(wire)
+        self._wires_by_node.setdefault(wire.dst, set()).add(wire)
+        self.addItem(item)
+
+    def _on_unwired(self, wire: Wire) -> None:
+        item = self._wires.pop(wire, None)
+        for end in (wire.src, wire.dst):
+            self._wires_by_node.get(end, set()).discard(wire)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_analysis_changed(self, analysis) -> None:
+        diagnostics: dict[str, list] = {}
+        for d in analysis.diagnostics:
+            if d.node is not None:
+                diagnostics.setdefault(d.node, []).append(d)
+        for node_id, item in self._nodes.items():
+            item.set_analysis(
+                analysis.shapes.get(node_id),
+                analysis.params.get(node_id),
+                diagnostics.get(node_id, []),
+            )
+        for wire, item in self._wires.items():
+            shape = analysis.shapes.get(wire.src)
+            item.set_label(fmt(shape) if shape is not None else "")
+
+    # ----------------------------------------------------------------- moves
+    def node_item_moved(self, item: NodeItem) -> None:
+        """Called by a NodeItem whose position changed: its wires follow."""
+        self._update_wires_of(item.node_id)
+
+    def _update_wires_of(self, node_id: str) -> None:
+        for wire in self._wires_by_node.get(node_id, ()):
+            wire_item = self._wires.get(wire)
+            if wire_item is not None:
+                wire_item.update_path()
+
+    def _commit_moves(self) -> None:
+        """After a drag: one move command, or an insertion into a wire."""
+        before, self._press_positions = self._press_positions, None
+        self.fast_mode = False
+        moved = {
+            node_id: self._nodes[node_id].pos()
+            for node_id, start in (before or {}).items()
+            if node_id in self._nodes and self._nodes[node_id].pos() != start
+        }
+        if not moved:
+            return
+        positions = {k: (p.x(), p.y()) for k, p in moved.items()}
+        if len(moved) == 1:
+            (node_id,) = moved
+            wire = self._wire_under(node_id)
+            if wire is not None and commands.insert_on_wire(
+                self.document, node_id, wire, positions[node_id]
+            ):
+                self.message.emit(f"Inserted {node_id} into {wire}")
+                return
+        commands.move_nodes(self.document, positions)
+        self.update()
+
+    def _wire_under(self, node_id: str) -> Wire | None:
+        """A wire crossing the body of a free node, if the node fits into it."""
+        item = self._nodes[node_id]
+        body = item.mapRectToScene(item.body_rect())
+        for other in self.items(body):
+            if (
+                isinstance(other, WireItem)
+                and other.collidesWithItem(item)
+                and commands.insertion_ports(self.network, node_id, other.wire)
+            ):
+                return other.wire
+        return None
+
+    # ----------------------------------------------------------------- mouse
+    def mousePressEvent(self, event):
+        port = self.port_at(event.scenePos())
+        if port is not None and event.button() == Qt.MouseButton.LeftButton:
+            if not self.refuse_if_locked():
+                self._wire_drag = WireDrag(self, port)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+        self._press_positions = {i: self._nodes[i].pos() for i in self.selected_node_ids()}
+
+    def mouseMoveEvent(self, event):
+        if self._wire_drag is not None:
+            self._wire_drag.move(event.scenePos())
+            return
+        if self._press_positions and event.buttons():
+            self.fast_mode = True
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event):
+        if self._wire_drag is not None:
+            drag, self._wire_drag = self._wire_drag, None
+            drag.release(event.scenePos(), event.screenPos())
+            return
+        super().mouseReleaseEvent(event)
+        if self._press_positions is not None:
+            self._commit_moves()
+
+    def cancel_wire_drag(self) -> None:
+        """Drop a wire drag in progress (Esc, lock)."""
+        if self._wire_drag is not None:
+            self._wire_drag.cancel()
+            self._wire_drag = None
+
+    def port_at(self, pos: QPointF, radius: float = 2.0) -> PortItem | None:
+        """The port under a scene point (within ``radius``), if any."""
+        area = QRectF(pos.x() - radius, pos.y() - radius, 2 * radius, 2 * radius)
+        for item in self.items(area):
+            if isinstance(item, PortItem):
+                return item
+        return None
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, self.theme.background)
+        if painter.transform().m11() < 0.45:
+            return  # a grid this dense is noise and costs frames
+        painter.setPen(QPen(self.theme.grid, 0))
+        left = int(rect.left() // GRID) * GRID
+        top = int(rect.top() // GRID) * GRID
+        lines = []
+        x = left
+        while x < rect.right():
+            lines.append((x, rect.top(), x, rect.bottom()))
+            x += GRID
+        y = top
+        while y < rect.bottom():
+            lines.append((rect.left(), y, rect.right(), y))
+            y += GRID
+        painter.drawLines([QLineF(*line) for line in lines])

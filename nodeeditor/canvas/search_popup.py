@@ -1,0 +1,155 @@
+"""The layer search popup: type a few letters, press Enter, the layer appears there.
+
+Opened by double-clicking empty canvas, by Tab, or by dropping a dragged wire on empty
+canvas (then it offers only the layers that accept that wire: ``fitting_types``). It
+filters the catalogue by name, family and help text as the user types; Enter or a
+click chooses, Esc closes. It is a frameless child of the view, not a window, so it
+never steals the application's focus for long.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
+
+from engine.layers import CATALOGUE
+from engine.layers.spec import LayerSpec
+
+MAX_ROWS = 12
+
+
+def fitting_types(analysis, node_id: str, port: str, is_output: bool) -> list[str]:
+    """Layer types that can take a wire from ``node_id.port`` (``is_output``) or feed
+    the input ``node_id.port``: their dtype and shape rule accept what flows there."""
+    if not is_output:
+        return [s.name for s in CATALOGUE.values() if s.outputs and s.role != "output"]
+    shape = analysis.shapes.get(node_id)
+    dtype = analysis.dtypes.get(node_id, "float")
+    return [s.name for s in CATALOGUE.values() if _accepts(s, shape, dtype)]
+
+
+def _accepts(spec: LayerSpec, shape, dtype: str) -> bool:
+    params = spec.defaults()
+    ports = spec.input_ports(params)
+    if not ports or spec.role == "input":
+        return False
+    if spec.input_dtype not in ("any", dtype):
+        return False
+    if shape is None:
+        return True
+    try:
+        out = spec.infer(spec.check_params(params), [tuple(shape)] * len(ports))
+        return all(d >= 1 for d in out)
+    except Exception:  # a shape error (or a rule's bug) means: does not fit
+        return False
+
+
+def matches(spec: LayerSpec, query: str) -> int | None:
+    """How well ``spec`` matches ``query`` (lower is better), or None."""
+    q = query.strip().lower()
+    if not q:
+        return 3
+    name = spec.name.lower()
+    if name.startswith(q):
+        return 0
+    if q in name:
+        return 1
+    if q in spec.family.lower():
+        return 2
+    if q in spec.help.lower():
+        return 4
+    return None
+
+
+class SearchPopup(QFrame):
+    """A line edit over a list of layer types.
+
+    Signals:
+        chosen(str): the user picked this layer type.
+    """
+
+    chosen = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("Search layers…")
+        self.list = QListWidget(self)
+        self.list.setMinimumHeight(180)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(3, 3, 3, 3)
+        layout.setSpacing(2)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.list)
+        self.resize(240, 260)
+        self.types: list[str] = list(CATALOGUE)
+        self.edit.textChanged.connect(self._refilter)
+        self.edit.returnPressed.connect(self._choose_current)
+        self.list.itemClicked.connect(self._choose_item)
+        self.list.itemActivated.connect(self._choose_item)
+        self.edit.installEventFilter(self)
+        self.hide()
+
+    def open(self, at, types: list[str] | None = None) -> None:
+        """Show at ``at`` (a point of the parent widget) offering ``types`` (all when
+        None), with an empty query and the keyboard focus."""
+        self.types = list(CATALOGUE) if types is None else list(types)
+        self.edit.clear()
+        self._refilter("")
+        parent = self.parentWidget()
+        x = min(max(0, at.x()), max(0, parent.width() - self.width()))
+        y = min(max(0, at.y()), max(0, parent.height() - self.height()))
+        self.move(x, y)
+        self.show()
+        self.raise_()
+        self.edit.setFocus()
+
+    def visible_types(self) -> list[str]:
+        """The layer types listed now, best match first."""
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def _refilter(self, text: str) -> None:
+        scored = []
+        for index, name in enumerate(self.types):
+            spec = CATALOGUE[name]
+            score = matches(spec, text)
+            if score is not None:
+                scored.append((score, index, spec))
+        self.list.clear()
+        for _, _, spec in sorted(scored, key=lambda s: s[:2]):
+            item = QListWidgetItem(spec.name)
+            item.setToolTip(f"{spec.family}: {spec.help}")
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def _choose_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self._choose_item(item)
+
+    def _choose_item(self, item: QListWidgetItem) -> None:
+        self.hide()
+        self.chosen.emit(item.text())
+
+    def eventFilter(self, watched, event):
+        if watched is self.edit and event.type() == event.Type.KeyPress:
+            key = event.key()
+            if key == Qt.Key.Key_Escape:
+                self.close_popup()
+                return True
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.list.count():
+                step = 1 if key == Qt.Key.Key_Down else -1
+                row = (self.list.currentRow() + step) % self.list.count()
+                self.list.setCurrentRow(row)
+                return True
+        return super().eventFilter(watched, event)
+
+    def close_popup(self) -> None:
+        """Hide without choosing; the parent gets the focus back."""
+        if self.isVisible():
+            self.hide()
+            if self.parentWidget() is not None:
+                self.parentWidget().setFocus()

@@ -1,0 +1,320 @@
+"""The view: zoom, pan, keyboard shortcuts, drops from the palette, the search popup
+and the minimap, around a NetworkScene.
+
+Wheel zooms around the cursor; middle-drag or Space+drag pans; F fits the network;
+Tab or a double-click on empty canvas opens the layer search; Delete, Ctrl+C, Ctrl+V,
+Ctrl+D and Ctrl+A act on the selection. Each edit goes through nodeeditor.commands;
+a refused edit (or any edit while training locks the canvas) says why on the scene's
+``message`` signal.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QKeySequence, QPainter
+from PySide6.QtWidgets import QGraphicsView
+
+from engine.errors import DeepwireError
+from nodeeditor import clipboard, commands
+from nodeeditor.canvas import style
+from nodeeditor.canvas.minimap import Minimap
+from nodeeditor.canvas.search_popup import SearchPopup, fitting_types
+
+LAYER_MIME = "application/x-deepwire-layer"
+ZOOM_STEP = 1.2
+ZOOM_RANGE = (0.08, 4.0)
+
+
+class NetworkView(QGraphicsView):
+    """A QGraphicsView of a NetworkScene with the editor's gestures."""
+
+    def __init__(self, scene, parent=None):
+        super().__init__(scene, parent)
+        self.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        scene.setSceneRect(QRectF(-50000, -50000, 100000, 100000))
+        self._pan_from: QPoint | None = None
+        self._space = False
+        self._pending_wire = None  # (node, port, is_output) for the popup
+        self._popup_pos = QPointF()
+        self.popup = SearchPopup(self)
+        self.popup.chosen.connect(self._on_type_chosen)
+        self.minimap = Minimap(self)
+        scene.changed.connect(lambda *_: self.minimap.refresh())
+        scene.wire_dropped.connect(self._on_wire_dropped)
+        scene.locked_changed.connect(lambda *_: self.viewport().update())
+        self.horizontalScrollBar().valueChanged.connect(lambda *_: self.minimap.refresh())
+        self.verticalScrollBar().valueChanged.connect(lambda *_: self.minimap.refresh())
+
+    @property
+    def document(self):
+        """The document of the scene."""
+        return self.scene().document
+
+    # ----------------------------------------------------------------- zoom and pan
+    def zoom(self) -> float:
+        """The current scale (1 = 100 %)."""
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        """Scale by ``factor``, kept within ZOOM_RANGE."""
+        target = min(max(self.zoom() * factor, ZOOM_RANGE[0]), ZOOM_RANGE[1])
+        factor = target / self.zoom()
+        if abs(factor - 1) > 1e-6:
+            self.scale(factor, factor)
+            self.minimap.refresh()
+
+    def zoom_in(self) -> None:
+        """Zoom in one step."""
+        self.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        """Zoom out one step."""
+        self.zoom_by(1 / ZOOM_STEP)
+
+    def fit(self) -> None:
+        """Show the whole network (at most 100 %)."""
+        items = self.scene().itemsBoundingRect()
+        if items.isEmpty():
+            return
+        self.fitInView(items.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.0:
+            self.zoom_by(1.0 / self.zoom())
+        self.centerOn(items.center())
+        self.minimap.refresh()
+
+    def center_on_node(self, node_id: str) -> None:
+        """Scroll so that a node is in the middle, and select it."""
+        item = self.scene().node_item(node_id)
+        if item is not None:
+            self.centerOn(item.mapRectToScene(item.body_rect()).center())
+            self.scene().select_nodes([node_id])
+
+    def visible_scene_rect(self) -> QRectF:
+        """The part of the scene the viewport shows."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def wheelEvent(self, event):
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(ZOOM_STEP**steps)
+        event.accept()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.minimap.refresh()
+
+    # ----------------------------------------------------------------- mouse
+    def mousePressEvent(self, event):
+        if self.popup.isVisible() and not self.popup.geometry().contains(
+            event.position().toPoint()
+        ):
+            self.popup.close_popup()
+        middle = event.button() == Qt.MouseButton.MiddleButton
+        if middle or (self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event):
+        if self._pan_from is not None:
+            point = event.position().toPoint()
+            delta, self._pan_from = point - self._pan_from, point
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event):
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event):
+        scene_pos = self.mapToScene(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and not self.items(
+            event.position().toPoint()
+        ):
+            self.open_search_popup(scene_pos)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    # ----------------------------------------------------------------- keys
+    def event(self, event):
+        # Tab would move the focus to the next widget before keyPressEvent sees it.
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab:
+            self.open_search_popup()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event):
+        key, mods = event.key(), event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        if key == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        elif event.matches(QKeySequence.StandardKey.Delete) or key == Qt.Key.Key_Backspace:
+            self.delete_selection()
+        elif event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+        elif event.matches(QKeySequence.StandardKey.Paste):
+            self.paste()
+        elif event.matches(QKeySequence.StandardKey.SelectAll):
+            self.select_all()
+        elif ctrl and key == Qt.Key.Key_D:
+            self.duplicate_selection()
+        elif key == Qt.Key.Key_F and not mods:
+            self.fit()
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_in()
+        elif key == Qt.Key.Key_Minus:
+            self.zoom_out()
+        elif key == Qt.Key.Key_Escape:
+            self.scene().cancel_wire_drag()
+            self.scene().clearSelection()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def keyReleaseEvent(self, event):
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().unsetCursor()
+        super().keyReleaseEvent(event)
+
+    # ----------------------------------------------------------------- edits
+    def _edit(self, action, *args):
+        """Run an edit unless locked; a refusal becomes a status message."""
+        if self.scene().refuse_if_locked():
+            return None
+        try:
+            return action(self.document, *args)
+        except DeepwireError as error:
+            self.scene().message.emit(str(error))
+            return None
+
+    def delete_selection(self) -> None:
+        """Delete the selected nodes (with their wires) and wires: one undo step."""
+        scene = self.scene()
+        self._edit(commands.remove_nodes, scene.selected_node_ids(), scene.selected_wires())
+
+    def copy_selection(self) -> None:
+        """Put the selected nodes on the system clipboard."""
+        ids = self.scene().selected_node_ids()
+        if ids:
+            clipboard.put(self.document.network, ids)
+            self.scene().message.emit(f"Copied {len(ids)} node{'s' if len(ids) > 1 else ''}")
+
+    def paste(self) -> list[str]:
+        """Paste nodes from the system clipboard beside the originals; selects them."""
+        text = clipboard.get()
+        if text is None:
+            self.scene().message.emit("The clipboard holds no Deepwire nodes")
+            return []
+        ids = self._edit(commands.paste, text) or []
+        self.scene().select_nodes(ids)
+        return ids
+
+    def duplicate_selection(self) -> list[str]:
+        """Duplicate the selected nodes; selects the copies."""
+        ids = self._edit(commands.duplicate, self.scene().selected_node_ids()) or []
+        if ids:
+            self.scene().select_nodes(ids)
+        return ids
+
+    def select_all(self) -> None:
+        """Select every node."""
+        self.scene().select_nodes([n.id for n in self.document.network.nodes])
+
+    def auto_layout(self) -> None:
+        """Arrange the network by topological layers, then fit it."""
+        self._edit(commands.auto_layout)
+        self.fit()
+
+    # ----------------------------------------------------------------- popup
+    def open_search_popup(self, scene_pos: QPointF | None = None, types=None) -> None:
+        """Open the layer search at ``scene_pos`` (the cursor, else the middle)."""
+        if self.scene().refuse_if_locked():
+            return
+        if scene_pos is None:
+            cursor = self.viewport().mapFromGlobal(self.cursor().pos())
+            inside = self.viewport().rect().contains(cursor)
+            point = cursor if inside else self.viewport().rect().center()
+            scene_pos = self.mapToScene(point)
+        if types is None:
+            self._pending_wire = None
+        self._popup_pos = QPointF(scene_pos)
+        at = self.viewport().mapTo(self, self.mapFromScene(scene_pos))
+        self.popup.open(at, types)
+
+    def _on_wire_dropped(self, scene_pos: QPointF, node_id: str, port: str, is_output: bool):
+        types = fitting_types(self.document.analysis, node_id, port, is_output)
+        self._pending_wire = (node_id, port, is_output)
+        self.open_search_popup(scene_pos, types)
+
+    def _on_type_chosen(self, type_name: str) -> None:
+        pending, self._pending_wire = self._pending_wire, None
+        pos = self._popup_pos
+        if pending is not None:
+            node_id, port, is_output = pending
+            if not is_output:  # the new node feeds an input: put it to the left
+                pos = QPointF(pos.x() - style.NODE_WIDTH, pos.y())
+            end = {"src" if is_output else "dst": (node_id, port)}
+            new_id = self._edit(commands.add_connected_node, type_name, pos, **end)
+        else:
+            new_id = self._edit(commands.add_node, type_name, pos)
+        if new_id:
+            self.scene().select_nodes([new_id])
+        self.setFocus()
+
+    # ----------------------------------------------------------------- drops
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event):
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event):
+        if not event.mimeData().hasFormat(LAYER_MIME):
+            super().dropEvent(event)
+            return
+        type_name = bytes(event.mimeData().data(LAYER_MIME)).decode("utf-8")
+        point = self.mapToScene(event.position().toPoint())
+        pos = QPointF(point.x() - style.NODE_WIDTH / 2, point.y() - style.HEADER_HEIGHT / 2)
+        new_id = self._edit(commands.add_node, type_name, pos)
+        if new_id:
+            self.scene().select_nodes([new_id])
+        event.acceptProposedAction()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if not self.scene().locked:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(self.scene().theme.text)
+        painter.setFont(style.font(10, bold=True))
+        painter.drawText(
+            self.viewport().rect().adjusted(0, 8, 0, 0),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+            "Locked while training",
+        )
+        painter.restore()

@@ -1,0 +1,299 @@
+"""The main window: the canvas in the centre, movable docks around it, menus, status bar.
+
+The window owns one ``Document`` at a time. Opening or starting a project builds a new
+document, scene and view (``set_document``) and announces it on ``document_changed``,
+so panels that follow the document (the training panel) rebind there. File handling
+(new, open, save, the unsaved-changes question, recent files, dropped files) lives in
+``nodeeditor.files``; this module lays out the window and routes gestures.
+
+API for other panels:
+    ``add_dock(name, title, widget, area)`` adds a movable dock with a View > Panels
+    toggle; ``set_dock_widget(name, widget)`` replaces a dock's content (the Training
+    placeholder); ``set_editing_locked(True)`` freezes every edit of the network (while
+    it trains); ``document``, ``scene`` and ``view`` are the current ones.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QUndoGroup
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
+
+from engine.errors import DeepwireError
+from nodeeditor import dialogs, files, icons, theme
+from nodeeditor.actions import EDIT_ACTIONS, build_actions, build_menus, build_toolbar
+from nodeeditor.document import Document
+from nodeeditor.panels.diagnostics import DiagnosticsPanel
+from nodeeditor.panels.inspector import Inspector
+from nodeeditor.panels.palette import Palette
+from nodeeditor.panels.training_placeholder import TrainingPlaceholder
+from nodeeditor.settings import Settings
+
+Area = Qt.DockWidgetArea
+
+
+def format_count(count: int) -> str:
+    """``4810`` -> ``4.8 K``: large counts as users read them."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return str(count)
+
+
+class MainWindow(files.FileHandling, QMainWindow):
+    """Deepwire's main window.
+
+    Signals:
+        document_changed(Document): a new document is shown (New, Open).
+    """
+
+    document_changed = Signal(object)
+
+    def __init__(self, document: Document | None = None, settings: Settings | None = None):
+        super().__init__()
+        self.settings = settings or Settings()
+        self.document: Document | None = None
+        self.scene = None
+        self.view = None
+        self.locked = False
+        self.docks: dict[str, QDockWidget] = {}
+        self.undo_group = QUndoGroup(self)
+        self.setObjectName("deepwire_main_window")
+        self.setWindowIcon(icons.app_icon())
+        self.setAcceptDrops(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
+        self.actions_by_name = build_actions(self)
+        self.menus = build_menus(self, self.actions_by_name)
+        self.toolbar = build_toolbar(self, self.actions_by_name)
+        self.resize(1400, 860)
+        self._build_panels()
+        self._build_status_bar()
+        self._check_theme_action()
+        self.set_document(document or Document())
+
+    # ----------------------------------------------------------------- layout
+    def _build_panels(self) -> None:
+        self.palette_panel = Palette()
+        self.palette_panel.add_requested.connect(self.add_layer_at_centre)
+        self.inspector = Inspector()
+        self.diagnostics = DiagnosticsPanel()
+        self.diagnostics.node_activated.connect(self.focus_node)
+        self.add_dock("palette", "Layers", self.palette_panel, Area.LeftDockWidgetArea)
+        self.add_dock("inspector", "Inspector", self.inspector, Area.RightDockWidgetArea)
+        self.add_dock("diagnostics", "Problems", self.diagnostics, Area.BottomDockWidgetArea)
+        self.add_dock("training", "Training", TrainingPlaceholder(), Area.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["diagnostics"], self.docks["training"])
+        self.docks["diagnostics"].raise_()
+        self.default_layout()
+
+    def default_layout(self) -> None:
+        """Give the docks their default sizes: the canvas takes most of the window."""
+        self.resizeDocks(
+            [self.docks["palette"], self.docks["inspector"]], [225, 310], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.docks["diagnostics"]], [110], Qt.Orientation.Vertical)
+
+    def add_dock(self, name: str, title: str, widget: QWidget, area=Area.RightDockWidgetArea):
+        """Add a movable dock called ``name``; its toggle goes to View > Panels.
+
+        Returns:
+            The QDockWidget.
+        """
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        self.menus["panels"].addAction(dock.toggleViewAction())
+        self.docks[name] = dock
+        return dock
+
+    def set_dock_widget(self, name: str, widget: QWidget) -> None:
+        """Replace the content of the dock ``name`` (e.g. the Training placeholder)."""
+        old = self.docks[name].widget()
+        self.docks[name].setWidget(widget)
+        if old is not None:
+            old.deleteLater()
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_labels = {}
+        for key in ("params", "macs", "errors", "warnings"):
+            label = QLabel()
+            label.setObjectName(f"status_{key}")
+            bar.addPermanentWidget(label)
+            self.status_labels[key] = label
+
+    # ----------------------------------------------------------------- document
+    def set_document(self, document: Document) -> None:
+        """Show ``document``: a new scene and view, panels rebound, title updated."""
+        from nodeeditor.canvas.scene import NetworkScene
+        from nodeeditor.canvas.view import NetworkView
+
+        old = self.document
+        if old is not None:
+            self.undo_group.removeStack(old.undo_stack)
+        if self.scene is not None:
+            self.scene.detach()
+        self.document = document
+        self.scene = NetworkScene(document)
+        self.view = NetworkView(self.scene)
+        self.scene.setParent(self.view)
+        self.setCentralWidget(self.view)
+        self.scene.selectionChanged.connect(self._on_selection_changed)
+        self.scene.message.connect(self.show_message)
+        document.analysis_changed.connect(self._on_analysis_changed)
+        document.modified_changed.connect(self.setWindowModified)
+        document.path_changed.connect(self._update_title)
+        self.undo_group.addStack(document.undo_stack)
+        self.undo_group.setActiveStack(document.undo_stack)
+        self.inspector.set_document(document)
+        self._on_analysis_changed(document.analysis)
+        self._update_title()
+        self.setWindowModified(document.modified)
+        self.set_editing_locked(self.locked)
+        if old is not None:
+            old.deleteLater()
+        self.view.fit()
+        self.view.setFocus()
+        self.document_changed.emit(document)
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.title}[*] — Deepwire")
+
+    def _on_analysis_changed(self, analysis) -> None:
+        self.diagnostics.show_analysis(analysis)
+        errors, warnings = len(analysis.errors), len(analysis.warnings)
+        labels = self.status_labels
+        labels["params"].setText(f"Parameters: {analysis.total_params:,}")
+        labels["params"].setToolTip(f"{analysis.trainable_params:,} of them trainable")
+        labels["macs"].setText(f"MACs: {format_count(analysis.total_macs)}")
+        labels["macs"].setToolTip("Multiply-accumulates for one sample through the network")
+        labels["errors"].setText(f"✖ {errors} error{'s' * (errors != 1)}")
+        labels["warnings"].setText(f"⚠ {warnings} warning{'s' * (warnings != 1)}")
+        colors = theme.colors()
+        labels["errors"].setStyleSheet(f"color: {colors['error']}" if errors else "")
+        labels["warnings"].setStyleSheet(f"color: {colors['warning']}" if warnings else "")
+        if self.inspector.node_id is None:
+            self._on_selection_changed()
+
+    def _on_selection_changed(self) -> None:
+        ids = self.scene.selected_node_ids() if self.scene is not None else []
+        self.inspector.set_node(ids[0] if len(ids) == 1 else None)
+
+    def show_message(self, text: str, timeout_ms: int = 6000) -> None:
+        """Show ``text`` in the status bar for a while."""
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # ----------------------------------------------------------------- editing
+    def set_editing_locked(self, locked: bool) -> None:
+        """Freeze (True) or allow every edit of the network, e.g. while it trains."""
+        self.locked = locked
+        if self.scene is not None:
+            self.scene.set_locked(locked)
+        self.palette_panel.setEnabled(not locked)
+        self.inspector.set_locked(locked)
+        for name in EDIT_ACTIONS:
+            self.actions_by_name[name].setEnabled(not locked)
+        if locked:
+            self.undo_group.setActiveStack(None)
+        elif self.document is not None:
+            self.undo_group.setActiveStack(self.document.undo_stack)
+
+    def add_layer_at_centre(self, type_name: str) -> str | None:
+        """Add a ``type_name`` layer at the centre of the view and select it."""
+        from nodeeditor import commands
+
+        if self.locked:
+            return None
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        try:
+            node_id = commands.add_node(self.document, type_name, (centre.x(), centre.y()))
+        except DeepwireError as error:
+            self.show_message(str(error))
+            return None
+        self.scene.select_nodes([node_id])
+        return node_id
+
+    def focus_node(self, node_id: str) -> None:
+        """Select ``node_id`` and centre the canvas on it."""
+        if node_id in self.document.network:
+            self.scene.select_nodes([node_id])
+            self.view.center_on_node(node_id)
+
+    def cut(self) -> None:
+        """Copy the selection, then delete it."""
+        self.view.copy_selection()
+        self.view.delete_selection()
+
+    def find_layer(self) -> str | None:
+        """Ask for a layer by id or type, then select it and centre on it."""
+        nodes = self.document.network.nodes
+        if not nodes:
+            self.show_message("The network has no layers yet.")
+            return None
+        text = dialogs.ask_layer(self, [f"{n.id} ({n.type})" for n in nodes])
+        if text is None:
+            return None
+        node_id = find_node(self.document.network, text)
+        if node_id is None:
+            self.show_message(f"No layer matches {text!r}.")
+            return None
+        self.focus_node(node_id)
+        return node_id
+
+    # ----------------------------------------------------------------- theme
+    def set_theme(self, name: str) -> None:
+        """Switch to the ``system``, ``dark`` or ``light`` theme and remember it."""
+        self.settings.set_theme(name)
+        apply_current_theme(self.settings)
+        self._check_theme_action()
+        for action in self.actions_by_name.values():
+            icon_name = action.property("icon_name")
+            if icon_name:
+                action.setIcon(icons.icon(icon_name))
+        if self.scene is not None:
+            self.scene.set_theme()
+        self._on_analysis_changed(self.document.analysis)
+
+    def _check_theme_action(self) -> None:
+        self.actions_by_name[f"theme_{self.settings.theme()}"].setChecked(True)
+
+    def _on_color_scheme_changed(self, scheme) -> None:
+        if self.settings.theme() == "system":
+            self.set_theme("system")
+
+
+def apply_current_theme(settings: Settings) -> str:
+    """Apply the remembered theme to the running application."""
+    app = QApplication.instance()
+    return theme.apply_theme(app, settings.theme()) if app is not None else "light"
+
+
+def find_node(network, text: str) -> str | None:
+    """The id of the node that ``text`` names: ``"fc1 (Linear)"``, an id or a type."""
+    text = text.split(" (")[0].strip()
+    lowered = text.lower()
+    for match in (
+        lambda n: n.id == text,
+        lambda n: n.id.lower() == lowered,
+        lambda n: n.type.lower() == lowered,
+        lambda n: lowered in n.id.lower() or lowered in n.type.lower(),
+    ):
+        for node in network.nodes:
+            if match(node):
+                return node.id
+    return None
+
+
+def follow_system_scheme(window: MainWindow) -> None:
+    """Re-theme ``window`` when the desktop switches between light and dark."""
+    hints = QGuiApplication.styleHints()
+    if hints is not None:
+        hints.colorSchemeChanged.connect(window._on_color_scheme_changed)

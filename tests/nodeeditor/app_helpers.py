@@ -1,0 +1,47 @@
+"""Helpers for the main-window tests: a window on a project, with dialogs that never block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox
+
+from nodeeditor.document import Document
+from nodeeditor.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "resources" / "examples" / "digits_mlp.dwire"
+
+
+def open_window(qtbot, monkeypatch, tmp_path, path: Path | None = EXAMPLE):
+    """A shown MainWindow on ``path`` (or an empty project), with settings in tmp_path.
+
+    Any unexpected "save changes?" question is answered Discard, so nothing blocks.
+    """
+    from nodeeditor.window import MainWindow
+
+    monkeypatch.setenv("DEEPWIRE_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard
+    )
+    document = Document.open(path) if path else Document()
+    window = MainWindow(document, Settings())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def close_window(window) -> None:
+    """Close without questions (call before monkeypatch undoes its patches)."""
+    window.document.undo_stack.setClean()
+    window.close()
+
+
+def record_errors(monkeypatch) -> list[str]:
+    """Patch QMessageBox.critical; returns the list of messages it is shown."""
+    shown: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append(text)
+    )
+    return shown

@@ -17,7 +17,12 @@ from importlib import import_module
 
 from engine.errors import DeepwireError, ProjectError
 
-COMMAND_MODULES = ("engine.commands.inspect",)
+COMMAND_MODULES = (
+    "engine.commands.inspect",
+    "engine.commands.layers",
+    "engine.commands.export",
+    "engine.commands.train",
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 

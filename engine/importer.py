@@ -57,6 +57,7 @@ def import_model(
     input_shapes: Mapping[str, Sequence[int]] | Sequence[Sequence[int]] | None = None,
     example_inputs: Sequence | None = None,
     name: str = "model",
+    model_weights: str | Path | Mapping | None = None,
 ) -> ImportResult:
     """Turn a torch.nn.Module into a network of catalogue layers.
 
@@ -68,6 +69,8 @@ def import_model(
         example_inputs: tensors with a batch dimension, one per forward argument;
             their shapes and dtypes are used when ``input_shapes`` is not given.
         name: the network's name.
+        model_weights: a state_dict of the model (file or dict, keyed as the model's
+            own ``state_dict``) loaded before import, e.g. trained weights to fine-tune.
 
     Raises:
         ImportModelError: the class cannot be loaded or traced, some of its modules or
@@ -78,6 +81,8 @@ def import_model(
 
     model = load_model(source)
     label = type(model).__name__
+    if model_weights is not None:
+        _load_model_weights(model, model_weights, label)
     try:
         traced = torch.fx.symbolic_trace(model)
     except Exception as error:  # tracing user code can fail in many ways
@@ -115,6 +120,17 @@ def load_model(source: str | Any):
             f"{cls.__name__}() failed ({type(error).__name__}: {_first_line(error)}); the class "
             "must be constructible without arguments"
         ) from None
+
+
+def _load_model_weights(model, source, label: str) -> None:
+    from engine.weights import read_weights
+
+    state = read_weights(source) if isinstance(source, str | Path) else dict(source)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        detail = " ".join(str(error).split())[:300]
+        raise ImportModelError(f"the weights do not fit {label}: {detail}") from None
 
 
 def _load_class(source: str):

@@ -168,9 +168,18 @@ def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     }
 
 
-def weights_bytes(module: torch.nn.Module, fmt: str = "safetensors") -> bytes:
-    """The module's weights serialised as ``safetensors`` or ``pt`` (a plain dict)."""
-    tensors = state_tensors(module)
+def weights_bytes(module_or_state, fmt: str = "safetensors") -> bytes:
+    """A module's weights (or a state_dict) serialised as ``safetensors`` or ``pt``.
+
+    ``pt`` is ``torch.save`` of a plain dict of tensors, readable with
+    ``torch.load(weights_only=True)``.
+    """
+    import torch
+
+    if isinstance(module_or_state, torch.nn.Module):
+        tensors = state_tensors(module_or_state)
+    else:
+        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in module_or_state.items()}
     if fmt == "safetensors":
         from safetensors.torch import save
 
@@ -178,16 +187,14 @@ def weights_bytes(module: torch.nn.Module, fmt: str = "safetensors") -> bytes:
     if fmt == "pt":
         import io
 
-        import torch
-
         buffer = io.BytesIO()
         torch.save(tensors, buffer)
         return buffer.getvalue()
     raise ValueError(f"unknown weights format {fmt!r}")
 
 
-def save_weights(module: torch.nn.Module, path: str | os.PathLike) -> Path:
-    """Write the module's weights atomically; the suffix picks the format.
+def save_weights(module_or_state, path: str | os.PathLike) -> Path:
+    """Write a module's weights (or a state_dict) atomically; the suffix picks the format.
 
     Raises:
         WeightsError: the suffix is neither ``.safetensors`` nor ``.pt``/``.pth``.
@@ -199,7 +206,8 @@ def save_weights(module: torch.nn.Module, path: str | os.PathLike) -> Path:
     suffix = path.suffix.lower()
     if suffix not in WEIGHT_SUFFIXES:
         raise WeightsError(f"{path.name}: weights files end in .safetensors or .pt")
-    write_atomic(path, weights_bytes(module, "safetensors" if suffix == ".safetensors" else "pt"))
+    fmt = "safetensors" if suffix == ".safetensors" else "pt"
+    write_atomic(path, weights_bytes(module_or_state, fmt))
     return path
 
 

@@ -8,7 +8,7 @@ of the window. ``build_menus`` and ``build_toolbar`` lay them out. Actions are k
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle
 
 from nodeeditor import icons

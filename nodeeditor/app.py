@@ -129,7 +129,9 @@ def render_window(window, png: str, size: tuple[int, int] = SCREENSHOT_SIZE) -> 
     window.default_layout()
     for _ in range(3):
         QApplication.processEvents()
-    layers = [n.id for n in window.document.network.nodes if n.spec.params and n.spec.role == "layer"]
+    layers = [
+        n.id for n in window.document.network.nodes if n.spec.params and n.spec.role == "layer"
+    ]
     if layers:  # show the inspector at work
         window.scene.select_nodes(layers[:1])
     window.view.fit()

@@ -200,7 +200,8 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.palette_panel.setEnabled(not locked)
         self.inspector.set_locked(locked)
         for name in EDIT_ACTIONS:
-            self.actions_by_name[name].setEnabled(not locked)
+            if name not in ("undo", "redo"):  # those follow the undo group's active stack
+                self.actions_by_name[name].setEnabled(not locked)
         if locked:
             self.undo_group.setActiveStack(None)
         elif self.document is not None:

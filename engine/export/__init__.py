@@ -76,17 +76,23 @@ def export(
         WeightsError: the weights cannot be read or do not fit.
         ProjectError: the file cannot be written.
     """
-    format = format.lower()
-    if format in _RETIRED:
-        raise ExportError(_RETIRED[format])
-    if format not in FORMATS:
-        raise ExportError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
+    format = check_format(format)
     path = Path(path)
     if format != "python" and path.is_dir():
         raise ExportError(f"{path} is a folder; give a file name such as model{SUFFIXES[format]}")
     prepared = prepare(network, weights, seed)
     files = _write(format, prepared, path, network, class_name)
     return ExportResult(format, path, tuple(files), prepared.fresh, seed)
+
+
+def check_format(format: str) -> str:
+    """The format name in lower case; raises ExportError with the choices if unknown."""
+    format = format.lower()
+    if format in _RETIRED:
+        raise ExportError(_RETIRED[format])
+    if format not in FORMATS:
+        raise ExportError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
+    return format
 
 
 def _write(format: str, prepared: Prepared, path: Path, network: Network, class_name: str):
@@ -111,4 +117,13 @@ def _write(format: str, prepared: Prepared, path: Path, network: Network, class_
     return export_python(prepared, path, network, class_name)
 
 
-__all__ = ["FORMATS", "SUFFIXES", "ExportError", "ExportResult", "Prepared", "export", "prepare"]
+__all__ = [
+    "FORMATS",
+    "SUFFIXES",
+    "ExportError",
+    "ExportResult",
+    "Prepared",
+    "check_format",
+    "export",
+    "prepare",
+]

@@ -59,8 +59,13 @@ def check_window_fits(shape, spatial, kernel, padding, dilation, what="kernel") 
     spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(s > n + 2 * p for s, n, p in zip(spans, spatial, padding)):
         padded = "" if not any(padding) else f" (plus padding {_sizes(padding)})"
+        size = (
+            _sizes(kernel)
+            if spans == tuple(kernel)
+            else f"{_sizes(kernel)} dilated to {_sizes(spans)}"
+        )
         raise ShapeError(
-            f"has a {_sizes(spans)} {what} but its input is only {_sizes(spatial)}{padded} "
+            f"has a {what} of {size} but its input is only {_sizes(spatial)}{padded} "
             f"in {fmt(shape)}; use a smaller kernel_size or dilation, or add padding"
         )
 
@@ -73,13 +78,12 @@ def _conv_settings(params, dims):
 
 
 def _check_groups(channels, params):
-    groups = params["groups"]
-    for name, count in (("input channels", channels), ("out_channels", params["out_channels"])):
-        if count % groups:
-            raise ShapeError(
-                f"has groups={groups}, which must divide its {name} ({count}); "
-                "choose groups that divides both"
-            )
+    groups, out = params["groups"], params["out_channels"]
+    if channels % groups or out % groups:
+        raise ShapeError(
+            f"has groups={groups}, which must divide both its input channels ({channels}) "
+            f"and out_channels ({out}); choose groups that divides both"
+        )
 
 
 def _conv_padding(params, dims, kernel, stride, dilation):

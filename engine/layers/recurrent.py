@@ -78,6 +78,8 @@ def _macs(name):
 def _module(name):
     def module(params, inputs):
         kwargs = {k: v for k, v in params.items() if k != "output"}
+        if params["num_layers"] == 1:
+            kwargs["dropout"] = 0.0  # torch ignores it there, and warns
         return name, {"input_size": inputs[0][-1], **kwargs, "batch_first": True}
 
     return module

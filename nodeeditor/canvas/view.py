@@ -196,12 +196,12 @@ class NetworkView(QGraphicsView):
         super().keyReleaseEvent(event)
 
     # ----------------------------------------------------------------- edits
-    def _edit(self, action, *args):
+    def _edit(self, action, *args, **kwargs):
         """Run an edit unless locked; a refusal becomes a status message."""
         if self.scene().refuse_if_locked():
             return None
         try:
-            return action(self.document, *args)
+            return action(self.document, *args, **kwargs)
         except DeepwireError as error:
             self.scene().message.emit(str(error))
             return None

@@ -10,7 +10,7 @@ empty canvas, the scene asks for the search popup (``wire_dropped``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtWidgets import QToolTip
 
 from engine.errors import DeepwireError
@@ -84,7 +84,7 @@ class WireDrag:
                 reason = str(error)
         self.scene.message.emit(f"Cannot wire: {reason}")
         if screen_pos is not None:
-            QToolTip.showText(screen_pos.toPoint(), reason)
+            QToolTip.showText(QPoint(screen_pos.x(), screen_pos.y()), reason)
 
     def _port_of_node_at(self, pos: QPointF):
         """On a node's body: its first accepting port, else its first port of the

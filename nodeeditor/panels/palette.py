@@ -36,6 +36,8 @@ def layer_mime_data(type_name: str) -> QMimeData:
 class _LayerTree(QTreeWidget):
     """A tree whose layer entries drag as ``LAYER_MIME``."""
 
+    enter_pressed = Signal(QTreeWidgetItem)
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setHeaderHidden(True)
@@ -45,6 +47,12 @@ class _LayerTree(QTreeWidget):
         self.setRootIsDecorated(True)
         self.setIndentation(12)
         self.setUniformRowHeights(True)
+
+    def keyPressEvent(self, event):
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentItem():
+            self.enter_pressed.emit(self.currentItem())
+            return
+        super().keyPressEvent(event)
 
     def mimeTypes(self):
         return [LAYER_MIME]
@@ -82,7 +90,9 @@ class Palette(QWidget):
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._add_first_visible)
         self.tree = _LayerTree()
-        self.tree.itemActivated.connect(self._on_activated)
+        # not itemActivated: some desktops activate on a single click
+        self.tree.itemDoubleClicked.connect(self._on_activated)
+        self.tree.enter_pressed.connect(self._on_activated)
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
         self._populate()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from nodeeditor.document import Document
 from nodeeditor.settings import Settings
@@ -21,9 +23,7 @@ def open_window(qtbot, monkeypatch, tmp_path, path: Path | None = EXAMPLE):
     from nodeeditor.window import MainWindow
 
     monkeypatch.setenv("DEEPWIRE_SETTINGS", str(tmp_path / "settings.ini"))
-    monkeypatch.setattr(
-        QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard
-    )
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     document = Document.open(path) if path else Document()
     window = MainWindow(document, Settings())
     qtbot.addWidget(window)
@@ -45,3 +45,18 @@ def record_errors(monkeypatch) -> list[str]:
         QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append(text)
     )
     return shown
+
+
+def drop_on_view(view, mime, point: QPoint):
+    """Send the drag-enter, drag-move and drop events a real drag would send."""
+    viewport = view.viewport()
+    actions = Qt.DropAction.CopyAction
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(point, actions, mime, buttons, mods)
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()
+    move = QDragMoveEvent(point, actions, mime, buttons, mods)
+    QApplication.sendEvent(viewport, move)
+    drop = QDropEvent(QPointF(point), actions, mime, buttons, mods)
+    QApplication.sendEvent(viewport, drop)
+    return drop

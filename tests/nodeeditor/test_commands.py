@@ -1,5 +1,7 @@
 """Undo commands: every edit is one undo step, and undo/redo give back the same file."""
 
+import itertools
+
 import pytest
 
 from engine.errors import NetworkError, ParamError
@@ -24,7 +26,7 @@ def build_mlp(doc):
         commands.add_node(doc, "Linear", (660, 0), {"out_features": 10}),
         commands.add_node(doc, "Output", (880, 0)),
     ]
-    for src, dst in zip(ids, ids[1:]):
+    for src, dst in itertools.pairwise(ids):
         commands.connect(doc, src, "out", dst, "in")
     return ids
 

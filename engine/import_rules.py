@@ -90,6 +90,7 @@ def _function_rules() -> dict:
         F.softmax: _activation("Softmax", dim=(1, None)),
         torch.log_softmax: _activation("LogSoftmax", dim=(1, None)),
         F.log_softmax: _activation("LogSoftmax", dim=(1, None)),
+        F.dropout: _activation("Dropout", p=(1, 0.5)),
     }
     return rules
 
@@ -174,6 +175,7 @@ class _Planner:
         self.gm = graph_module
         self.plan = Plan()
         self.consumed: set = set()
+        self.weighted_calls: set[str] = set()  # modules with weights already used once
         self.functions = _function_rules()
 
     def run(self) -> Plan:
@@ -194,7 +196,7 @@ class _Planner:
 
     # ------------------------------------------------------------ node kinds
     def _on_placeholder(self, node):
-        self._add(Planned(node.name, "Input", {}), node)
+        self._add(Planned(str(node.target), "Input", {}), node)  # the argument's own name
 
     def _on_output(self, node):
         result = node.args[0]
@@ -215,6 +217,11 @@ class _Planner:
         if not cls.__module__.startswith("torch.nn") or name not in CATALOGUE:
             self._unmapped(node, f"module {cls.__module__}.{name}")
             return
+        if node.target in self.weighted_calls:
+            self._unmapped(node, f"{name} called twice; Deepwire layers do not share weights")
+            return
+        if any(True for _ in module.parameters()):
+            self.weighted_calls.add(node.target)
         if name == "Embedding" and self._positional(node, module):
             return
         if name in RECURRENT:

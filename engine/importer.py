@@ -298,7 +298,7 @@ def _check_modules(network: Network, plan: Plan, ids: dict, label: str) -> None:
         inputs = [analysis.shapes[network.wire_into(node.id, p).src] for p in node.input_ports()]
         params = node.spec.check_params(node.params)
         rebuilt = build_module(*node.spec.module(params, inputs))
-        difference = _difference(planned.module, rebuilt)
+        difference = _difference(planned.module, rebuilt, {p.name for p in node.spec.params})
         if difference:
             problems.append(f"{planned.target} ({type(planned.module).__name__}): {difference}")
     if problems:
@@ -307,8 +307,12 @@ def _check_modules(network: Network, plan: Plan, ids: dict, label: str) -> None:
         )
 
 
-def _difference(original, rebuilt) -> str:
-    """The first setting or tensor shape where two modules differ, in words, or ''."""
+def _difference(original, rebuilt, settings: set[str]) -> str:
+    """The first setting or tensor where two modules differ, in words, or ''.
+
+    ``settings`` are the LayerSpec's parameter names; any other attribute (``in_features``)
+    is a size Deepwire infers from the input shape, and is worded that way.
+    """
     simple = (bool, int, float, str, tuple, type(None))
     for (path, mine), (_, theirs) in zip(original.named_modules(), rebuilt.named_modules()):
         if type(mine) is not type(theirs):
@@ -319,14 +323,27 @@ def _difference(original, rebuilt) -> str:
             if key.startswith("_") or key == "training" or not isinstance(value, simple):
                 continue
             other = getattr(theirs, key, None)
-            if other != value:
-                where = f"{path}.{key}" if path else key
-                return f"{where} is {value!r}, Deepwire's layer uses {other!r}"
+            if other == value:
+                continue
+            if not path and key not in settings and _is_size(value):
+                return f"expects {key} {value!r} but gets {other!r} from the input shape; check it"
+            where = f"{path}.{key}" if path else key
+            return f"{where} is {value!r}, Deepwire's layer uses {other!r}"
     mine, theirs = original.state_dict(), rebuilt.state_dict()
-    for key in mine.keys() | theirs.keys():
+    for key in sorted(mine.keys() | theirs.keys()):
         if key not in mine or key not in theirs or mine[key].shape != theirs[key].shape:
             return f"its tensor {key} differs"
+        if mine[key].dtype != theirs[key].dtype:
+            return (
+                f"its tensor {key} is {mine[key].dtype}, Deepwire's layer uses {theirs[key].dtype}"
+            )
     return ""
+
+
+def _is_size(value) -> bool:
+    """A size such as in_features (an int) or normalized_shape (a tuple of ints)."""
+    values = value if isinstance(value, tuple) else (value,)
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
 def _weights(plan: Plan, ids: dict) -> dict:

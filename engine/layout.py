@@ -14,7 +14,7 @@ import networkx as nx
 
 from engine.network import Network
 
-COLUMN_WIDTH = 240.0
+COLUMN_WIDTH = 300.0  # a node (184) and room for the shape on the wire
 ROW_HEIGHT = 140.0
 
 

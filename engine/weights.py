@@ -13,6 +13,7 @@ reported in one error, by node, and the module is left untouched unless everythi
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,7 +67,9 @@ def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
     import torch
 
     try:
-        data = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*pickle protocol")
+            data = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise WeightsError(
             f"{path.name}: holds Python objects, not only tensors; Deepwire never runs code "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle
 
-from nodeeditor import icons
+from nodeeditor import dialogs, icons
 
 Key = QKeySequence.StandardKey
 
@@ -61,6 +61,7 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
             w, "Auto-&layout", lambda: w.view.auto_layout(), "Ctrl+L", "layout", "Tidy the layout"
         ),
     }
+    actions["about"] = _action(w, "&About Deepwire", lambda: dialogs.show_about(w))
     if actions["quit"].shortcut().isEmpty():
         actions["quit"].setShortcut(QKeySequence("Ctrl+Q"))
     if actions["delete"].shortcut().isEmpty():
@@ -118,6 +119,7 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
         theme.addAction(actions[f"theme_{name}"])
     view.addSeparator()
     panels = view.addMenu("&Panels")
+    bar.addMenu("&Help").addAction(actions["about"])
     return {"file": file_menu, "recent": recent, "edit": edit, "view": view, "panels": panels}
 
 

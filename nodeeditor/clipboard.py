@@ -9,6 +9,7 @@ an issue and back). ``nodeeditor.commands.paste`` reads it.
 
 from __future__ import annotations
 
+import atexit
 import json
 
 from engine.errors import NetworkError, ParamError
@@ -80,7 +81,31 @@ def put(network: Network, ids) -> str:
     mime.setData(MIME_TYPE, text.encode("utf-8"))
     mime.setText(text)
     QGuiApplication.clipboard().setMimeData(mime)
+    _plain_text_at_exit()
     return text
+
+
+_exit_hook_registered = False
+
+
+def _plain_text_at_exit() -> None:
+    """Leave plain text on the clipboard when Python exits: PySide6 crashed at exit
+    (segmentation fault) when our QMimeData was still on the clipboard."""
+    global _exit_hook_registered
+    if not _exit_hook_registered:
+        _exit_hook_registered = True
+        atexit.register(_downgrade_to_text)
+
+
+def _downgrade_to_text() -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        return
+    board = QGuiApplication.clipboard()
+    mime = board.mimeData()
+    if mime is not None and mime.hasFormat(MIME_TYPE):
+        board.setText(mime.text())
 
 
 def get() -> str | None:

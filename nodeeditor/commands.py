@@ -13,6 +13,8 @@ and redoing back to any point gives exactly the same project file.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtGui import QUndoCommand
 
 from engine.errors import NetworkError
@@ -107,11 +109,25 @@ class DisconnectCommand(ConnectCommand):
 class MoveCommand(QUndoCommand):
     """Move nodes: ``moves`` maps an id to ``(old_pos, new_pos)``."""
 
-    def __init__(self, network: Network, moves: dict, text: str = "", parent=None):
+    NUDGE_ID = 1001  # QUndoCommand.id() of arrow-key nudges, which merge
+
+    def __init__(
+        self, network: Network, moves: dict, text: str = "", nudge: bool = False, parent=None
+    ):
         super().__init__(
             text or ("Move node" if len(moves) == 1 else f"Move {len(moves)} nodes"), parent
         )
-        self.network, self.moves = network, moves
+        self.network, self.moves, self.nudge = network, moves, nudge
+
+    def id(self) -> int:
+        return self.NUDGE_ID if self.nudge else -1
+
+    def mergeWith(self, other) -> bool:
+        """Successive nudges of the same nodes are one undo step."""
+        if not isinstance(other, MoveCommand) or set(other.moves) != set(self.moves):
+            return False
+        self.moves = {k: (old, other.moves[k][1]) for k, (old, _) in self.moves.items()}
+        return True
 
     def redo(self):
         for node_id, (_, new) in self.moves.items():
@@ -199,6 +215,21 @@ def _entry(network: Network, node_id: str) -> dict:
 
 
 # ------------------------------------------------------------------ helpers
+@contextmanager
+def macro(document, text: str):
+    """Group the commands pushed inside into one undo step; if an engine error
+    interrupts it, what was done is undone and the error goes on."""
+    stack = document.undo_stack
+    stack.beginMacro(text)
+    try:
+        yield
+    except Exception:
+        stack.endMacro()
+        stack.undo()
+        raise
+    stack.endMacro()
+
+
 def add_node(document, type_name: str, pos, params: dict | None = None) -> str:
     """Add a layer of ``type_name`` at ``pos``; returns its new id.
 
@@ -262,17 +293,15 @@ def connect(document, src: str, src_port: str, dst: str, dst_port: str) -> Wire:
     if existing is None:
         document.undo_stack.push(ConnectCommand(network, wire))
         return wire
-    document.undo_stack.beginMacro(f"Replace wire into {dst}.{dst_port}")
-    try:
+    with macro(document, f"Replace wire into {dst}.{dst_port}"):
         document.undo_stack.push(DisconnectCommand(network, existing))
         document.undo_stack.push(ConnectCommand(network, wire))
-    finally:
-        document.undo_stack.endMacro()
     return wire
 
 
-def move_nodes(document, positions: dict, text: str = "") -> None:
-    """Move nodes to ``{id: (x, y)}`` as one undo step (nothing when none moves)."""
+def move_nodes(document, positions: dict, text: str = "", nudge: bool = False) -> None:
+    """Move nodes to ``{id: (x, y)}`` as one undo step (nothing when none moves).
+    With ``nudge`` (arrow keys), successive moves of the same nodes merge."""
     network = document.network
     moves = {}
     for node_id, pos in positions.items():
@@ -280,7 +309,7 @@ def move_nodes(document, positions: dict, text: str = "") -> None:
         if old != new:
             moves[node_id] = (old, new)
     if moves:
-        document.undo_stack.push(MoveCommand(network, moves, text))
+        document.undo_stack.push(MoveCommand(network, moves, text, nudge))
 
 
 def set_params(document, node_id: str, params: dict) -> None:
@@ -374,16 +403,12 @@ def add_connected_node(document, type_name: str, pos, src=None, dst=None) -> str
     ins, outs = spec.input_ports(spec.defaults()), spec.outputs
     if (src and not ins) or (dst and not outs):
         raise NetworkError(f"{type_name} has no {'input' if src else 'output'} to wire")
-    stack = document.undo_stack
-    stack.beginMacro(f"Add {type_name}")
-    try:
+    with macro(document, f"Add {type_name}"):
         node_id = add_node(document, type_name, pos)
         if src:
             connect(document, src[0], src[1], node_id, ins[0])
         if dst:
             connect(document, node_id, outs[0], dst[0], dst[1])
-    finally:
-        stack.endMacro()
     return node_id
 
 
@@ -406,15 +431,12 @@ def insert_on_wire(document, node_id: str, wire: Wire, pos=None) -> bool:
     if ports is None or wire not in set(network.wires):
         return False
     stack = document.undo_stack
-    stack.beginMacro(f"Insert {node_id}")
-    try:
+    with macro(document, f"Insert {node_id}"):
         if pos is not None:
             move_nodes(document, {node_id: pos})
         stack.push(DisconnectCommand(network, wire))
         stack.push(ConnectCommand(network, Wire(wire.src, wire.src_port, node_id, ports[0])))
         stack.push(ConnectCommand(network, Wire(node_id, ports[1], wire.dst, wire.dst_port)))
-    finally:
-        stack.endMacro()
     return True
 
 

@@ -71,3 +71,14 @@ def ask_layer(parent: QWidget, entries: list[str]) -> str | None:
     """Ask which layer to find; ``entries`` are ``"id (Type)"``; returns the text typed."""
     text, ok = QInputDialog.getItem(parent, "Find layer", "Layer id or type:", entries, 0, True)
     return text.strip() if ok and text.strip() else None
+
+
+def show_about(parent: QWidget) -> None:
+    """The About box: what Deepwire is, in two sentences."""
+    QMessageBox.about(
+        parent,
+        "About Deepwire",
+        "<h3>Deepwire</h3><p>Design neural networks by drawing them: the network is "
+        "checked and its shapes are shown while you draw, it trains live, and it exports "
+        "as weights, ONNX, TorchScript or readable PyTorch code.</p>",
+    )

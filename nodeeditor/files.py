@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QAction
 
 from engine import project as project_file
@@ -149,6 +150,18 @@ class FileHandling:
     def dragMoveEvent(self, event) -> None:
         self.dragEnterEvent(event)
 
+    def eventFilter(self, watched, event) -> bool:
+        # Installed on the canvas viewport: project files dropped on the canvas open,
+        # although the canvas itself takes only layers.
+        kind = event.type()
+        path = _dropped_project(event.mimeData()) if kind in _DROP_EVENTS else None
+        if path is not None:
+            event.acceptProposedAction()
+            if kind == QEvent.Type.Drop:  # later: opening replaces the canvas being dropped on
+                QTimer.singleShot(0, lambda: self.open_file(path))
+            return True
+        return super().eventFilter(watched, event)
+
     def dropEvent(self, event) -> None:
         path = _dropped_project(event.mimeData())
         if path is None:
@@ -156,6 +169,9 @@ class FileHandling:
             return
         event.acceptProposedAction()
         self.open_file(path)
+
+
+_DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 
 
 def _dropped_project(mime) -> Path | None:

@@ -14,12 +14,12 @@ from PySide6.QtWidgets import QApplication
 THEMES = ("system", "dark", "light")
 
 DARK = {
-    "window": "#23262b",
-    "base": "#1b1d21",
-    "alternate": "#272a30",
+    "window": "#212428",
+    "base": "#2b2f35",
+    "alternate": "#30343b",
     "text": "#e3e6ea",
     "muted": "#8b929c",
-    "button": "#2c3036",
+    "button": "#353a41",
     "highlight": "#3d8bfd",
     "highlighted_text": "#ffffff",
     "link": "#6ea8fe",

@@ -144,6 +144,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.document = document
         self.scene = NetworkScene(document)
         self.view = NetworkView(self.scene)
+        self.view.viewport().installEventFilter(self)  # .dwire files dropped on the canvas
         self.scene.setParent(self.view)
         self.setCentralWidget(self.view)
         self.scene.selectionChanged.connect(self._on_selection_changed)
@@ -185,7 +186,7 @@ class MainWindow(files.FileHandling, QMainWindow):
 
     def _on_selection_changed(self) -> None:
         ids = self.scene.selected_node_ids() if self.scene is not None else []
-        self.inspector.set_node(ids[0] if len(ids) == 1 else None)
+        self.inspector.set_selection(ids)
 
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:
         """Show ``text`` in the status bar for a while."""

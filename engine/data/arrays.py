@@ -29,7 +29,9 @@ def _load(path: Path):
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except ValueError as error:
-        reason = "it holds Python objects, which are not loaded" if "pickle" in str(error) else error
+        reason = (
+            "it holds Python objects, which are not loaded" if "pickle" in str(error) else error
+        )
         raise DataError(f"{path.name}: cannot be read as NumPy data ({reason})") from None
     except (OSError, EOFError) as error:
         raise DataError(f"{path.name}: not a NumPy file or damaged ({error})") from None

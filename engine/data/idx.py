@@ -53,7 +53,12 @@ def read_idx(path: Path) -> np.ndarray:
 
 
 def _find(folder: Path, stem: str) -> Path:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    for name in (
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ):
         if (folder / name).is_file():
             return folder / name
     raise DataError(f"{folder}: there is no {stem} (or {stem}.gz) in this folder")
@@ -71,7 +76,9 @@ def load_idx(params: dict, seed: int) -> Raw:
     labels_path = _find(folder, f"{subset}-labels-idx1-ubyte")
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3:
-        raise DataError(f"{images_path.name}: expected images (N, height, width), got {images.shape}")
+        raise DataError(
+            f"{images_path.name}: expected images (N, height, width), got {images.shape}"
+        )
     if labels.ndim != 1 or len(labels) != len(images):
         raise DataError(
             f"{labels_path.name}: {len(labels)} labels for {len(images)} images; they must match"

@@ -121,7 +121,9 @@ def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
     name, params = check_section(section)
     if name in FILE_DATASETS:
         path = Path(params["path"]).expanduser()
-        params["path"] = str(path if path.is_absolute() or base_dir is None else Path(base_dir) / path)
+        params["path"] = str(
+            path if path.is_absolute() or base_dir is None else Path(base_dir) / path
+        )
         if params.get("targets"):
             targets = Path(params["targets"]).expanduser()
             if not targets.is_absolute() and base_dir is not None:

@@ -41,8 +41,7 @@ def split_indices(
     train_idx, val_idx = np.concatenate(train), np.concatenate(val)
     if len(val_idx) == 0:
         raise DataError(
-            "validation_split is too small to hold one sample of any class; raise it or "
-            "set it to 0"
+            "validation_split is too small to hold one sample of any class; raise it or set it to 0"
         )
     return np.sort(train_idx), np.sort(val_idx)
 

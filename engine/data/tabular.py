@@ -73,8 +73,7 @@ def _column_kind(path: Path, name: str, values: list[str]) -> str:
         return "numeric"
     if len(bad) <= 0.1 * len(values):  # mostly numbers: a typo, not a category
         raise DataError(
-            f"{path.name}: line {bad[0] + 2}, column {name!r}: {values[bad[0]]!r} is not a "
-            "number"
+            f"{path.name}: line {bad[0] + 2}, column {name!r}: {values[bad[0]]!r} is not a number"
         )
     return "categorical"
 

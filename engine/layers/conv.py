@@ -82,7 +82,7 @@ def _check_groups(channels, params):
     if channels % groups or out % groups:
         raise ShapeError(
             f"has groups={groups}, which must divide both its input channels ({channels}) "
-            f"and out_channels ({out}); choose groups that divides both"
+            f"and out_channels ({out}); choose a groups value that divides both"
         )
 
 

@@ -27,7 +27,7 @@ def _expect_sequence(shape):
     elif len(shape) == 3:
         hint = (
             f"add a Reshape before it, e.g. to ({shape[0] * shape[1]}, {shape[2]}) so that "
-            "each image row is a step"
+            "each row is a step"
         )
     else:
         hint = "add a Reshape before it"

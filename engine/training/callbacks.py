@@ -63,7 +63,9 @@ class ConsoleReporter(Callback):
         bar: force the bar on or off.
     """
 
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, bar: bool | None = None):
+    def __init__(
+        self, out: TextIO | None = None, err: TextIO | None = None, bar: bool | None = None
+    ):
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.bar = self.err.isatty() if bar is None else bar

@@ -86,7 +86,9 @@ def resolve(path: str | Path) -> tuple[Path, Path]:
         path = path / "checkpoints" / "last" if (path / "checkpoints").is_dir() else path / "last"
     weights, extra = Path(f"{path}{WEIGHTS_SUFFIX}"), Path(f"{path}{STATE_SUFFIX}")
     if not weights.is_file() or not extra.is_file():
-        raise TrainingError(f"{path}: no checkpoint there (it needs {weights.name} and {extra.name})")
+        raise TrainingError(
+            f"{path}: no checkpoint there (it needs {weights.name} and {extra.name})"
+        )
     return weights, extra
 
 
@@ -99,4 +101,6 @@ def load_state(path: Path, device) -> dict:
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise TrainingError(f"{path.name}: not a Deepwire checkpoint or damaged ({error})") from None
+        raise TrainingError(
+            f"{path.name}: not a Deepwire checkpoint or damaged ({error})"
+        ) from None

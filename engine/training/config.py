@@ -167,7 +167,8 @@ def _typed(value: Any, where: str, table: dict, aliases: dict | None = None) -> 
     if extra:
         takes = ", ".join(table[name]) or "no settings"
         _fail(where, f"{name} has no setting {extra[0]!r} (it takes: {takes})")
-    full = {"type": name, **copy.deepcopy(table[name]), **value, "type": name}
+    given = {k: v for k, v in value.items() if k != "type"}
+    full = {"type": name, **copy.deepcopy(table[name]), **given}
     for key, default in table[name].items():
         _check_like(f"{where}.{key}", full[key], default)
     return full
@@ -226,12 +227,18 @@ def _early_stopping(value: Any) -> dict | None:
     defaults = {"monitor": "val_loss", "patience": 5, "min_delta": 0.0}
     extra = sorted(set(value) - set(defaults))
     if extra:
-        _fail("early_stopping", f"has no setting {extra[0]!r} (it takes: monitor, patience, min_delta)")
+        _fail(
+            "early_stopping",
+            f"has no setting {extra[0]!r} (it takes: monitor, patience, min_delta)",
+        )
     full = {**defaults, **value}
     if full["monitor"] not in MONITORS:
         _fail("early_stopping.monitor", f"must be one of {', '.join(MONITORS)}")
     patience = full["patience"]
     if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-        _fail("early_stopping.patience", f"must be a whole number of epochs, 1 or more, not {patience!r}")
+        _fail(
+            "early_stopping.patience",
+            f"must be a whole number of epochs, 1 or more, not {patience!r}",
+        )
     _check_like("early_stopping.min_delta", full["min_delta"], 0.0)
     return full

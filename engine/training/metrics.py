@@ -16,6 +16,9 @@ from __future__ import annotations
 class MetricSums:
     """Running sums for one pass over the data.
 
+    Per batch only the few tensors needed are kept (no host synchronisation); they are
+    added up once, in ``totals``.
+
     Args:
         task: the dataset's task.
         device: where the sums live.
@@ -24,43 +27,56 @@ class MetricSums:
     """
 
     def __init__(self, task: str, device, target_std: float = 1.0):
-        import torch
-
         self.task = task
+        self.device = device
         self.target_std = target_std
-        # loss*n, n, correct, abs_err, sq_err, sum_t, sum_t2, elements
-        self.sums = torch.zeros(8, dtype=torch.float64, device=device)
+        self._losses: list = []
+        self._counts: list[int] = []
+        self._extra: list = []
+        self._per_sample = 1
 
     def update(self, loss, output, target) -> None:
         """Add one batch: its mean ``loss`` tensor, the network's ``output``, the ``target``."""
         import torch
 
         n = output.shape[0]
-        sums = self.sums
+        self._losses.append(loss.detach())
+        self._counts.append(n)
         with torch.no_grad():
-            sums[0] += loss.detach().double() * n
-            sums[1] += n
             if self.task == "classification":
                 if output.dim() == 2 and output.shape[1] == 1:
                     predicted = (output[:, 0] > 0).long()
                 else:
                     predicted = output.argmax(dim=1)
-                sums[2] += (predicted == target.view(predicted.shape)).sum()
+                self._extra.append((predicted == target.view(predicted.shape)).sum())
             elif self.task == "regression":
                 diff = output.detach().double().reshape(n, -1) - target.double().reshape(n, -1)
                 tgt = target.double()
-                sums[3:7] += torch.stack(
-                    [diff.abs().sum(), (diff * diff).sum(), tgt.sum(), (tgt * tgt).sum()]
-                )
-                sums[7] += tgt.numel()
+                self._per_sample = tgt.numel() // max(n, 1)
+                self._extra.append(torch.stack(
+                    [diff.abs().sum(), (diff * diff).sum(), tgt.sum(), (tgt * tgt).sum()]))  # fmt: skip
 
     def totals(self):
-        """The sums as one float64 tensor (to all-reduce across processes)."""
-        return self.sums
+        """The sums as one float64 tensor (to all-reduce across processes):
+        loss*n, n, correct, |error|, error², sum of targets, sum of targets², elements."""
+        import torch
+
+        sums = torch.zeros(8, dtype=torch.float64, device=self.device)
+        if not self._losses:
+            return sums
+        counts = torch.tensor(self._counts, dtype=torch.float64, device=self.device)
+        sums[0] = (torch.stack(self._losses).double().reshape(-1) * counts).sum()
+        sums[1] = counts.sum()
+        if self.task == "classification":
+            sums[2] = torch.stack(self._extra).double().sum()
+        elif self.task == "regression":
+            sums[3:7] = torch.stack(self._extra).sum(dim=0)
+            sums[7] = float(self._per_sample * sum(self._counts))
+        return sums
 
     def compute(self, totals=None) -> dict[str, float]:
         """The metrics as plain floats (one device synchronisation)."""
-        values = (self.sums if totals is None else totals).tolist()
+        values = (self.totals() if totals is None else totals).tolist()
         loss_sum, n, correct, abs_err, sq_err, sum_t, sum_t2, elements = values
         if n == 0:
             return {}

@@ -77,9 +77,13 @@ class Run:
         return order.to(self.device, non_blocking=True)
 
     def _loss(self, xb, yb):
-        with autocast(self.device, self.precision):
+        if self.precision == "fp32":
             output = self.forward(xb)
             loss = self.loss_fn(output, self.target_for(yb, output))
+        else:
+            with autocast(self.device, self.precision):
+                output = self.forward(xb)
+                loss = self.loss_fn(output, self.target_for(yb, output))
         if self._l1_params:
             loss = loss + self.config.l1 * sum(p.abs().sum() for p in self._l1_params)
         return output, loss
@@ -112,7 +116,7 @@ class Run:
         sums = MetricSums(self.task, self.device, trainer.dataset.target_std)
         order, size = self._order(epoch), config.batch_size
         augment = trainer.dataset.augment
-        started, paused_for, seen = time.perf_counter(), 0.0, 0
+        started, paused_for, seen, lr = time.perf_counter(), 0.0, 0, self.lr()
         for batch in range(self.batches):
             if not trainer._running.is_set():
                 paused_for += self._wait(trainer)
@@ -128,14 +132,16 @@ class Run:
                 value = loss.item()
                 if not self.dist and not math.isfinite(value):
                     raise TrainingError(_nan(value, epoch, batch + 1))
-            sums.update(loss, output.float(), yb)
+            sums.update(loss, output, yb)
             self._step(loss)
             trainer.step += 1
             seen += len(idx)
             if report:
                 rate = seen / max(time.perf_counter() - started - paused_for, 1e-9)
+                if self.schedule_on == "batch":
+                    lr = self.lr()
                 trainer._emit("on_batch_end", BatchEnd(
-                    epoch, batch + 1, self.batches, trainer.step, value, self.lr(), rate))  # fmt: skip
+                    epoch, batch + 1, self.batches, trainer.step, value, lr, rate))  # fmt: skip
         totals = sums.totals()
         if self.dist:
             totals = self.dist.all_reduce(totals.clone())

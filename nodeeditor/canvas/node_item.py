@@ -53,9 +53,13 @@ class NodeItem(QGraphicsItem):
         self.node_id = node.id
         self.type_name = node.type
         self.family = node.spec.family
-        self.describe = node.spec.describe(node.params)
+        try:
+            self.describe = node.spec.describe(node.params)
+        except Exception:  # a summary that fails on odd params must not break the canvas
+            self.describe = ""
         self.trainable = node.trainable
         self._height = self._compute_height(len(node.input_ports()), len(node.output_ports()))
+        self._bounds = QRectF(-2, -9, style.NODE_WIDTH + 4, self._height + 11)
         self._sync_ports(self.inputs, node.input_ports(), False)
         self._sync_ports(self.outputs, node.output_ports(), True)
         self._update_tooltip()
@@ -107,7 +111,7 @@ class NodeItem(QGraphicsItem):
 
     # ----------------------------------------------------------------- Qt
     def boundingRect(self) -> QRectF:
-        return QRectF(-2, -9, style.NODE_WIDTH + 4, self._height + 11)
+        return self._bounds
 
     def body_rect(self) -> QRectF:
         """The rounded rectangle, in item coordinates."""
@@ -129,14 +133,26 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(outline, 2.2 if self.isSelected() else 1.0))
         painter.setBrush(QBrush(theme.body(self.family)))
         painter.drawPath(path)
-        self._paint_header(painter, theme)
-        self._paint_lines(painter, theme)
-        self._paint_port_labels(painter, theme)
-        self._paint_marks(painter, theme)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_ZOOM:
+            self._paint_overview(painter, theme)
+        else:
+            self._paint_header(painter, theme)
+            self._paint_lines(painter, theme)
+            self._paint_port_labels(painter, theme)
+            self._paint_marks(painter, theme)
         if scene is not None and scene.locked:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(theme.locked)
             painter.drawPath(path)
+
+    def _paint_overview(self, painter: QPainter, theme) -> None:
+        """Zoomed far out: the family colour and the mark, no text."""
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.header(self.family))
+        painter.drawRect(QRectF(0, 0, style.NODE_WIDTH, style.HEADER_HEIGHT))
+        if self.mark:
+            painter.setBrush(theme.error if self.mark == "error" else theme.warning)
+            painter.drawEllipse(QPointF(style.NODE_WIDTH - 14, 14), 14, 14)
 
     def _paint_header(self, painter: QPainter, theme) -> None:
         header = QPainterPath()
@@ -164,9 +180,10 @@ class NodeItem(QGraphicsItem):
         )
         painter.setFont(style.font(8))
         y = style.HEADER_HEIGHT + 4
+        shape = "" if self.shape_text == self.describe else self.shape_text  # an Input
         for text, color in (
             (self.describe, theme.text),
-            (self.shape_text, theme.text),
+            (shape, theme.text),
             (self.params_text, theme.dim_text),
         ):
             if text:

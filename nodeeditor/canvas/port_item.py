@@ -10,6 +10,9 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from nodeeditor.canvas import style
 
+_R = style.PORT_RADIUS + 3
+_BOUNDS = QRectF(-_R, -_R, 2 * _R, 2 * _R)
+
 
 class PortItem(QGraphicsItem):
     """One input or output port, a child of its NodeItem.
@@ -24,6 +27,7 @@ class PortItem(QGraphicsItem):
         super().__init__(node_item)
         self.name, self.is_output, self.label = name, is_output, label
         self.accepting = False  # highlighted: a dragged wire may end here
+        self.hovered = False
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setZValue(2)
@@ -36,8 +40,15 @@ class PortItem(QGraphicsItem):
         return self.parentItem().node_id
 
     def boundingRect(self) -> QRectF:
-        r = style.PORT_RADIUS + 3
-        return QRectF(-r, -r, 2 * r, 2 * r)
+        return _BOUNDS
+
+    def hoverEnterEvent(self, event):
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event):
+        self.hovered = False
+        self.update()
 
     def set_accepting(self, value: bool) -> None:
         """Highlight (or not) this port as a place where the dragged wire may end."""
@@ -46,9 +57,12 @@ class PortItem(QGraphicsItem):
             self.update()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
+        zoom = option.levelOfDetailFromTransform(painter.worldTransform())
+        if zoom < style.DETAIL_ZOOM and not self.accepting:
+            return
         theme = self.scene().theme if self.scene() else style.current_theme()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        r = style.PORT_RADIUS + (1.5 if self.accepting else 0)
+        r = style.PORT_RADIUS + (1.5 if self.accepting or self.hovered else 0)
         color = theme.port_accept if self.accepting else theme.port
         painter.setPen(QPen(theme.background, 1.2))
         painter.setBrush(QBrush(color))

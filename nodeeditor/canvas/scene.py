@@ -39,11 +39,16 @@ class NetworkScene(QGraphicsScene):
         wire_dropped(QPointF, str, str, bool): a wire dragged from ``(node, port,
             is_output)`` was released on empty canvas at a scene point.
         locked_changed(bool): editing was locked or unlocked.
+        layout_changed(): nodes were added, removed or moved (for the minimap).
+        node_activated(str): a node was double-clicked (the window may show its
+            settings).
     """
 
     message = Signal(str)
     wire_dropped = Signal(QPointF, str, str, bool)
     locked_changed = Signal(bool)
+    layout_changed = Signal()
+    node_activated = Signal(str)
 
     def __init__(self, document, parent=None):
         super().__init__(parent)
@@ -56,7 +61,9 @@ class NetworkScene(QGraphicsScene):
         self._wires_by_node: dict[str, set[Wire]] = {}
         self._press_positions: dict[str, QPointF] | None = None
         self._wire_drag: WireDrag | None = None
-        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._shown: dict[str, tuple] = {}  # node id -> analysis state on its item
+        self._highlighted: Wire | None = None  # the wire a dragged node would go into
+        self._ports_visible = True
         self._build()
         self._handlers = {
             "node_added": self._on_node_added,
@@ -83,6 +90,13 @@ class NetworkScene(QGraphicsScene):
         for name, handler in self._handlers.items():
             getattr(self.network.events, name).disconnect(handler)
 
+    def nodes_rect(self) -> QRectF:
+        """The scene rectangle that holds every node."""
+        rect = QRectF()
+        for item in self._nodes.values():
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
     def _build(self) -> None:
         for node in self.network.nodes:
             self._on_node_added(node)
@@ -101,6 +115,10 @@ class NetworkScene(QGraphicsScene):
     def node_items(self) -> list[NodeItem]:
         """Every node item, in network order."""
         return list(self._nodes.values())
+
+    def wire_items(self) -> list[WireItem]:
+        """Every wire item."""
+        return list(self._wires.values())
 
     def selected_node_ids(self) -> list[str]:
         """Ids of the selected nodes, in network order."""
@@ -141,27 +159,46 @@ class NetworkScene(QGraphicsScene):
             self.message.emit("The network is locked while training; stop training to edit it")
         return self.locked
 
+    def set_zoom(self, zoom: float) -> None:
+        """Hide the ports when zoomed out so far that they cannot be hit (each is an
+        item painted on every frame)."""
+        visible = zoom >= style.PORT_ZOOM
+        if visible != self._ports_visible:
+            self._ports_visible = visible
+            for item in self._nodes.values():
+                for port in item.ports():
+                    port.setVisible(visible)
+
     def set_theme(self) -> None:
         """Re-read the palette's colours (after a theme change)."""
         self.theme = style.current_theme()
         for item in self._nodes.values():
             item.update()
         self.update()
+        self.layout_changed.emit()  # the minimap redraws in the new colours
 
     # ----------------------------------------------------------------- network events
     def _on_node_added(self, node) -> None:
         item = NodeItem(node)
         self._nodes[node.id] = item
+        self._shown.pop(node.id, None)
         self._wires_by_node.setdefault(node.id, set())
         self.addItem(item)
         if self.locked:
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
+        if not self._ports_visible:
+            for port in item.ports():
+                port.setVisible(False)
+        self.layout_changed.emit()
 
     def _on_node_removed(self, node) -> None:
+        if self._wire_drag is not None and self._wire_drag.port.node_id == node.id:
+            self.cancel_wire_drag()  # undone under the mouse (Ctrl+Z while dragging)
         item = self._nodes.pop(node.id, None)
         self._wires_by_node.pop(node.id, None)
         if item is not None:
             self.removeItem(item)
+        self.layout_changed.emit()
 
     def _on_node_renamed(self, old_id: str, new_id: str) -> None:
         item = self._nodes.pop(old_id)
@@ -171,17 +208,21 @@ class NetworkScene(QGraphicsScene):
         self._nodes[new_id] = item
         self._nodes = {n.id: self._nodes[n.id] for n in self.network.nodes}
         self._wires_by_node[new_id] = set()
+        self._shown.pop(new_id, None)
         item.set_node(self.network.node(new_id))
         for wire in self.network.wires_of(new_id):
             self._on_wired(wire)
 
     def _on_node_changed(self, node_id: str, *args) -> None:
         item = self._nodes[node_id]
+        ports = [p.pos() for p in item.ports()]
         item.set_node(self.network.node(node_id))
-        self._update_wires_of(node_id)
+        if [p.pos() for p in item.ports()] != ports:
+            self._update_wires_of(node_id)
 
     def _on_node_moved(self, node_id: str, old, new) -> None:
         self._nodes[node_id].setPos(QPointF(*new))
+        self.layout_changed.emit()
 
     def _on_wired(self, wire: Wire) -> None:
         src, dst = self._nodes[wire.src], self._nodes[wire.dst]
@@ -201,19 +242,29 @@ class NetworkScene(QGraphicsScene):
             self.removeItem(item)
 
     def _on_analysis_changed(self, analysis) -> None:
+        """Show a new analysis, touching only the items whose result changed."""
         diagnostics: dict[str, list] = {}
         for d in analysis.diagnostics:
             if d.node is not None:
                 diagnostics.setdefault(d.node, []).append(d)
+        shapes, params, seen = analysis.shapes, analysis.params, self._shown
+        changed_shapes = set()
         for node_id, item in self._nodes.items():
-            item.set_analysis(
-                analysis.shapes.get(node_id),
-                analysis.params.get(node_id),
-                diagnostics.get(node_id, []),
-            )
-        for wire, item in self._wires.items():
-            shape = analysis.shapes.get(wire.src)
-            item.set_label(fmt(shape) if shape is not None else "")
+            state = (shapes.get(node_id), params.get(node_id), diagnostics.get(node_id, []))
+            old = seen.get(node_id)
+            if old != state:
+                if old is None or old[0] != state[0]:
+                    changed_shapes.add(node_id)
+                seen[node_id] = state
+                item.set_analysis(*state)
+        for node_id in [k for k in seen if k not in self._nodes]:
+            del seen[node_id]
+        for node_id in changed_shapes:
+            shape = shapes.get(node_id)
+            label = fmt(shape) if shape is not None else ""
+            for wire in self._wires_by_node.get(node_id, ()):
+                if wire.src == node_id:
+                    self._wires[wire].set_label(label)
 
     # ----------------------------------------------------------------- moves
     def node_item_moved(self, item: NodeItem) -> None:
@@ -230,6 +281,10 @@ class NetworkScene(QGraphicsScene):
         """After a drag: one move command, or an insertion into a wire."""
         before, self._press_positions = self._press_positions, None
         self.fast_mode = False
+        self._highlight_wire(None)
+        for node_id in before or {}:
+            for wire in self._wires_by_node.get(node_id, ()):
+                self._wires[wire].update()  # antialiased again
         moved = {
             node_id: self._nodes[node_id].pos()
             for node_id, start in (before or {}).items()
@@ -237,7 +292,7 @@ class NetworkScene(QGraphicsScene):
         }
         if not moved:
             return
-        positions = {k: (p.x(), p.y()) for k, p in moved.items()}
+        positions = {k: (round(p.x()), round(p.y())) for k, p in moved.items()}  # tidy files
         if len(moved) == 1:
             (node_id,) = moved
             wire = self._wire_under(node_id)
@@ -247,11 +302,12 @@ class NetworkScene(QGraphicsScene):
                 self.message.emit(f"Inserted {node_id} into {wire}")
                 return
         commands.move_nodes(self.document, positions)
-        self.update()
 
     def _wire_under(self, node_id: str) -> Wire | None:
         """A wire crossing the body of a free node, if the node fits into it."""
         item = self._nodes[node_id]
+        if self._wires_by_node.get(node_id):
+            return None
         body = item.mapRectToScene(item.body_rect())
         for other in self.items(body):
             if (
@@ -280,6 +336,20 @@ class NetworkScene(QGraphicsScene):
         if self._press_positions and event.buttons():
             self.fast_mode = True
         super().mouseMoveEvent(event)
+        if self.fast_mode and len(self._press_positions) == 1:
+            (node_id,) = self._press_positions
+            self._highlight_wire(self._wire_under(node_id) if node_id in self._nodes else None)
+
+    def _highlight_wire(self, wire: Wire | None) -> None:
+        """Show which wire a dragged node would go into if dropped now."""
+        current = self._highlighted
+        if current == wire:
+            return
+        for old_or_new, on in ((current, False), (wire, True)):
+            item = self._wires.get(old_or_new) if old_or_new is not None else None
+            if item is not None:
+                item.set_highlighted(on)
+        self._highlighted = wire
 
     def mouseReleaseEvent(self, event):
         if self._wire_drag is not None:
@@ -289,6 +359,14 @@ class NetworkScene(QGraphicsScene):
         super().mouseReleaseEvent(event)
         if self._press_positions is not None:
             self._commit_moves()
+
+    def mouseDoubleClickEvent(self, event):
+        for item in self.items(event.scenePos()):
+            if isinstance(item, NodeItem):
+                self.node_activated.emit(item.node_id)
+                event.accept()
+                return
+        super().mouseDoubleClickEvent(event)
 
     def cancel_wire_drag(self) -> None:
         """Drop a wire drag in progress (Esc, lock)."""

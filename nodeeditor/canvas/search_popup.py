@@ -9,6 +9,8 @@ never steals the application's focus for long.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
@@ -45,20 +47,30 @@ def _accepts(spec: LayerSpec, shape, dtype: str) -> bool:
 
 
 def matches(spec: LayerSpec, query: str) -> int | None:
-    """How well ``spec`` matches ``query`` (lower is better), or None."""
+    """How well ``spec`` matches ``query`` (lower is better), or None.
+
+    A name that starts with the query comes first, then a name with a word that does
+    (``pool`` finds MaxPool2d before ConvTranspose2d), then any part of the name, the
+    family, and last the help text.
+    """
     q = query.strip().lower()
     if not q:
         return 3
     name = spec.name.lower()
     if name.startswith(q):
         return 0
-    if q in name:
+    if any(word.lower().startswith(q) for word in _WORD.findall(spec.name)):
         return 1
-    if q in spec.family.lower():
+    if q in name:
         return 2
+    if q in spec.family.lower():
+        return 3
     if q in spec.help.lower():
-        return 4
+        return 5
     return None
+
+
+_WORD = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|\d+")
 
 
 class SearchPopup(QFrame):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
@@ -22,6 +23,11 @@ CORNER = 7.0
 # Wires longer than this (in scene units) are drawn without antialiasing while a
 # node is dragged: long antialiased curves are the cost of a frame (PITFALLS #8).
 LONG_WIRE = 600.0
+# Below this zoom, text is unreadable: nodes are drawn as plain coloured boxes, ports
+# and wire labels are left out (most of a zoomed-out frame's cost is text).
+DETAIL_ZOOM = 0.45
+# Below this zoom, ports are hidden: too small to hit, and each costs a paint call.
+PORT_ZOOM = 0.3
 
 FAMILY_HUES = {
     "Input / Output": 210,
@@ -54,7 +60,7 @@ def family_hue(family: str) -> int:
     return zlib.crc32(family.encode()) % 360
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: caches key on it
 class Theme:
     """The colours of one theme."""
 
@@ -74,13 +80,19 @@ class Theme:
 
     def body(self, family: str) -> QColor:
         """The fill of a node of ``family``."""
-        hue = family_hue(family)
-        return QColor.fromHsl(hue, 90, 58) if self.dark else QColor.fromHsl(hue, 150, 228)
+        return _family_color(family, self.dark, header=False)
 
     def header(self, family: str) -> QColor:
         """The fill of a node's title bar."""
-        hue = family_hue(family)
-        return QColor.fromHsl(hue, 130, 88) if self.dark else QColor.fromHsl(hue, 150, 196)
+        return _family_color(family, self.dark, header=True)
+
+
+@lru_cache(maxsize=256)
+def _family_color(family: str, dark: bool, header: bool) -> QColor:
+    hue = family_hue(family)
+    if dark:
+        return QColor.fromHsl(hue, 130, 88) if header else QColor.fromHsl(hue, 90, 58)
+    return QColor.fromHsl(hue, 150, 196) if header else QColor.fromHsl(hue, 150, 228)
 
 
 def current_theme() -> Theme:
@@ -99,7 +111,7 @@ def current_theme() -> Theme:
             QColor(90, 220, 120),
             QColor(235, 70, 60),
             QColor(240, 170, 40),
-            QColor(120, 130, 160, 60),
+            QColor(20, 22, 28, 110),
         )
     return Theme(
         False,
@@ -114,12 +126,13 @@ def current_theme() -> Theme:
         QColor(20, 160, 60),
         QColor(210, 40, 30),
         QColor(215, 140, 0),
-        QColor(120, 130, 160, 50),
+        QColor(255, 255, 255, 130),
     )
 
 
+@lru_cache(maxsize=32)
 def font(size: float = 8.5, bold: bool = False) -> QFont:
-    """The canvas font at ``size`` points."""
+    """The canvas font at ``size`` points (shared: do not modify it)."""
     f = QFont()
     f.setPointSizeF(size)
     f.setBold(bold)

@@ -12,17 +12,25 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QKeySequence, QPainter
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from engine.errors import DeepwireError
 from nodeeditor import clipboard, commands
 from nodeeditor.canvas import style
 from nodeeditor.canvas.minimap import Minimap
+from nodeeditor.canvas.node_item import NodeItem
 from nodeeditor.canvas.search_popup import SearchPopup, fitting_types
+from nodeeditor.canvas.wire_item import WireItem
 
 LAYER_MIME = "application/x-deepwire-layer"
 ZOOM_STEP = 1.2
 ZOOM_RANGE = (0.08, 4.0)
+_ARROWS = {
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Up: (0, -1),
+    Qt.Key.Key_Down: (0, 1),
+}
 
 
 class NetworkView(QGraphicsView):
@@ -37,6 +45,9 @@ class NetworkView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # the canvas is panned with the mouse and the minimap; scroll bars only clutter
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scene.setSceneRect(QRectF(-50000, -50000, 100000, 100000))
         self._pan_from: QPoint | None = None
         self._space = False
@@ -45,9 +56,9 @@ class NetworkView(QGraphicsView):
         self.popup = SearchPopup(self)
         self.popup.chosen.connect(self._on_type_chosen)
         self.minimap = Minimap(self)
-        scene.changed.connect(lambda *_: self.minimap.refresh())
+        self.minimap.nodes_changed()
         scene.wire_dropped.connect(self._on_wire_dropped)
-        scene.locked_changed.connect(lambda *_: self.viewport().update())
+        scene.locked_changed.connect(self._on_locked_changed)
         self.horizontalScrollBar().valueChanged.connect(lambda *_: self.minimap.refresh())
         self.verticalScrollBar().valueChanged.connect(lambda *_: self.minimap.refresh())
 
@@ -67,6 +78,7 @@ class NetworkView(QGraphicsView):
         factor = target / self.zoom()
         if abs(factor - 1) > 1e-6:
             self.scale(factor, factor)
+            self.scene().set_zoom(self.zoom())
             self.minimap.refresh()
 
     def zoom_in(self) -> None:
@@ -86,6 +98,7 @@ class NetworkView(QGraphicsView):
         if self.zoom() > 1.0:
             self.zoom_by(1.0 / self.zoom())
         self.centerOn(items.center())
+        self.scene().set_zoom(self.zoom())
         self.minimap.refresh()
 
     def center_on_node(self, node_id: str) -> None:
@@ -175,6 +188,9 @@ class NetworkView(QGraphicsView):
             self.select_all()
         elif ctrl and key == Qt.Key.Key_D:
             self.duplicate_selection()
+        elif key in _ARROWS and self.scene().selected_node_ids():
+            step = 50 if mods & Qt.KeyboardModifier.ShiftModifier else 10
+            self.nudge_selection(_ARROWS[key][0] * step, _ARROWS[key][1] * step)
         elif key == Qt.Key.Key_F and not mods:
             self.fit()
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
@@ -224,9 +240,24 @@ class NetworkView(QGraphicsView):
         if text is None:
             self.scene().message.emit("The clipboard holds no Deepwire nodes")
             return []
-        ids = self._edit(commands.paste, text) or []
+        ids = self._edit(commands.paste, text, self._paste_offset(text)) or []
         self.scene().select_nodes(ids)
         return ids
+
+    def _paste_offset(self, text: str) -> tuple[float, float]:
+        """Beside the originals when they are in sight, else in the middle of the view."""
+        try:
+            nodes, _ = clipboard.parse_selection(text)
+        except DeepwireError:
+            return commands.PASTE_OFFSET
+        xs = [n["pos"][0] for n in nodes] or [0.0]
+        ys = [n["pos"][1] for n in nodes] or [0.0]
+        box = QRectF(min(xs), min(ys), max(xs) - min(xs) + style.NODE_WIDTH, max(ys) - min(ys) + 60)
+        visible = self.visible_scene_rect()
+        if visible.intersects(box):
+            return commands.PASTE_OFFSET
+        delta = visible.center() - box.center()
+        return (round(delta.x()), round(delta.y()))
 
     def duplicate_selection(self) -> list[str]:
         """Duplicate the selected nodes; selects the copies."""
@@ -234,6 +265,15 @@ class NetworkView(QGraphicsView):
         if ids:
             self.scene().select_nodes(ids)
         return ids
+
+    def nudge_selection(self, dx: float, dy: float) -> None:
+        """Move the selected nodes by (dx, dy); repeated nudges are one undo step."""
+        network = self.document.network
+        positions = {}
+        for node_id in self.scene().selected_node_ids():
+            x, y = network.node(node_id).pos
+            positions[node_id] = (x + dx, y + dy)
+        self._edit(commands.move_nodes, positions, nudge=True)
 
     def select_all(self) -> None:
         """Select every node."""
@@ -243,6 +283,39 @@ class NetworkView(QGraphicsView):
         """Arrange the network by topological layers, then fit it."""
         self._edit(commands.auto_layout)
         self.fit()
+
+    # ----------------------------------------------------------------- context menu
+    def contextMenuEvent(self, event):
+        menu = self.context_menu(self.mapToScene(event.pos()))
+        menu.exec(event.globalPos())
+
+    def context_menu(self, scene_pos: QPointF) -> QMenu:
+        """The right-click menu for what is at ``scene_pos`` (selecting it first)."""
+        scene = self.scene()
+        menu = QMenu(self)
+        item = next((i for i in scene.items(scene_pos) if isinstance(i, NodeItem | WireItem)), None)
+        if item is not None and not item.isSelected():
+            scene.clearSelection()
+            item.setSelected(True)
+        ids = scene.selected_node_ids()
+        if ids:
+            network = self.document.network
+            frozen = all(not network.node(i).trainable for i in ids)
+            menu.addAction("Duplicate", self.duplicate_selection)
+            menu.addAction("Copy", self.copy_selection)
+            menu.addAction(
+                "Unfreeze weights" if frozen else "Freeze weights",
+                lambda: self._edit(_set_trainable_all, ids, frozen),
+            )
+        if ids or scene.selected_wires():
+            menu.addAction("Delete", self.delete_selection)
+        if item is None:
+            menu.addAction("Add layer…", lambda: self.open_search_popup(scene_pos))
+            menu.addAction("Paste", self.paste)
+            menu.addSeparator()
+            menu.addAction("Auto-layout", self.auto_layout)
+            menu.addAction("Fit network", self.fit)
+        return menu
 
     # ----------------------------------------------------------------- popup
     def open_search_popup(self, scene_pos: QPointF | None = None, types=None) -> None:
@@ -256,7 +329,7 @@ class NetworkView(QGraphicsView):
             scene_pos = self.mapToScene(point)
         if types is None:
             self._pending_wire = None
-        self._popup_pos = QPointF(scene_pos)
+        self._popup_pos = QPointF(round(scene_pos.x()), round(scene_pos.y()))
         at = self.viewport().mapTo(self, self.mapFromScene(scene_pos))
         self.popup.open(at, types)
 
@@ -299,11 +372,30 @@ class NetworkView(QGraphicsView):
             return
         type_name = bytes(event.mimeData().data(LAYER_MIME)).decode("utf-8")
         point = self.mapToScene(event.position().toPoint())
-        pos = QPointF(point.x() - style.NODE_WIDTH / 2, point.y() - style.HEADER_HEIGHT / 2)
-        new_id = self._edit(commands.add_node, type_name, pos)
+        pos = QPointF(round(point.x() - style.NODE_WIDTH / 2), round(point.y() - 10))
+        new_id = self._edit(self._add_dropped, type_name, pos, point)
         if new_id:
             self.scene().select_nodes([new_id])
         event.acceptProposedAction()
+
+    def _add_dropped(self, document, type_name: str, pos: QPointF, point: QPointF) -> str:
+        """Add a layer dropped from the palette; dropped onto a wire, it goes into it
+        (one undo step)."""
+        wires = [
+            item.wire
+            for item in self.scene().items(QRectF(point.x() - 4, point.y() - 4, 8, 8))
+            if isinstance(item, WireItem)
+        ]
+        if not wires:
+            return commands.add_node(document, type_name, pos)
+        with commands.macro(document, f"Insert {type_name}"):
+            node_id = commands.add_node(document, type_name, pos)
+            commands.insert_on_wire(document, node_id, wires[0])
+        return node_id
+
+    def _on_locked_changed(self, locked: bool) -> None:
+        self.setAcceptDrops(not locked)
+        self.viewport().update()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         if not self.scene().locked:
@@ -318,3 +410,10 @@ class NetworkView(QGraphicsView):
             "Locked while training",
         )
         painter.restore()
+
+
+def _set_trainable_all(document, ids, value: bool) -> None:
+    """Freeze or unfreeze several nodes as one undo step."""
+    with commands.macro(document, "Unfreeze" if value else "Freeze"):
+        for node_id in ids:
+            commands.set_trainable(document, node_id, value)

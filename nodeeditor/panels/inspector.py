@@ -9,6 +9,7 @@ network through the document's ``analysis_changed``, so undo and redo show up he
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -23,9 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.analysis import ERROR
 from engine.errors import DeepwireError
 from engine.layers.rules import fmt
+from nodeeditor import theme
 from nodeeditor.panels.param_widgets import ParamField, make_field
+
+EMPTY_TEXT = "Select a layer on the canvas to see its settings."
 
 
 def _label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
@@ -58,7 +63,7 @@ class Inspector(QWidget):
         scroll.setWidget(self._body)
         self._layout = QVBoxLayout(self._body)
         self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self._empty = _label("Select a layer on the canvas to see its settings.", "muted", True)
+        self._empty = _label(EMPTY_TEXT, "muted", True)
         self._layout.addWidget(self._empty)
         self._build_header()
 
@@ -81,7 +86,8 @@ class Inspector(QWidget):
         form.addRow("", self.id_error)
         form.addRow("trainable", self.trainable_box)
         self.result_label = _label(role="muted", wrap=True)
-        self.problems_label = _label(role="error", wrap=True)
+        self.problems_label = _label(wrap=True)
+        self.problems_label.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.type_label)
         layout.addWidget(self.help_label)
         layout.addLayout(form)
@@ -133,6 +139,14 @@ class Inspector(QWidget):
         self.node_id = node_id
         self.refresh()
 
+    def set_selection(self, ids: list[str]) -> None:
+        """Show the one selected node, or say how many are selected."""
+        self.set_node(ids[0] if len(ids) == 1 else None)
+        if len(ids) > 1:
+            self._empty.setText(f"{len(ids)} layers selected: select one to see its settings.")
+        else:
+            self._empty.setText(EMPTY_TEXT)
+
     def set_locked(self, locked: bool) -> None:
         """Forbid (True) or allow editing, e.g. while the network trains."""
         self.locked = locked
@@ -175,9 +189,14 @@ class Inspector(QWidget):
         if analysis.params.get(node_id):
             parts.append(f"{analysis.params[node_id]:,} parameters")
         self.result_label.setText("  ·  ".join(parts))
-        problems = [d.message for d in analysis.for_node(node_id)]
-        self.problems_label.setText("\n".join(problems))
-        self.problems_label.setVisible(bool(problems))
+        colors = theme.colors()
+        lines = [
+            f'<span style="color:{colors["error" if d.severity == ERROR else "warning"]}">'
+            f"{html.escape(d.message)}</span>"
+            for d in analysis.for_node(node_id)
+        ]
+        self.problems_label.setText("<br>".join(lines))
+        self.problems_label.setVisible(bool(lines))
 
     # ----------------------------------------------------------------- edits
     def _node(self):

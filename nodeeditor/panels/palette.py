@@ -68,6 +68,7 @@ class _LayerTree(QTreeWidget):
             return
         drag = QDrag(self)
         drag.setMimeData(layer_mime_data(type_name))
+        drag.setPixmap(self.viewport().grab(self.visualItemRect(item)))
         drag.exec(Qt.DropAction.CopyAction)
 
 

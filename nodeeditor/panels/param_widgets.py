@@ -202,7 +202,7 @@ class NumberField(ParamField):
             low = -INT_LIMIT if param.minimum is None else max(int(param.minimum), -INT_LIMIT)
             high = INT_LIMIT if param.maximum is None else min(int(param.maximum), INT_LIMIT)
         else:
-            spin.setDecimals(10)
+            spin.setDecimals(15)
             low = -1e12 if param.minimum is None else param.minimum
             high = 1e12 if param.maximum is None else param.maximum
             spin.setSingleStep(_float_step(param.default))

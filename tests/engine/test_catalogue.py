@@ -83,6 +83,7 @@ def test_help_defaults_and_summary(spec):
         assert isinstance(spec.describe(params), str)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.parametrize(("spec", "example"), CASES)
 def test_example_agrees_with_torch(spec, example):
     network = build(spec, example)
@@ -166,3 +167,28 @@ def test_conv2d_macs_are_the_textbook_formula():
     out_h, out_w = (10 - 3) // 2 + 1, (12 - 3) // 2 + 1
     assert analysis.shapes["layer"] == (8, out_h, out_w)
     assert analysis.macs["layer"] == 8 * out_h * out_w * 3 * 3 * 3
+
+
+MESSAGES = [
+    # (layer type, params, input shape(s), words the error must contain)
+    ("Conv2d", {}, [(64,)], ["expects an image (channels, height, width)", "(64,)", "(1, 8, 8)"]),
+    ("Conv2d", {"kernel_size": 5}, [(1, 3, 3)], ["kernel of 5x5", "only 3x3"]),
+    ("Conv2d", {"groups": 3}, [(4, 8, 8)], ["groups=3", "input channels (4)"]),
+    ("MaxPool2d", {"kernel_size": 3}, [(2, 2, 2)], ["window of 3x3", "only 2x2"]),
+    ("Linear", {}, [(8, 4, 4)], ["(8, 4, 4)", "add a Flatten"]),
+    ("LSTM", {}, [(1, 8, 8)], ["expects a sequence (steps, features)", "Reshape", "(8, 8)"]),
+    ("MultiheadAttention", {"num_heads": 3}, [(5, 8)], ["not divisible by 3"]),
+    ("PositionalEmbedding", {"max_len": 4}, [(5, 8)], ["5 steps", "max_len 4"]),
+    ("Add", {}, [(4,), (5,)], ["(4,) on in1", "(5,) on in2"]),
+    ("Concat", {}, [(2, 3), (2, 4)], ["dim 1", "(2, 4) on in2"]),
+    ("Reshape", {"shape": [3, 3]}, [(10,)], ["10 values", "(3, 3)"]),
+]
+
+
+@pytest.mark.parametrize(("type_name", "params", "shapes", "words"), MESSAGES)
+def test_shape_errors_say_what_was_expected_and_got(type_name, params, shapes, words):
+    analysis = analyze(build(CATALOGUE[type_name], Example(tuple(shapes), params)))
+    (error,) = analysis.errors
+    assert error.node == "layer" and error.message.startswith(f"layer: {type_name} ")
+    for word in words:
+        assert word in error.message

@@ -118,7 +118,8 @@ def test_ports_that_accept_a_dragged_wire_are_highlighted(canvas):
     start = canvas.port(b, "out", True)
     QTest.mousePress(canvas.viewport, LEFT, NO_MOD, start)
     QTest.mouseMove(canvas.viewport, start + QPoint(40, 60))
-    accepting = {(p.node_id, p.name) for p in canvas.scene._wire_drag.accepting}
+    ports = [p for item in canvas.scene.node_items() for p in item.ports()]
+    accepting = {(p.node_id, p.name) for p in ports if p.accepting}
     assert accepting == {(c, "in")}  # not b itself, not the Input
     QTest.mouseRelease(canvas.viewport, LEFT, NO_MOD, canvas.port(c, "in", False))
     assert [str(w) for w in canvas.doc.network.wires] == [f"{b}.out -> {c}.in"]
@@ -145,7 +146,7 @@ def test_dropping_on_a_wired_input_replaces_the_wire_in_one_step(canvas):
     count = canvas.doc.undo_stack.count()
     canvas.wire(b, r)
     assert canvas.doc.network.wire_into(r, "in").src == b
-    assert len(canvas.scene._wires) == 1 and canvas.doc.undo_stack.count() == count + 1
+    assert len(canvas.scene.wire_items()) == 1 and canvas.doc.undo_stack.count() == count + 1
 
 
 def test_a_shape_error_marks_the_node_until_it_is_fixed(canvas):
@@ -212,9 +213,9 @@ def test_delete_a_node_with_its_wires_then_undo(canvas):
     assert canvas.scene.selected_node_ids() == [ids[2]]
     canvas.key(Qt.Key.Key_Delete)
     assert ids[2] not in canvas.doc.network and len(canvas.doc.network.wires) == 2
-    assert canvas.scene.node_item(ids[2]) is None and len(canvas.scene._wires) == 2
+    assert canvas.scene.node_item(ids[2]) is None and len(canvas.scene.wire_items()) == 2
     canvas.doc.undo_stack.undo()
-    assert dumps(canvas.doc.project) == before and len(canvas.scene._wires) == 4
+    assert dumps(canvas.doc.project) == before and len(canvas.scene.wire_items()) == 4
 
 
 def test_clicking_a_wire_selects_it_and_delete_removes_it(canvas):
@@ -222,7 +223,7 @@ def test_clicking_a_wire_selects_it_and_delete_removes_it(canvas):
     b = commands.add_node(canvas.doc, "ReLU", (400, 200))
     wire = commands.connect(canvas.doc, a, "out", b, "in")
     item = canvas.scene.wire_item(wire)
-    middle = item._path.pointAtPercent(0.5)
+    middle = item.path().pointAtPercent(0.5)
     canvas.click(canvas.view.mapFromScene(middle))
     assert canvas.scene.selected_wires() == [wire]
     canvas.key(Qt.Key.Key_Delete)
@@ -284,26 +285,21 @@ def test_a_node_dropped_onto_a_wire_is_inserted_into_it(canvas):
     drop = commands.add_node(canvas.doc, "Dropout", (230, 300))
     count = canvas.doc.undo_stack.count()
     wire_item = canvas.scene.wire_item(canvas.doc.network.wire_into(ids[2], "in"))
-    target = canvas.view.mapFromScene(wire_item._path.pointAtPercent(0.5))
-    canvas.drag(canvas.node_point(drop), target)
+    target = canvas.view.mapFromScene(wire_item.path().pointAtPercent(0.5))
+    start = canvas.node_point(drop)
+    QTest.mousePress(canvas.viewport, LEFT, NO_MOD, start)
+    QTest.mouseMove(canvas.viewport, start + (target - start) / 2)
+    QTest.mouseMove(canvas.viewport, target)
+    assert wire_item.highlighted  # shows where the node would go
+    QTest.mouseRelease(canvas.viewport, LEFT, NO_MOD, target)
+    assert not wire_item.highlighted
     assert canvas.doc.network.wire_into(drop, "in").src == ids[1]
     assert canvas.doc.network.wire_into(ids[2], "in").src == drop
     assert canvas.doc.undo_stack.count() == count + 1
 
 
 def test_a_layer_dropped_from_the_palette_is_added_there(canvas):
-    from PySide6.QtCore import QMimeData
-    from PySide6.QtGui import QDragEnterEvent, QDropEvent
-    from PySide6.QtWidgets import QApplication
-
-    mime = QMimeData()
-    mime.setData("application/x-deepwire-layer", b"Tanh")
-    point = canvas.view.mapFromScene(QPointF(200, 200))
-    copy = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(point, copy, mime, LEFT, NO_MOD)
-    QApplication.sendEvent(canvas.viewport, enter)
-    assert enter.isAccepted()
-    QApplication.sendEvent(canvas.viewport, QDropEvent(QPointF(point), copy, mime, LEFT, NO_MOD))
+    drop_layer(canvas, "Tanh", QPointF(200, 200))
     (node,) = canvas.doc.network.nodes
     assert node.type == "Tanh"
     item = canvas.scene.node_item(node.id)
@@ -370,3 +366,170 @@ def test_frozen_and_renamed_nodes_follow_the_network(canvas):
     assert canvas.scene.wire_item(wire).dst_port.node_id == "head"
     canvas.doc.undo_stack.undo()
     assert canvas.scene.node_item(b) is not None
+
+
+def drop_layer(canvas, type_name: str, scene_point: QPointF) -> None:
+    """What the palette's drag does at the end: enter, then drop, with the layer mime."""
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setData("application/x-deepwire-layer", type_name.encode())
+    point = canvas.view.mapFromScene(scene_point)
+    copy = Qt.DropAction.CopyAction
+    QApplication.sendEvent(canvas.viewport, QDragEnterEvent(point, copy, mime, LEFT, NO_MOD))
+    QApplication.sendEvent(canvas.viewport, QDropEvent(QPointF(point), copy, mime, LEFT, NO_MOD))
+    canvas.settle()
+
+
+def test_a_layer_dropped_from_the_palette_onto_a_wire_goes_into_it(canvas):
+    a = commands.add_node(canvas.doc, "Input", (0, 0))
+    b = commands.add_node(canvas.doc, "Output", (600, 0))
+    wire = commands.connect(canvas.doc, a, "out", b, "in")
+    count = canvas.doc.undo_stack.count()
+    drop_layer(canvas, "ReLU", canvas.scene.wire_item(wire).path().pointAtPercent(0.5))
+    (relu,) = [n.id for n in canvas.doc.network.nodes if n.type == "ReLU"]
+    assert canvas.doc.network.wire_into(relu, "in").src == a
+    assert canvas.doc.network.wire_into(b, "in").src == relu
+    assert canvas.doc.undo_stack.count() == count + 1
+
+
+def test_a_wire_dragged_back_from_an_input_adds_a_feeding_layer(canvas):
+    out = commands.add_node(canvas.doc, "Output", (600, 0))
+    start = canvas.port(out, "in", False)
+    canvas.drag(start, canvas.view.mapFromScene(QPointF(200, 250)))
+    offered = canvas.view.popup.visible_types()
+    assert "Input" in offered and "Output" not in offered
+    QTest.keyClicks(canvas.view.popup.edit, "input")
+    QTest.keyClick(canvas.view.popup.edit, Qt.Key.Key_Return)
+    (wire,) = canvas.doc.network.wires
+    assert wire.dst == out and canvas.doc.network.node(wire.src).type == "Input"
+
+
+def test_middle_drag_pans_and_the_wheel_zooms_around_the_cursor(canvas):
+    commands.add_node(canvas.doc, "ReLU", (0, 0))
+    before = canvas.view.visible_scene_rect().center()
+    vp = canvas.viewport
+    middle = Qt.MouseButton.MiddleButton
+    QTest.mousePress(vp, middle, NO_MOD, QPoint(500, 300))
+    QTest.mouseMove(vp, QPoint(400, 250))
+    QTest.mouseRelease(vp, middle, NO_MOD, QPoint(400, 250))
+    after = canvas.view.visible_scene_rect().center()
+    assert after.x() - before.x() == pytest.approx(100, abs=2)
+    assert after.y() - before.y() == pytest.approx(50, abs=2)
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    cursor = QPointF(300, 200)
+    under = canvas.view.mapToScene(cursor.toPoint())
+    QTest.mouseMove(vp, cursor.toPoint())
+    wheel = QWheelEvent(
+        cursor,
+        QPointF(vp.mapToGlobal(cursor.toPoint())),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        NO_MOD,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    zoom = canvas.view.zoom()
+    QApplication.sendEvent(vp, wheel)
+    assert canvas.view.zoom() > zoom
+    moved = canvas.view.mapToScene(cursor.toPoint()) - under
+    assert abs(moved.x()) < 3 and abs(moved.y()) < 3
+
+
+def test_the_context_menu_freezes_the_selected_nodes_in_one_step(canvas):
+    ids = mlp_nodes(canvas.doc)
+    canvas.scene.select_nodes(ids[1:4])
+    item = canvas.scene.node_item(ids[1])
+    menu = canvas.view.context_menu(item.mapToScene(item.body_rect().center()))
+    actions = {a.text(): a for a in menu.actions()}
+    assert {"Duplicate", "Delete", "Freeze weights"} <= set(actions)
+    count = canvas.doc.undo_stack.count()
+    actions["Freeze weights"].trigger()
+    assert [canvas.doc.network.node(i).trainable for i in ids] == [True, False, False, False, True]
+    assert canvas.doc.undo_stack.count() == count + 1
+    empty = canvas.view.context_menu(QPointF(300, 900))
+    assert "Add layer…" in [a.text() for a in empty.actions()]
+    assert canvas.scene.selected_node_ids() == ids[1:4]  # empty canvas keeps the selection
+
+
+def test_paste_into_a_view_far_from_the_originals_lands_in_sight(canvas, qtbot):
+    ids = mlp_nodes(canvas.doc)
+    canvas.scene.select_nodes(ids[:2])
+    canvas.view.copy_selection()
+    other = Canvas(qtbot)
+    other.view.centerOn(QPointF(5000, 3000))
+    new = other.view.paste()
+    for node_id in new:
+        item = other.scene.node_item(node_id)
+        assert other.view.visible_scene_rect().intersects(item.sceneBoundingRect())
+    other.scene.detach()
+
+
+def test_space_and_drag_pans_instead_of_selecting(canvas):
+    ids = mlp_nodes(canvas.doc)
+    before = canvas.view.visible_scene_rect().center()
+    canvas.view.setFocus()
+    QTest.keyPress(canvas.view, Qt.Key.Key_Space)
+    start = canvas.node_point(ids[2])  # on a node: it must not move
+    canvas.drag(start, start - QPoint(100, 0))
+    QTest.keyRelease(canvas.view, Qt.Key.Key_Space)
+    after = canvas.view.visible_scene_rect().center()
+    assert after.x() - before.x() == pytest.approx(100, abs=2)
+    assert not canvas.scene.selected_node_ids()
+    assert canvas.doc.network.node(ids[2]).pos == (460.0, 0.0)
+
+
+def test_clicking_a_listed_layer_in_the_search_adds_it(canvas):
+    canvas.view.open_search_popup(QPointF(100, 100))
+    popup = canvas.view.popup
+    QTest.keyClicks(popup.edit, "activation")  # a family name matches too
+    names = popup.visible_types()
+    assert "ReLU" in names and "Linear" not in names
+    row = names.index("Tanh")
+    rect = popup.list.visualItemRect(popup.list.item(row))
+    QTest.mouseClick(popup.list.viewport(), LEFT, NO_MOD, rect.center())
+    assert [n.type for n in canvas.doc.network.nodes] == ["Tanh"]
+
+
+def test_ports_hide_when_zoomed_too_far_out_to_hit_them(canvas):
+    (node_id,) = [commands.add_node(canvas.doc, "ReLU", (0, 0))]
+    port = canvas.scene.node_item(node_id).inputs["in"]
+    for _ in range(12):
+        canvas.view.zoom_out()
+    assert not port.isVisible()
+    later = canvas.scene.node_item(commands.add_node(canvas.doc, "Tanh", (300, 0)))
+    assert not later.inputs["in"].isVisible()
+    for _ in range(12):
+        canvas.view.zoom_in()
+    assert port.isVisible() and later.inputs["in"].isVisible()
+
+
+def test_arrow_keys_nudge_the_selection_and_repeated_nudges_are_one_step(canvas):
+    ids = mlp_nodes(canvas.doc)
+    canvas.scene.select_nodes(ids[:2])
+    count = canvas.doc.undo_stack.count()
+    canvas.view.setFocus()
+    for _ in range(3):
+        canvas.key(Qt.Key.Key_Right)
+    canvas.key(Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert canvas.doc.network.node(ids[0]).pos == (30.0, 50.0)
+    assert canvas.scene.node_item(ids[1]).pos() == QPointF(260, 50)
+    assert canvas.doc.undo_stack.count() == count + 1
+    canvas.doc.undo_stack.undo()
+    assert canvas.doc.network.node(ids[0]).pos == (0.0, 0.0)
+    canvas.scene.select_nodes(ids[2:3])
+    canvas.key(Qt.Key.Key_Left)  # other nodes: a new step
+    assert canvas.doc.undo_stack.count() == count + 1
+
+
+def test_double_clicking_a_node_activates_it_without_opening_the_search(canvas):
+    node_id = commands.add_node(canvas.doc, "Linear", (0, 0))
+    activated = []
+    canvas.scene.node_activated.connect(activated.append)
+    QTest.mouseDClick(canvas.viewport, LEFT, NO_MOD, canvas.node_point(node_id))
+    assert activated == [node_id] and not canvas.view.popup.isVisible()

@@ -12,7 +12,13 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageB
 from engine import project as project_file
 from nodeeditor import commands
 from nodeeditor.settings import Settings
-from tests.nodeeditor.app_helpers import EXAMPLE, close_window, open_window, record_errors
+from tests.nodeeditor.app_helpers import (
+    EXAMPLE,
+    close_window,
+    drop_on_view,
+    open_window,
+    record_errors,
+)
 
 Button = QMessageBox.StandardButton
 
@@ -176,11 +182,16 @@ def test_new_offers_the_examples_and_an_empty_network(window, monkeypatch):
     assert len(window.document.network) == 0
 
 
+def file_mime(path):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    return mime
+
+
 def test_a_dwire_file_dropped_on_the_window_opens(window, tmp_path):
     dropped = tmp_path / "dropped.dwire"
     dropped.write_text(EXAMPLE.read_text())
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(dropped))])
+    mime = file_mime(dropped)
     point = QPoint(5, 5)
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, buttons, mods)
@@ -189,3 +200,17 @@ def test_a_dwire_file_dropped_on_the_window_opens(window, tmp_path):
     drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, buttons, mods)
     QApplication.sendEvent(window, drop)
     assert window.document.path == Path(dropped)
+
+
+def test_a_dwire_file_dropped_on_the_canvas_opens_and_other_files_do_not(window, tmp_path, qtbot):
+    other = tmp_path / "notes.txt"
+    other.write_text("hello")
+    view = window.view
+    centre = view.viewport().rect().center()
+    drop_on_view(view, file_mime(other), centre, expect_accept=False)
+    qtbot.wait(5)
+    assert window.document.path == EXAMPLE
+    dropped = tmp_path / "dropped.dwire"
+    dropped.write_text(EXAMPLE.read_text())
+    drop_on_view(view, file_mime(dropped), centre)
+    qtbot.waitUntil(lambda: window.document.path == dropped)

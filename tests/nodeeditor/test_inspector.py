@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from engine import project as project_file
+from nodeeditor import commands
 from tests.nodeeditor.app_helpers import close_window, open_window
 
 
@@ -25,6 +26,7 @@ def select(window, qtbot, node_id):
 def type_into(qtbot, widget, text):
     widget.setFocus()
     widget.selectAll()
+    qtbot.keyClick(widget, Qt.Key.Key_Backspace)
     qtbot.keyClicks(widget, text)
     qtbot.keyClick(widget, Qt.Key.Key_Return)
 
@@ -36,9 +38,13 @@ def test_selecting_a_node_shows_its_type_help_and_parameters(window, qtbot):
     assert "Linear" in inspector.type_label.text()
     assert inspector.help_label.text() == node.spec.help
     assert list(inspector.fields) == [p.name for p in node.spec.params]
-    window.scene.select_nodes([])
+    window.scene.select_nodes(["fc1", "fc2"])
     qtbot.waitUntil(lambda: inspector.node_id is None)
     assert inspector._empty.isVisibleTo(inspector)
+    assert "2 layers selected" in inspector._empty.text()
+    window.scene.select_nodes([])
+    assert inspector._empty.isVisibleTo(inspector)
+    assert "Select a layer" in inspector._empty.text()
 
 
 def test_typing_a_valid_value_is_one_undoable_edit(window, qtbot):
@@ -142,3 +148,54 @@ def test_locked_inspector_refuses_edits(window, qtbot):
     assert inspector.id_edit.isReadOnly()
     window.set_editing_locked(False)
     assert inspector.fields["out_features"].editor.isEnabled()
+
+
+@pytest.fixture
+def empty_window(qtbot, monkeypatch, tmp_path):
+    window = open_window(qtbot, monkeypatch, tmp_path, path=None)
+    yield window
+    close_window(window)
+
+
+def test_floats_tuples_and_optional_values_are_typed_like_python(empty_window, qtbot):
+    window, document = empty_window, empty_window.document
+    conv = commands.add_node(document, "Conv2d", (0, 0))
+    inspector = select(window, qtbot, conv)
+    type_into(qtbot, inspector.fields["kernel_size"].editor, "3, 5")
+    assert document.network.node(conv).params["kernel_size"] == (3, 5)
+    type_into(qtbot, inspector.fields["kernel_size"].editor, "(1, 2, 3)")
+    assert "kernel_size" in inspector.errors["kernel_size"].text()
+    assert document.network.node(conv).params["kernel_size"] == (3, 5)
+
+    drop = commands.add_node(document, "Dropout", (0, 200))
+    inspector = select(window, qtbot, drop)
+    type_into(qtbot, inspector.fields["p"].editor, "0.25")
+    assert document.network.node(drop).params["p"] == 0.25
+    type_into(qtbot, inspector.fields["p"].editor, "1.5")
+    assert "at most 1" in inspector.errors["p"].text()
+    assert document.network.node(drop).params["p"] == 0.25
+
+    norm = commands.add_node(document, "BatchNorm2d", (0, 400))
+    inspector = select(window, qtbot, norm)
+    assert inspector.fields["eps"].editor.text() == "1e-05"
+    type_into(qtbot, inspector.fields["eps"].editor, "1e-3")
+    assert document.network.node(norm).params["eps"] == 0.001
+
+    pool = commands.add_node(document, "MaxPool2d", (0, 600))
+    inspector = select(window, qtbot, pool)
+    type_into(qtbot, inspector.fields["stride"].editor, "2")
+    assert document.network.node(pool).params["stride"] == 2
+    type_into(qtbot, inspector.fields["stride"].editor, "")
+    assert document.network.node(pool).params["stride"] is None
+
+
+def test_leaving_a_field_commits_what_was_typed(window, qtbot):
+    inspector = select(window, qtbot, "fc1")
+    window.activateWindow()
+    spin = inspector.fields["out_features"].editor
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "48")
+    assert window.document.network.node("fc1").params["out_features"] == 64
+    window.view.setFocus()
+    qtbot.waitUntil(lambda: window.document.network.node("fc1").params["out_features"] == 48)

@@ -94,3 +94,13 @@ def test_palette_is_disabled_while_editing_is_locked(window):
     assert not window.palette_panel.isEnabled()
     assert window.add_layer_at_centre("Linear") is None
     assert len(window.document.network) == 0
+
+
+def test_typing_in_the_search_is_not_taken_by_shortcuts(window, qtbot):
+    palette = window.palette_panel
+    palette.search.setFocus()
+    qtbot.keyClicks(palette.search, "fFlatten")  # F is also View > Fit
+    qtbot.keyClick(palette.search, Qt.Key.Key_Home)
+    qtbot.keyClick(palette.search, Qt.Key.Key_Delete)  # also Edit > Delete
+    assert palette.search.text() == "Flatten"
+    assert "Flatten" in palette.visible_types()

@@ -1,0 +1,353 @@
+"""Importing PyTorch models: hand-written files, generated code, and what cannot be mapped."""
+
+import json
+import re
+import sys
+import textwrap
+
+import networkx as nx
+import pytest
+import torch
+
+from engine.analysis import analyze
+from engine.codegen import generate_code
+from engine.compile import compile_network
+from engine.importer import ImportModelError, import_model
+from engine.layers import CATALOGUE
+from engine.network import Network
+from engine.weights import load_weights
+from tests.engine.test_export_networks import NETWORKS, as_tuple, sample_inputs
+
+HAND_WRITTEN = textwrap.dedent(
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+
+    class Block(nn.Module):
+        def __init__(self, width):
+            super().__init__()
+            self.fc = nn.Linear(width, width)
+            self.norm = nn.LayerNorm(width)
+
+        def forward(self, x):
+            return self.norm(x + F.dropout(F.relu(self.fc(x)), 0.1, self.training))
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(1, 4, kernel_size=3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            )
+            self.side = nn.Conv2d(1, 2, kernel_size=2, stride=2)
+            self.block = Block(24)
+            self.rnn = nn.LSTM(6, 5, batch_first=True)
+            self.head = nn.Linear(5, 3)
+
+        def forward(self, image):
+            a = self.features(image)
+            b = torch.tanh(self.side(image))
+            x = torch.cat([a, b], dim=1)
+            x = x.reshape(-1, 6, 16)
+            x = x.flatten(2)
+            x = self.block(x.reshape(-1, 4, 24))
+            out, _ = self.rnn(x.reshape(-1, 16, 6))
+            return torch.softmax(self.head(out[:, -1]), dim=1)
+    """
+)
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(HAND_WRITTEN)
+    return path
+
+
+def _by_type(network):
+    return {node.id: node.type for node in network.nodes}
+
+
+def test_a_hand_written_model_becomes_catalogue_layers(model_file):
+    result = import_model(f"{model_file}:Net", input_shapes=[(1, 8, 8)])
+    network = result.network
+    types = _by_type(network)
+    assert types["image"] == "Input" and network.node("image").params["shape"] == (1, 8, 8)
+    assert types["features_0"] == "Conv2d" and types["features_1"] == "ReLU"
+    assert types["side"] == "Conv2d" and types["block_norm"] == "LayerNorm"
+    assert sorted(types.values()).count("Reshape") == 3
+    assert {"Concat", "Add", "Tanh", "Flatten", "Softmax", "Output"} <= set(types.values())
+    assert network.node("dropout").params["p"] == 0.1
+    conv = network.node("features_0").params
+    assert (conv["out_channels"], conv["kernel_size"], conv["padding"]) == (4, 3, 1)
+    assert network.node("features_2").params["stride"] is None
+    assert network.node("side").params["stride"] == 2
+    assert network.node("rnn").params["hidden_size"] == 5
+    assert network.node("rnn").params["output"] == "last"
+    assert not analyze(network).errors
+    # laid out left to right: every wire goes to a column further right
+    for wire in network.wires:
+        assert network.node(wire.src).pos[0] < network.node(wire.dst).pos[0]
+
+
+def test_imported_weights_reproduce_the_model(model_file, tmp_path):
+    sys.path.insert(0, str(tmp_path))
+    try:
+        model = __import__("net").Net().eval()
+    finally:
+        sys.path.remove(str(tmp_path))
+    result = import_model(model, input_shapes=[(1, 8, 8)])
+    compiled = load_weights(compile_network(result.network), result.weights).eval()
+    image = torch.randn(4, 1, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(image), model(image))
+
+
+def test_the_model_own_weights_are_loaded_first(model_file, tmp_path):
+    sys.path.insert(0, str(tmp_path))
+    try:
+        state = __import__("net").Net().state_dict()
+    finally:
+        sys.path.remove(str(tmp_path))
+    state = {key: torch.full_like(value, 0.25) for key, value in state.items()}
+    torch.save(state, tmp_path / "trained.pt")
+    result = import_model(
+        f"{model_file}:Net", input_shapes=[(1, 8, 8)], model_weights=tmp_path / "trained.pt"
+    )
+    assert torch.equal(result.weights["features_0.weight"], state["features.0.weight"])
+    assert torch.equal(result.weights["rnn.weight_hh_l0"], state["rnn.weight_hh_l0"])
+    del state["head.bias"]
+    with pytest.raises(ImportModelError, match="do not fit Net"):
+        import_model(f"{model_file}:Net", input_shapes=[(1, 8, 8)], model_weights=state)
+
+
+def test_an_importable_module_path_works(tmp_path, monkeypatch):
+    package = tmp_path / "mymodels"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "nets.py").write_text(HAND_WRITTEN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = import_model("mymodels.nets:Net", input_shapes={"image": (1, 8, 8)})
+    assert result.class_name == "Net" and "features_0" in result.network
+
+
+def test_example_inputs_give_shapes_and_dtypes():
+    result = import_model(
+        _from_code(NETWORKS["sequence"]()), example_inputs=[torch.zeros(1, 6, dtype=torch.long)]
+    )
+    tokens = result.network.node("tokens").params
+    assert tokens["shape"] == (6,) and tokens["dtype"] == "int64"
+
+
+def _from_code(network):
+    """The class that ``deepwire code`` prints for ``network``."""
+    namespace = {}
+    exec(compile(generate_code(network), f"<{network.name}>", "exec"), namespace)
+    return namespace["Model"]
+
+
+def _shapes(network):
+    return [tuple(n.params["shape"]) for n in network.nodes if n.type == "Input"]
+
+
+def _canonical(network):
+    """A graph whose nodes carry type, params and, where code keeps it, the id."""
+    graph = nx.DiGraph()
+    for node in network.nodes:
+        keeps_id = node.spec.module is not None or node.type == "Input"
+        params = json.dumps(network.to_dict()["nodes"][network.nodes.index(node)]["params"])
+        graph.add_node(node.id, label=(node.type, params, node.id if keeps_id else None))
+    for wire in network.wires:
+        graph.add_edge(wire.src, wire.dst, ports=(wire.src_port, wire.dst_port))
+    return graph
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_generated_code_imports_back_to_the_same_network(name):
+    network = NETWORKS[name]()
+    result = import_model(_from_code(network), input_shapes=_shapes(network), name=network.name)
+    same = nx.is_isomorphic(
+        _canonical(network),
+        _canonical(result.network),
+        node_match=lambda a, b: a["label"] == b["label"],
+        edge_match=lambda a, b: a["ports"] == b["ports"],
+    )
+    assert same
+    if name in ("mlp", "cnn"):
+        strip = lambda d: [{k: v for k, v in n.items() if k != "pos"} for n in d["nodes"]]  # noqa: E731
+        assert strip(result.network.to_dict()) == strip(network.to_dict())
+    compiled = load_weights(compile_network(result.network), result.weights).eval()
+    original = _from_code(network)()
+    original.load_state_dict(result.weights, strict=True)  # ids of modules are kept
+    inputs = sample_inputs(network, 3)
+    with torch.no_grad():
+        for want, have in zip(as_tuple(original.eval()(*inputs)), as_tuple(compiled(*inputs))):
+            torch.testing.assert_close(have, want)
+
+
+def _example_network(spec, example):
+    network = Network("m")
+    dtype = "int64" if spec.input_dtype == "long" else "float32"
+    for index, shape in enumerate(example.inputs, start=1):
+        network.add_node("Input", {"shape": list(shape), "dtype": dtype}, node_id=f"x{index}")
+    network.add_node(spec.name, example.params, node_id="layer")
+    for index, port in enumerate(network.node("layer").input_ports(), start=1):
+        network.connect(f"x{index}", "out", "layer", port)
+    network.add_node("Output", node_id="output")
+    network.connect("layer", "out", "output", "in")
+    return network
+
+
+_EXAMPLES = [
+    (spec, example, f"{spec.name}-{index}")
+    for spec in CATALOGUE.values()
+    if spec.role == "layer"
+    for index, example in enumerate(spec.examples)
+]
+
+
+@pytest.mark.parametrize("spec, example", [e[:2] for e in _EXAMPLES], ids=[e[2] for e in _EXAMPLES])
+def test_every_catalogue_example_survives_code_and_import(spec, example):
+    network = _example_network(spec, example)
+    result = import_model(_from_code(network), input_shapes=list(example.inputs))
+    imported = result.network
+    assert [n.type for n in imported.nodes if n.type not in ("Input", "Output")] == [spec.name]
+    layer = next(n for n in imported.nodes if n.type == spec.name)
+    for param in spec.params:
+        if param.kind != "shape":  # code resolves a -1 size, so shapes may come back filled in
+            assert layer.params[param.name] == network.node("layer").params[param.name], param.name
+    assert analyze(imported).shapes[layer.id] == analyze(network).shapes["layer"]
+
+
+UNMAPPABLE = textwrap.dedent(
+    """
+    import torch
+    from torch import nn
+
+
+    class Odd(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.cell = nn.GRUCell(4, 4)
+            self.scale = nn.Parameter(torch.ones(4))
+
+        def forward(self, x):
+            x = torch.sin(self.fc(x))
+            x = self.cell(x) * self.scale
+            return x.mean(dim=1)
+    """
+)
+
+
+SHARED = textwrap.dedent(
+    """
+    from torch import nn
+
+
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.fc(self.act(self.fc(x))))
+    """
+)
+
+
+def test_a_module_used_twice_is_fine_without_weights_and_refused_with_them(tmp_path):
+    (tmp_path / "shared.py").write_text(SHARED)
+    with pytest.raises(ImportModelError) as caught:
+        import_model(f"{tmp_path / 'shared.py'}:Shared", input_shapes=[(4,)])
+    assert "fc_1 (Linear called twice; Deepwire layers do not share weights)" in str(caught.value)
+    (tmp_path / "shared.py").write_text(SHARED.replace("self.fc(self.act(", "(self.act("))
+    result = import_model(f"{tmp_path / 'shared.py'}:Shared", input_shapes=[(4,)])
+    assert [n.type for n in result.network.nodes].count("ReLU") == 2
+
+
+def test_everything_unmappable_is_named_in_one_error(tmp_path):
+    path = tmp_path / "odd.py"
+    path.write_text(UNMAPPABLE)
+    with pytest.raises(ImportModelError) as caught:
+        import_model(f"{path}:Odd", input_shapes=[(4,)])
+    message = str(caught.value)
+    for name in ("sin", "cell (module torch.nn.modules.rnn.GRUCell)", "scale", "mean"):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    "code, call, message",
+    [
+        ("nn.Linear(4, 4, bias=False)", "self.layer(x)", None),
+        ("nn.LSTM(4, 3)", "self.layer(x)[0]", "batch_first is False, Deepwire's layer uses True"),
+        ("nn.LSTM(4, 3, batch_first=True)", "self.layer(x)", "final states"),
+        ("nn.Linear(4, 4, dtype=torch.float64)", "self.layer(x)", "torch.float64"),
+    ],
+)
+def test_settings_deepwire_cannot_express_are_refused(tmp_path, code, call, message):
+    source = textwrap.dedent(
+        f"""
+        import torch
+        from torch import nn
+
+        class One(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layer = {code}
+
+            def forward(self, x):
+                return {call}
+        """
+    )
+    (tmp_path / "one.py").write_text(source)
+    if message is None:
+        result = import_model(f"{tmp_path / 'one.py'}:One", input_shapes=[(2, 4)])
+        assert result.network.node("layer").params["bias"] is False
+        return
+    with pytest.raises(ImportModelError, match=re.escape(message)):
+        import_model(f"{tmp_path / 'one.py'}:One", input_shapes=[(2, 4)])
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("missing.py:Net", "no such file"),
+        ("{file}:Nope", "has no class Nope (it defines: Block, Net)"),
+        ("{file}", "file.py:ClassName"),
+        ("torch.nn:Linear", "constructible without arguments"),
+        ("no_such_package_xyz:Net", "cannot import no_such_package_xyz"),
+    ],
+)
+def test_bad_sources_give_a_sentence(model_file, source, message):
+    with pytest.raises(ImportModelError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        import_model(source.format(file=model_file), input_shapes=[(1, 8, 8)])
+
+
+def test_missing_input_shape_names_the_input(model_file):
+    with pytest.raises(ImportModelError, match=r"\(image\)"):
+        import_model(f"{model_file}:Net")
+
+
+def test_a_wrong_input_shape_is_reported(model_file):
+    with pytest.raises(ImportModelError) as caught:
+        import_model(f"{model_file}:Net", input_shapes=[(3, 8, 8)])
+    message = str(caught.value)
+    assert "features.0 (Conv2d): expects in_channels 1" in message
+    assert "gets 3 from the input shape" in message
+
+
+def test_data_dependent_control_flow_cannot_be_traced(tmp_path):
+    (tmp_path / "branchy.py").write_text(
+        "import torch\n"
+        "class Branchy(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x if x.sum() > 0 else -x\n"
+    )
+    with pytest.raises(ImportModelError, match="cannot trace Branchy"):
+        import_model(f"{tmp_path / 'branchy.py'}:Branchy", input_shapes=[(2,)])

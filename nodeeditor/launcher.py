@@ -10,13 +10,24 @@ from __future__ import annotations
 import sys
 
 
+APP_USAGE = """\
+The application:
+  deepwire [FILE.dwire] [--theme system|dark|light]   open the window (on a project)
+  deepwire --screenshot PNG [FILE.dwire]              render the window offscreen and exit
+
+The commands (also `python -m engine COMMAND`, with no display needed):"""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Dispatch to the engine's command line or open the application."""
     argv = list(sys.argv[1:] if argv is None else argv)
     from engine.cli import command_names
     from engine.cli import main as engine_main
 
-    if argv and (argv[0] in command_names() or argv[0] in ("-h", "--help")):
+    if argv and argv[0] in ("-h", "--help"):
+        print(APP_USAGE)
+        return engine_main(argv)
+    if argv and argv[0] in command_names():
         return engine_main(argv)
     try:
         from nodeeditor.app import run_app

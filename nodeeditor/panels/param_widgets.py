@@ -70,6 +70,8 @@ def parse_number(param: Param, text: str, integer: bool) -> int | float:
 def parse_text(param: Param, text: str) -> Any:
     """The value typed for a text-edited parameter; raises ParamError."""
     text = text.strip().strip("()[]").strip()
+    if text.strip("'\"") in param.choices:  # 'same' / 'valid' padding
+        return text.strip("'\"")
     if not text or text.lower() in ("auto", "none"):
         if param.optional:
             return None

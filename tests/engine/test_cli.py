@@ -155,3 +155,11 @@ def test_python_dash_m_engine_is_the_same_command_line(tmp_path):
         cwd=ROOT,
     )
     assert (result.returncode, result.stdout) == (0, "ok: 5 nodes, 2,410 parameters\n")
+
+
+def test_generated_code_has_no_fx_bookkeeping(capsys):
+    example = ROOT / "resources" / "examples" / "digits_resnet.dwire"
+    code, out, _ = run(capsys, "code", str(example))
+    assert code == 0
+    assert "= None" not in out
+    assert "add = bn_b + stem_act" in out

@@ -82,3 +82,13 @@ def test_bad_text_raises_a_sentence_naming_the_param(kind, text):
 def test_optional_number_empty_means_auto():
     assert parse_text(Param("x", "int", None, "", optional=True), "") is None
     assert parse_text(Param("x", "int", None, "", optional=True), "auto") is None
+
+
+def test_padding_accepts_its_named_choices():
+    from engine.layers import get_spec
+    from nodeeditor.panels.param_widgets import parse_text
+
+    padding = get_spec("Conv2d").param("padding")
+    assert parse_text(padding, "same") == "same"
+    assert parse_text(padding, "'valid'") == "valid"
+    assert parse_text(padding, "1, 2") == [1, 2]

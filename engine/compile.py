@@ -75,7 +75,10 @@ def compile_network(network: Network, analysis: Analysis | None = None) -> torch
                 module.requires_grad_(False)
             root.add_module(node_id, module)
         emit = spec.emit or default_emit
-        values[node_id] = emit(graph, node_id, args, params, inputs)
+        value = emit(graph, node_id, args, params, inputs)
+        if declared is None and value.name != node_id:
+            value._rename(node_id)  # `skip = bn_b + stem_act`, not `add = ...`
+        values[node_id] = value
     outputs = [results[node.id] for node in network.nodes if node.id in results]
     graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
     module = torch.fx.GraphModule(root, graph, class_name=_class_name(network.name))

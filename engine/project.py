@@ -7,7 +7,12 @@ Weights never go into it; they live beside it as ``.safetensors``.
 Loading checks every field and raises ``ProjectError`` with a sentence naming the file
 and the place (``digits.dwire: node fc2: Linear has no parameter 'out_feature'``). Saving
 is atomic: the JSON goes to a temporary file in the same folder, is flushed to disk and
-then renamed over the target, so a failed save leaves the old file as it was.
+then renamed over the target, so a failed save leaves the old file as it was. With
+``backup=True`` the file being replaced is kept beside it as ``NAME.dwire.bak`` (one
+backup, also written atomically, and only once the new text is safely on disk).
+
+Opening a file never runs code from it: it is parsed as JSON data only, files larger
+than ``MAX_BYTES`` and JSON nested too deeply are refused with a ProjectError.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ VERSION = 1
 SUFFIX = ".dwire"
 _TOP_LEVEL = {"format", "version", "networks", "dataset", "training", "notes"}
 _NODE_FIELDS = {"id", "type", "params", "pos", "trainable"}
+BACKUP_SUFFIX = ".bak"
+MAX_BYTES = 16 * 1024 * 1024  # a 1000-node network is about 150 KB; weights live elsewhere
 
 
 @dataclass
@@ -88,8 +95,13 @@ def dumps(project: Project) -> str:
 
 def loads(text: str, source: str = "project") -> Project:
     """Read a project from ``.dwire`` text; ``source`` names it in error messages."""
+    _check_size(len(text), source)
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ProjectError(
+            f"{source}: not a valid project file: its JSON is nested too deeply"
+        ) from None
     except json.JSONDecodeError as error:
         stripped = text.rstrip()
         if stripped.startswith("{") and not stripped.endswith("}"):
@@ -108,6 +120,8 @@ def load(path: str | os.PathLike) -> Project:
     """Read a ``.dwire`` file; raises ProjectError with a sentence on any problem."""
     path = Path(path)
     try:
+        if path.is_file():
+            _check_size(path.stat().st_size, path.name)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ProjectError(f"{path}: no such file") from None
@@ -122,13 +136,68 @@ def load(path: str | os.PathLike) -> Project:
     return loads(text, path.name)
 
 
-def save(project: Project, path: str | os.PathLike) -> None:
-    """Write ``project`` to ``path`` atomically; raises ProjectError if it fails."""
-    write_atomic(Path(path), dumps(project).encode("utf-8"))
+def _check_size(size: int, source: str) -> None:
+    if size > MAX_BYTES:
+        raise ProjectError(
+            f"{source}: is {size / 1e6:.1f} MB, too large for a project file (at most "
+            f"{MAX_BYTES // (1024 * 1024)} MB); is it really a .dwire file?"
+        )
+
+
+def backup_path(path: str | os.PathLike) -> Path:
+    """Where ``save(..., backup=True)`` keeps the previous file: ``NAME.dwire.bak``."""
+    path = Path(path)
+    return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+def save(project: Project, path: str | os.PathLike, backup: bool = False) -> None:
+    """Write ``project`` to ``path`` atomically; raises ProjectError if it fails.
+
+    Args:
+        project: what to write.
+        path: the ``.dwire`` file.
+        backup: keep the file being replaced as ``backup_path(path)``. The new text is
+            on disk before the backup is touched, so a failed save leaves both the old
+            file and its old backup as they were.
+    """
+    path = Path(path)
+    content = dumps(project).encode("utf-8")
+    if not backup or not path.is_file():
+        write_atomic(path, content)
+        return
+    new_file = _write_temporary(path, content)
+    try:
+        old = path.read_bytes()
+        if old != content:
+            write_atomic(backup_path(path), old)
+        _replace(new_file, path)
+    except OSError as error:
+        raise ProjectError(f"cannot save {path}: {error.strerror or error}") from None
+    finally:
+        Path(new_file).unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, content: bytes) -> None:
     """Replace ``path`` with ``content`` so that a reader sees the old or the new file."""
+    temporary = _write_temporary(path, content)
+    try:
+        _replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise ProjectError(f"cannot save {path}: {error.strerror or error}") from None
+
+
+def _replace(temporary: str, path: Path) -> None:
+    """Rename the written ``temporary`` over ``path``, keeping ``path``'s permissions."""
+    if path.exists():
+        os.chmod(temporary, path.stat().st_mode & 0o777)
+    else:
+        os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def _write_temporary(path: Path, content: bytes) -> str:
+    """Write ``content`` to a flushed temporary file beside ``path``; returns its name."""
     folder = path.parent if str(path.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -139,14 +208,10 @@ def write_atomic(path: Path, content: bytes) -> None:
             stream.write(content)
             stream.flush()
             os.fsync(stream.fileno())
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise ProjectError(f"cannot save {path}: {error.strerror or error}") from None
+    return temporary
 
 
 def from_dict(data: Any, source: str = "project") -> Project:
@@ -269,4 +334,13 @@ def _json_type(value: Any) -> str:
     return "a number"
 
 
-__all__ = ["Project", "ProjectError", "dumps", "load", "loads", "save", "write_atomic"]
+__all__ = [
+    "Project",
+    "ProjectError",
+    "backup_path",
+    "dumps",
+    "load",
+    "loads",
+    "save",
+    "write_atomic",
+]

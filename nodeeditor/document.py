@@ -65,11 +65,12 @@ class Document(QObject):
         return self.path.name if self.path else "Untitled"
 
     def save(self, path: str | Path | None = None) -> None:
-        """Save atomically to ``path`` (or the current path); raises ProjectError."""
+        """Save atomically to ``path`` (or the current path), keeping the replaced file
+        as ``NAME.dwire.bak``; raises ProjectError."""
         target = Path(path) if path else self.path
         if target is None:
             raise ValueError("no path to save to")
-        project_file.save(self.project, target)
+        project_file.save(self.project, target, backup=True)
         if target != self.path:
             self.path = target
             self.path_changed.emit()

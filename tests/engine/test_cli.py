@@ -162,4 +162,4 @@ def test_generated_code_has_no_fx_bookkeeping(capsys):
     code, out, _ = run(capsys, "code", str(example))
     assert code == 0
     assert "= None" not in out
-    assert "add = bn_b + stem_act" in out
+    assert "skip = bn_b + stem_act" in out

@@ -86,6 +86,9 @@ def run_app(argv: list[str] | None = None) -> int:
             settings.add_recent_file(args.file)
         except DeepwireError as error:
             dialogs.show_error(window, "Cannot open this file", str(error))
+    from nodeeditor import recovery
+
+    recovery.offer_restore(window)  # work left unsaved by a crash
     return app.exec()
 
 

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction
 
 from engine import project as project_file
 from engine.errors import DeepwireError
-from nodeeditor import dialogs, icons
+from nodeeditor import dialogs, icons, recovery
 from nodeeditor.document import Document
 
 
@@ -137,6 +137,7 @@ class FileHandling:
     def closeEvent(self, event) -> None:
         if self.maybe_save():
             self.settings.set_window_state(self.saveGeometry(), self.saveState())
+            recovery.detach(self)  # saved or discarded: no recovery copy is needed
             event.accept()
         else:
             event.ignore()

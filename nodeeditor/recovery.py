@@ -229,7 +229,10 @@ def ask_restore(parent: QWidget, title: str, stamp: float | None) -> str:
     Returns:
         RESTORE, DISCARD, or LATER (keep the copy and ask again at the next start).
     """
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)) if stamp else "recently"
+    try:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(stamp)))
+    except (TypeError, ValueError, OverflowError, OSError):
+        when = "recently"
     button = QMessageBox.StandardButton
     answer = QMessageBox.question(
         parent,
@@ -280,7 +283,7 @@ def offer_restore(window, folder: Path | None = None) -> list:
     shown = []
     for copy, lock in orphans(folder):
         info = copy.info()
-        answer = ask_restore(window, info.get("title") or "Untitled", info.get("time"))
+        answer = ask_restore(window, str(info.get("title") or "Untitled"), info.get("time"))
         if answer == DISCARD:
             copy.remove()
         if answer != RESTORE:

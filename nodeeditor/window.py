@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QUndoGroup
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
 from engine.errors import DeepwireError
-from nodeeditor import dialogs, files, icons, theme
+from nodeeditor import dialogs, files, icons, recovery, theme
 from nodeeditor.actions import EDIT_ACTIONS, build_actions, build_menus, build_toolbar
 from nodeeditor.document import Document
 from nodeeditor.panels.diagnostics import DiagnosticsPanel
@@ -154,6 +154,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         document.path_changed.connect(self._update_title)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
+        recovery.attach(self, document)  # unsaved work survives a crash
         self.inspector.set_document(document)
         self._on_analysis_changed(document.analysis)
         self._update_title()

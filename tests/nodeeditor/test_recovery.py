@@ -1,0 +1,265 @@
+"""Nothing is lost: recovery copies survive kill -9, saves keep a backup, failed saves say so."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from engine import project as project_file
+from nodeeditor import commands, recovery
+from tests.nodeeditor.app_helpers import EXAMPLE, ROOT, close_window, open_window, record_errors
+
+# Opens the user's file, makes one edit, waits for its recovery copy, then idles until
+# the test kills it with SIGKILL: no cleanup code of the app can run.
+DRIVER = """
+import os, sys, time
+from pathlib import Path
+from nodeeditor.app import make_application
+from nodeeditor.document import Document
+from nodeeditor.window import MainWindow
+from nodeeditor import commands
+app = make_application()
+window = MainWindow(Document.open(sys.argv[1]))
+window.show()
+commands.set_params(window.document, "fc1", {"out_features": int(sys.argv[2])})
+folder = Path(os.environ["DEEPWIRE_RECOVERY_DIR"])
+while not list(folder.glob("*.json")):
+    app.processEvents()
+    time.sleep(0.01)
+print("autosaved", flush=True)
+while True:
+    app.processEvents()
+    time.sleep(0.05)
+"""
+
+
+def run_and_kill(user_file, folder, tmp_path, out_features: int = 48) -> None:
+    """Edit ``user_file`` in a real app process, wait for its recovery copy, kill -9 it."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "DEEPWIRE_RECOVERY_DIR": str(folder),
+        "DEEPWIRE_AUTOSAVE_SECONDS": "0.2",
+        "DEEPWIRE_SETTINGS": str(tmp_path / "driver.ini"),
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(user_file), str(out_features)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline() == "autosaved\n"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+    assert process.returncode == -signal.SIGKILL
+
+
+@pytest.fixture
+def user_file(tmp_path):
+    path = tmp_path / "mine.dwire"
+    shutil.copy(EXAMPLE, path)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    folder = tmp_path / "recovery"
+    monkeypatch.setenv(recovery.DIR_ENV, str(folder))
+    monkeypatch.setenv(recovery.SECONDS_ENV, "0.05")
+    return folder
+
+
+def answer_restore(monkeypatch, answer):
+    asked = []
+
+    def ask(parent, title, stamp):
+        asked.append(title)
+        return answer
+
+    monkeypatch.setattr(recovery, "ask_restore", ask)
+    return asked
+
+
+def leftovers(folder):
+    return sorted(p.suffix for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_work_survives_kill_9_and_is_restored_into_the_original_file(
+    qtbot, monkeypatch, tmp_path, folder, user_file
+):
+    before = user_file.read_bytes()
+    run_and_kill(user_file, folder, tmp_path)
+    assert user_file.read_bytes() == before  # the copy never goes over the user's file
+    assert leftovers(folder) == [".dwire", ".json", ".lock"]
+    window = open_window(qtbot, monkeypatch, tmp_path, path=None)
+    asked = answer_restore(monkeypatch, recovery.RESTORE)
+    assert recovery.offer_restore(window) == [window]
+    assert asked == ["mine.dwire"]
+    document = window.document
+    assert document.network.node("fc1").params["out_features"] == 48
+    assert document.modified and window.isWindowModified()
+    assert document.path == user_file
+    assert user_file.read_bytes() == before
+    assert window.save()
+    assert project_file.load(user_file).network.node("fc1").params["out_features"] == 48
+    assert project_file.backup_path(user_file).read_bytes() == before
+    assert leftovers(folder) == [".lock"]  # held by the open window, removed on close
+    close_window(window)
+    assert leftovers(folder) == []
+
+
+def test_declined_copies_are_deleted_and_postponed_ones_kept(
+    qtbot, monkeypatch, tmp_path, folder, user_file
+):
+    run_and_kill(user_file, folder, tmp_path)
+    window = open_window(qtbot, monkeypatch, tmp_path, path=None)
+    answer_restore(monkeypatch, recovery.LATER)
+    assert recovery.offer_restore(window) == []
+    assert not window.document.modified
+    assert leftovers(folder) == [".dwire", ".json", ".lock"]
+    asked = answer_restore(monkeypatch, recovery.DISCARD)
+    assert recovery.offer_restore(window) == []
+    assert asked == ["mine.dwire"]
+    assert leftovers(folder) == []
+    close_window(window)
+
+
+def test_an_edit_is_copied_soon_and_the_copy_goes_on_save_and_on_undo(
+    qtbot, monkeypatch, tmp_path, folder, user_file
+):
+    window = open_window(qtbot, monkeypatch, tmp_path, path=user_file)
+    before = user_file.read_bytes()
+    commands.set_params(window.document, "fc1", {"out_features": 7})
+    qtbot.waitUntil(lambda: (folder / f"{window.autosaver.copy.key}.json").exists())
+    copy = project_file.load(window.autosaver.copy.project_path)
+    assert copy.network.node("fc1").params["out_features"] == 7
+    assert user_file.read_bytes() == before
+    window.document.undo_stack.undo()  # back to the saved state: nothing to recover
+    assert leftovers(folder) == [".lock"]
+    window.document.undo_stack.redo()
+    qtbot.waitUntil(lambda: ".json" in leftovers(folder))
+    assert window.save()
+    assert leftovers(folder) == [".lock"]
+    window.close()
+    assert leftovers(folder) == []
+
+
+def test_a_running_windows_copy_is_not_offered_to_another(qtbot, monkeypatch, tmp_path, folder):
+    first = open_window(qtbot, monkeypatch, tmp_path)
+    commands.set_params(first.document, "fc1", {"out_features": 9})
+    assert first.autosaver.write_now()
+    second = open_window(qtbot, monkeypatch, tmp_path, path=None)
+    asked = answer_restore(monkeypatch, recovery.RESTORE)
+    assert recovery.offer_restore(second) == []
+    assert asked == []
+    close_window(second)
+    close_window(first)
+
+
+def test_a_broken_recovery_copy_is_dropped_without_a_traceback(
+    qtbot, monkeypatch, tmp_path, folder
+):
+    folder.mkdir()
+    (folder / "abc.json").write_text("{not json")
+    (folder / "abc.dwire").write_text("{}")
+    (folder / "def.json").write_text('{"title": "x.dwire", "time": 1}')
+    (folder / "def.dwire").write_text('{"format": "deepwire"')
+    window = open_window(qtbot, monkeypatch, tmp_path, path=None)
+    answer_restore(monkeypatch, recovery.RESTORE)
+    errors = record_errors(monkeypatch)
+    assert recovery.offer_restore(window) == []
+    assert len(errors) == 1 and "truncated" in errors[0]
+    assert not window.document.modified
+    close_window(window)
+
+
+# ------------------------------------------------------------------ saving
+
+
+def test_each_save_keeps_the_previous_file_as_a_backup(qtbot, monkeypatch, tmp_path, user_file):
+    window = open_window(qtbot, monkeypatch, tmp_path, path=user_file)
+    first = user_file.read_bytes()
+    commands.set_params(window.document, "fc1", {"out_features": 5})
+    assert window.save()
+    backup = project_file.backup_path(user_file)
+    assert backup.name == "mine.dwire.bak" and backup.read_bytes() == first
+    second = user_file.read_bytes()
+    commands.set_params(window.document, "fc1", {"out_features": 6})
+    assert window.save()
+    assert backup.read_bytes() == second
+    assert project_file.load(user_file).network.node("fc1").params["out_features"] == 6
+    close_window(window)
+
+
+def saved_twice(qtbot, monkeypatch, tmp_path, user_file):
+    """A window on ``user_file`` saved once (so it has a backup), then edited again."""
+    window = open_window(qtbot, monkeypatch, tmp_path, path=user_file)
+    commands.set_params(window.document, "fc1", {"out_features": 5})
+    assert window.save()
+    commands.set_params(window.document, "fc1", {"out_features": 6})
+    return window, user_file.read_bytes(), project_file.backup_path(user_file).read_bytes()
+
+
+def assert_nothing_lost(window, errors, user_file, old, old_backup):
+    assert len(errors) == 1 and "not saved" in errors[0]
+    assert window.document.modified and window.isWindowModified()
+    assert window.document.network.node("fc1").params["out_features"] == 6
+    assert user_file.read_bytes() == old
+    assert project_file.backup_path(user_file).read_bytes() == old_backup
+    assert sorted(p.name for p in user_file.parent.glob("*.dwire*")) == [
+        "mine.dwire",
+        "mine.dwire.bak",
+    ]
+
+
+@pytest.mark.parametrize("where", ["write", "replace"])
+def test_a_save_onto_a_full_disk_says_so_and_loses_nothing(
+    qtbot, monkeypatch, tmp_path, user_file, where
+):
+    window, old, old_backup = saved_twice(qtbot, monkeypatch, tmp_path, user_file)
+    errors = record_errors(monkeypatch)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if where == "write":
+        monkeypatch.setattr(os, "fsync", full)
+    else:
+        monkeypatch.setattr(os, "replace", full)
+    assert not window.save()
+    assert "No space left on device" in errors[0]
+    assert_nothing_lost(window, errors, user_file, old, old_backup)
+    monkeypatch.undo()  # the disk has room again: the same save now works
+    assert window.save()
+    close_window(window)
+
+
+def test_a_save_into_a_read_only_folder_says_so_and_loses_nothing(
+    qtbot, monkeypatch, tmp_path, user_file
+):
+    window, old, old_backup = saved_twice(qtbot, monkeypatch, tmp_path, user_file)
+    errors = record_errors(monkeypatch)
+    user_file.parent.chmod(0o500)
+    try:
+        if os.access(user_file.parent, os.W_OK):  # root ignores permissions: fail the rename
+            monkeypatch.setattr(os, "replace", _permission_denied)
+        assert not window.save()
+    finally:
+        user_file.parent.chmod(0o700)
+    assert_nothing_lost(window, errors, user_file, old, old_backup)
+    close_window(window)
+
+
+def _permission_denied(*args, **kwargs):
+    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))

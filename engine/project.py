@@ -76,8 +76,8 @@ class Project:
 def dumps(project: Project) -> str:
     """The project as the text of a ``.dwire`` file.
 
-    Indented JSON with one node and one wire per line, so that a change to a node is a
-    one-line diff.
+    Indented JSON with one node, one wire, the dataset and the training settings each on
+    one line, so that a change to a node or a setting is a one-line diff.
     """
     data = project.to_dict()
     lines: dict[str, str] = {}
@@ -87,6 +87,11 @@ def dumps(project: Project) -> str:
                 token = f"\x00{len(lines)}\x00"
                 lines[json.dumps(token)] = json.dumps(entry, ensure_ascii=False)
                 network[key][index] = token
+    for section in ("dataset", "training"):
+        if section in data:
+            token = f"\x00{len(lines)}\x00"
+            lines[json.dumps(token)] = json.dumps(data[section], ensure_ascii=False)
+            data[section] = token
     text = json.dumps(data, indent=2, ensure_ascii=False)
     for token, line in lines.items():
         text = text.replace(token, line, 1)
@@ -234,13 +239,13 @@ def from_dict(data: Any, source: str = "project") -> Project:
         )
     unknown = sorted(set(data) - _TOP_LEVEL)
     if unknown:
-        fail(f"unknown field {unknown[0]!r} at the top level")
+        fail(f"unknown field {_quote(unknown[0])} at the top level")
     networks_data = data.get("networks")
     if not isinstance(networks_data, dict) or not networks_data:
         fail('"networks" must map names to networks, e.g. {"model": {...}}')
     networks = {}
     for name, network_data in networks_data.items():
-        networks[name] = _network_from_dict(name, network_data, f"{source}: network {name!r}")
+        networks[name] = _network_from_dict(name, network_data, f"{source}: network {_quote(name)}")
     for section in ("dataset", "training"):
         if section in data and not isinstance(data[section], dict):
             fail(f'"{section}" must be an object, not {_json_type(data[section])}')
@@ -258,7 +263,7 @@ def _network_from_dict(name: str, data: Any, where: str) -> Network:
         fail(f"must be an object with nodes and edges, not {_json_type(data)}")
     unknown = sorted(set(data) - {"nodes", "edges"})
     if unknown:
-        fail(f"unknown field {unknown[0]!r}")
+        fail(f"unknown field {_quote(unknown[0])}")
     nodes, edges = data.get("nodes", []), data.get("edges", [])
     if not isinstance(nodes, list):
         fail('"nodes" must be a list')
@@ -278,13 +283,13 @@ def _add_node(network: Network, index: int, entry: Any, fail) -> None:
         fail(f"{label} must be an object, not {_json_type(entry)}")
     node_id = entry.get("id")
     if isinstance(node_id, str):
-        label = f"node {node_id!r}"
+        label = f"node {_quote(node_id)}"
     for key in ("id", "type"):
         if key not in entry:
             fail(f'{label} has no "{key}"')
     unknown = sorted(set(entry) - _NODE_FIELDS)
     if unknown:
-        fail(f"{label}: unknown field {unknown[0]!r}")
+        fail(f"{label}: unknown field {_quote(unknown[0])}")
     params = entry.get("params", {})
     if not isinstance(params, dict):
         fail(f'{label}: "params" must be an object')
@@ -317,13 +322,18 @@ def _add_edge(network: Network, index: int, edge: Any, fail) -> None:
             fail(f'{label}: "{key}" must be [node id, port name]')
         if end[0] not in network:
             fail(
-                f"{label} goes {'from' if key == 'from' else 'to'} {end[0]!r}, which is not a node"
+                f"{label} goes {'from' if key == 'from' else 'to'} {_quote(end[0])}, which is not a node"
             )
         ends.extend(end)
     try:
         network.connect(*ends)
     except DeepwireError as error:
         fail(f"{label}: {error}")
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, shortened so that a huge name stays one sentence."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def _json_type(value: Any) -> str:

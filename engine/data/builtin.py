@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.data.base import Raw
+from engine.errors import DataError
 
 
 def _sklearn(name: str):
@@ -22,11 +23,30 @@ def _sklearn(name: str):
 
 
 def digits(params: dict, seed: int) -> Raw:
-    """scikit-learn's 1797 handwritten digits as (1, 8, 8) images in [0, 1]."""
+    """scikit-learn's 1797 handwritten digits as (1, 8, 8) images in [0, 1].
+
+    ``classes`` (a list such as ``[0, 1, 2, 3, 4]``) keeps only those digits, with
+    labels renumbered 0..k-1 in the list's order; null keeps all ten.
+    """
     bunch = _sklearn("digits")
     x = (bunch.images / 16.0).astype(np.float32)[:, None, :, :]
+    y = bunch.target.astype(np.int64)
     names = [str(n) for n in bunch.target_names]
-    return Raw(x, bunch.target.astype(np.int64), "classification", "image", names,
+    classes = params.get("classes")
+    if classes is not None:
+        ok = isinstance(classes, list) and len(classes) >= 2 and all(
+            type(c) is int and 0 <= c <= 9 for c in classes
+        )
+        if not ok or len(set(classes)) != len(classes):
+            raise DataError(
+                'dataset digits: "classes" must be a list of 2 or more different digits 0-9, '
+                f"such as [0, 1, 2, 3, 4], not {classes!r}"
+            )
+        keep = np.isin(y, classes)
+        relabel = np.zeros(10, dtype=np.int64)
+        relabel[classes] = np.arange(len(classes))
+        x, y, names = x[keep], relabel[y[keep]], [names[c] for c in classes]
+    return Raw(x, y, "classification", "image", names,
                "handwritten digits 0-9, 8x8 pixels")  # fmt: skip
 
 
@@ -123,8 +143,6 @@ def sequences(params: dict, seed: int) -> Raw:
     k, vocab = params["classes"], params["vocab_size"]
     rng = np.random.default_rng(seed)
     if vocab <= k:
-        from engine.errors import DataError
-
         raise DataError(f"sequences: vocab_size ({vocab}) must be larger than classes ({k})")
     x = rng.integers(k, vocab, (n, length))
     label = np.arange(n) % k
@@ -138,7 +156,7 @@ def sequences(params: dict, seed: int) -> Raw:
 
 _POINTS = {"n_samples": 500, "noise": 0.1}
 BUILTINS = {
-    "digits": (digits, {}),
+    "digits": (digits, {"classes": None}),
     "iris": (iris, {}),
     "wine": (wine, {}),
     "breast_cancer": (breast_cancer, {}),

@@ -101,7 +101,7 @@ class ConsoleReporter(Callback):
             self.err.write("\r\033[K")
             self.err.flush()
         text = [f"epoch {event.epoch}/{event.epochs}", metric_text(event.train, "train")]
-        text += [metric_text(event.val, "| val"), f"| lr {event.lr:.3g}", f"| {event.seconds:.1f}s"]
+        text += [metric_text(event.val, "| val"), f"| lr {event.lr:.3g}", f"| {_duration(event.seconds)}"]
         best = " *" if event.is_best else ""
         print(" ".join(t for t in text if t) + best, file=self.out, flush=True)
 
@@ -153,3 +153,8 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def _duration(seconds: float) -> str:
+    """``0.042`` -> ``42 ms``, ``3.5`` -> ``3.5 s``."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"

@@ -128,4 +128,18 @@ def diagnose(history: list[dict], task: str = "classification") -> list[Note]:
         if note:
             return [note]
     plateau = _plateau(val)
+    if plateau and _schedule_has_decayed(history):
+        plateau = Note(
+            "plateau",
+            "Converged: the validation loss settled while the schedule lowered the learning "
+            "rate, so more epochs will not help. To go further, change the network (more "
+            "units or filters, another layer) or the data (dataset.augment).",
+            ["network", "dataset.augment"],
+        )
     return [plateau] if plateau else []
+
+
+def _schedule_has_decayed(history: list[dict]) -> bool:
+    """True when a schedule has already brought the learning rate below a tenth of its start."""
+    rates = _series(history, "lr")
+    return len(rates) > 1 and rates[-1] <= 0.1 * rates[0]

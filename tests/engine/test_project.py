@@ -157,3 +157,8 @@ def test_save_into_a_read_only_folder_says_so(tmp_path):
             project_file.save(Project({"model": mlp()}), target)
     finally:
         folder.chmod(0o700)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_are_stored_in_canonical_form(path):
+    assert project_file.dumps(project_file.load(path)) == path.read_text()

@@ -73,8 +73,10 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=8) | st.sampled_from(VOCABULARY), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=8) | st.sampled_from(VOCABULARY), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -97,8 +99,10 @@ def mutate_tree(data, tree) -> None:
         if not slots:
             return
         parent, key = data.draw(st.sampled_from(slots), label="where")
-        op = data.draw(st.sampled_from(["delete", "duplicate", "replace", "rename"]))
-        if op == "delete":
+        op = data.draw(st.sampled_from([*"TTTT", "delete", "duplicate", "replace", "rename"]))
+        if op == "T":  # a plausible value of the same kind: reaches analysis and compile
+            parent[key] = tweak(data, parent[key])
+        elif op == "delete":
             del parent[key]
         elif op == "replace":
             parent[key] = data.draw(json_values, label="value")
@@ -108,6 +112,19 @@ def mutate_tree(data, tree) -> None:
             new_key = data.draw(st.sampled_from(VOCABULARY) | st.text(max_size=8), label="key")
             value = parent[key] if op == "duplicate" else parent.pop(key)
             parent[new_key] = value
+
+
+def tweak(data, value):
+    """A value near ``value``: another small number, word or boolean."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return data.draw(st.integers(-2, 600) | st.sampled_from([0.5, 1e-9, 3.0]), label="n")
+    if isinstance(value, str):
+        return data.draw(st.sampled_from(VOCABULARY), label="word")
+    if isinstance(value, list) and value:
+        return [tweak(data, item) for item in value]
+    return value
 
 
 def check_text(text: str) -> str:
@@ -136,7 +153,7 @@ def check_network(network) -> None:
         assert not analysis.errors
 
 
-@fuzz_settings(250)
+@fuzz_settings(400)
 @given(data=st.data(), index=st.integers(0, len(TEXTS) - 1))
 def test_structurally_mutated_files_load_or_are_refused_cleanly(data, index):
     tree = json.loads(TEXTS[index])
@@ -144,7 +161,7 @@ def test_structurally_mutated_files_load_or_are_refused_cleanly(data, index):
     CASES["structure mutations: " + check_text(json.dumps(tree, indent=2))] += 1
 
 
-@fuzz_settings(200)
+@fuzz_settings(300)
 @given(data=st.data(), index=st.integers(0, len(TEXTS) - 1))
 def test_damaged_text_loads_or_is_refused_cleanly(data, index):
     text = TEXTS[index]
@@ -158,7 +175,7 @@ def test_damaged_text_loads_or_is_refused_cleanly(data, index):
     CASES["damaged text: " + check_text(text)] += 1
 
 
-@fuzz_settings(150)
+@fuzz_settings(200)
 @given(data=st.data(), index=st.integers(0, len(TEXTS) - 1))
 def test_files_with_flipped_bytes_load_or_are_refused_cleanly(tmp_path_factory, data, index):
     raw = bytearray(TEXTS[index].encode("utf-8"))

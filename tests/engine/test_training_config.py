@@ -101,3 +101,18 @@ def test_doctor_is_quiet_about_healthy_training():
     val = [1.0, 0.65, 0.45, 0.35, 0.28, 0.24, 0.21]
     assert diagnose(rows(train, val, train_accuracy=[0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94])) == []
     assert diagnose([]) == []
+
+
+def test_plateau_after_the_schedule_decayed_does_not_ask_for_a_scheduler():
+    from engine.training.doctor import diagnose
+
+    losses = [1.0, 0.5, 0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1]
+    rows = [
+        {"train_loss": v * 0.5, "val_loss": v, "lr": 0.01 * (0.5**i)} for i, v in enumerate(losses)
+    ]
+    (note,) = diagnose(rows)
+    assert note.kind == "plateau" and "Converged" in note.message
+    assert "scheduler" not in note.settings
+    flat = [dict(row, lr=0.01) for row in rows]
+    (note,) = diagnose(flat)
+    assert "scheduler" in note.settings

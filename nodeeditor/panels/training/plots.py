@@ -1,0 +1,109 @@
+"""Live training curves (pyqtgraph): loss, the task's metric and the learning rate.
+
+Points are only collected by ``add_batches`` / ``add_epoch``; ``refresh`` copies them
+into the curves and is called from the panel's timer at a bounded rate, however fast
+batches arrive (a ``setData`` per batch would slow training and the window: see
+shared/PITFALLS.md #5-6). Curves downsample by peaks and clip to the view.
+
+The x axis of every plot is the epoch; a batch sits at ``epoch - 1 + batch / batches``.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from nodeeditor import theme
+
+METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²", "mae": "MAE"}
+
+
+def _curve(plot, color: str, name: str, width: float = 2.0, alpha: int = 255, symbol=None):
+    pen = pg.mkPen(pg.mkColor(color).lighter(100), width=width)
+    color_with_alpha = pg.mkColor(color)
+    color_with_alpha.setAlpha(alpha)
+    pen.setColor(color_with_alpha)
+    curve = plot.plot([], [], pen=pen, name=name, symbol=symbol, symbolSize=5,
+                      symbolBrush=color, symbolPen=None)  # fmt: skip
+    curve.setDownsampling(auto=True, method="peak")
+    curve.setClipToView(True)
+    return curve
+
+
+class TrainingPlots(QWidget):
+    """Three stacked plots sharing the epoch axis."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setObjectName("training_plots")
+        self.graphics.setBackground(theme.colors()["base"])
+        layout.addWidget(self.graphics)
+        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss")
+        self.metric_plot = self.graphics.addPlot(row=0, col=1, title="accuracy")
+        self.lr_plot = self.graphics.addPlot(row=0, col=2, title="learning rate")
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setLabel("bottom", "epoch")
+            plot.setMouseEnabled(x=False, y=False)
+        self.loss_plot.addLegend(offset=(-5, 5))
+        self.metric_plot.addLegend(offset=(-5, -5))
+        self.curves = {
+            "batch_loss": _curve(self.loss_plot, "#7f8c9a", "batch", 1.0, 90),
+            "train_loss": _curve(self.loss_plot, "#3b82f6", "train", symbol="o"),
+            "val_loss": _curve(self.loss_plot, "#f97316", "validation", symbol="o"),
+            "train_metric": _curve(self.metric_plot, "#3b82f6", "train", symbol="o"),
+            "val_metric": _curve(self.metric_plot, "#f97316", "validation", symbol="o"),
+            "lr": _curve(self.lr_plot, "#22c55e", "lr", 1.5),
+        }
+        self.clear()
+
+    def clear(self, metric: str = "accuracy") -> None:
+        """Forget every point; ``metric`` names the second plot's metric."""
+        self.metric = metric
+        self.metric_plot.setTitle(METRIC_TITLES.get(metric, metric))
+        self.points: dict[str, tuple[list, list]] = {k: ([], []) for k in self.curves}
+        self.dirty = True
+        self.refresh()
+
+    def add_batches(self, events) -> None:
+        """Add per-batch losses and learning rates (``BatchEnd`` events)."""
+        xs, losses = self.points["batch_loss"]
+        lr_x, lrs = self.points["lr"]
+        for event in events:
+            x = event.epoch - 1 + event.batch / max(event.batches, 1)
+            xs.append(x)
+            losses.append(event.loss)
+            lr_x.append(x)
+            lrs.append(event.lr)
+        self.dirty = self.dirty or bool(events)
+
+    def add_epoch(self, event) -> None:
+        """Add an epoch's training and validation losses and metric (``EpochEnd``)."""
+        for part, values in (("train", event.train), ("val", event.val)):
+            if "loss" in values:
+                self._append(f"{part}_loss", event.epoch, values["loss"])
+            if self.metric in values:
+                self._append(f"{part}_metric", event.epoch, values[self.metric])
+        self.dirty = True
+
+    def _append(self, key: str, x: float, y: float) -> None:
+        xs, ys = self.points[key]
+        xs.append(x)
+        ys.append(y)
+
+    def point_count(self, key: str) -> int:
+        """How many points ``key`` (``train_loss``, ``batch_loss``...) holds."""
+        return len(self.points[key][0])
+
+    def refresh(self) -> None:
+        """Copy collected points into the curves (only when something changed)."""
+        if not self.dirty:
+            return
+        self.dirty = False
+        for key, curve in self.curves.items():
+            xs, ys = self.points[key]
+            curve.setData(xs, ys)

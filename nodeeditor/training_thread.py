@@ -1,0 +1,152 @@
+"""Training off the main thread: a QThread runs the engine's Trainer.
+
+``TrainingRun`` owns one QThread and one ``TrainingWorker`` moved into it. The worker
+loads the dataset, builds the Trainer (that imports torch and compiles the network, so
+the window never waits for it) and calls ``fit``. Per-batch events are many (hundreds
+a second), so the worker's callback appends them to a thread-safe buffer that the
+panel drains from a timer; the few per-epoch events travel as queued Qt signals to
+methods of main-thread objects (a lambda would run in the worker thread). After fit
+the worker computes the result pictures (``engine.training.evaluate``) in the thread.
+
+Stopping: ``stop()`` asks the trainer to stop before its next batch; ``shutdown()``
+also quits and joins the thread (quit first, then wait: see shared/PITFALLS.md #3).
+"""
+
+from __future__ import annotations
+
+import collections
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from engine.errors import DeepwireError
+from engine.training import Callback
+
+
+class BufferedEvents(Callback):
+    """A training listener that hands events to the worker's signals and buffer."""
+
+    def __init__(self, worker: TrainingWorker):
+        self.worker = worker
+
+    def on_train_start(self, trainer, event) -> None:
+        self.worker.started.emit(event)
+
+    def on_batch_end(self, trainer, event) -> None:
+        self.worker.batches.append(event)  # deque.append is atomic
+
+    def on_epoch_end(self, trainer, event) -> None:
+        self.worker.epoch_ended.emit(event)
+
+    def on_pause(self, trainer, paused: bool) -> None:
+        self.worker.paused.emit(paused)
+
+
+class TrainingWorker(QObject):
+    """Loads, builds and trains in the thread it was moved to.
+
+    Signals:
+        started(TrainStart), epoch_ended(EpochEnd), paused(bool): from the trainer.
+        finished(TrainEnd, dict): training ended; the dict holds the result pictures.
+        failed(str): one sentence (DataError, CompileError, TrainingError...).
+    """
+
+    started = Signal(object)
+    epoch_ended = Signal(object)
+    paused = Signal(bool)
+    finished = Signal(object, object)
+    failed = Signal(str)
+
+    def __init__(self, network, dataset_section: dict, training: dict, base_dir=None):
+        super().__init__()
+        self.network = network
+        self.dataset_section = dataset_section
+        self.training = training
+        self.base_dir = base_dir
+        self.batches: collections.deque = collections.deque()
+        self.trainer = None
+        self._stop = False
+        self._pause = False
+        self.closing = False
+
+    @Slot()
+    def run(self) -> None:
+        """Load, build, fit and evaluate; ends with ``finished`` or ``failed``."""
+        from engine.data import load_dataset
+        from engine.training import Trainer
+        from engine.training.evaluate import evaluate
+
+        try:
+            dataset = load_dataset(self.dataset_section, self.base_dir)
+            trainer = Trainer(self.network, dataset, self.training, [BufferedEvents(self)])
+            self.trainer = trainer
+            if self._stop:
+                trainer.stop()
+            elif self._pause:
+                trainer.pause()
+            end = trainer.fit()
+            results = {} if self.closing else evaluate(trainer)
+        except DeepwireError as error:
+            self.failed.emit(str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - the app must stay usable
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            self.failed.emit(f"training failed: {type(error).__name__} {first}".strip())
+            return
+        self.finished.emit(end, results)
+
+    # from the main thread -----------------------------------------------------------
+    def stop(self) -> None:
+        """Stop before the next batch (or before starting)."""
+        self._stop = True
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or go on."""
+        self._pause = paused
+        if self.trainer is not None:
+            (self.trainer.pause if paused else self.trainer.resume)()
+
+
+class TrainingRun(QObject):
+    """One training run in its own QThread; connect to ``worker``'s signals, then ``start``."""
+
+    def __init__(self, network, dataset_section: dict, training: dict, base_dir=None, parent=None):
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("deepwire-training")
+        self.worker = TrainingWorker(network, dataset_section, training, base_dir)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+
+    def start(self) -> None:
+        """Start the thread; the worker's ``run`` follows in it."""
+        self.thread.start()
+
+    @property
+    def trainer(self):
+        """The Trainer once built (its ``model`` keeps the weights so far), else None."""
+        return self.worker.trainer
+
+    def is_running(self) -> bool:
+        """Whether the thread still runs."""
+        return self.thread.isRunning()
+
+    def stop(self) -> None:
+        """Ask training to stop before its next batch."""
+        self.worker.stop()
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause (True) or resume (False)."""
+        self.worker.set_paused(paused)
+
+    def join(self, timeout_ms: int = 30_000) -> bool:
+        """Quit the thread's event loop and wait for it; True when it has ended."""
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)
+
+    def shutdown(self) -> bool:
+        """Stop training, skip the result pictures and join the thread."""
+        self.worker.closing = True
+        self.stop()
+        return self.join()

@@ -1,0 +1,48 @@
+"""Every bundled example trains from its own settings: a few epochs at a loose threshold.
+
+The README states what each reaches with its full settings (`deepwire train FILE`); here
+each runs for a few epochs and must clearly beat chance (or, for the autoencoder,
+clearly reduce its reconstruction error).
+"""
+
+from pathlib import Path
+
+import pytest
+
+from engine import project
+from engine.data import load_dataset
+from engine.training import Trainer
+
+EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
+# name -> (epochs, metric, threshold); chance is 10% for digits, 50% for two classes.
+EXPECTED = {
+    "digits_mlp": (4, "val_accuracy", 0.6),
+    "digits_cnn": (4, "val_accuracy", 0.6),
+    "digits_resnet": (3, "val_accuracy", 0.5),
+    "sequence_lstm": (5, "val_accuracy", 0.7),
+    "transformer_classifier": (5, "val_accuracy", 0.7),
+}
+
+
+def test_every_example_is_covered():
+    names = {path.stem for path in EXAMPLES.glob("*.dwire")}
+    assert names == {*EXPECTED, "digits_autoencoder"}
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_example_learns(name):
+    epochs, metric, threshold = EXPECTED[name]
+    proj = project.load(EXAMPLES / f"{name}.dwire")
+    settings = {**proj.training, "epochs": epochs, "early_stopping": None}
+    trainer = Trainer(proj.network, load_dataset(proj.dataset), settings)
+    end = trainer.fit()
+    assert end.epochs_done == epochs
+    assert max(row[metric] for row in trainer.history) >= threshold
+
+
+def test_autoencoder_reconstructs_better_than_at_the_start():
+    proj = project.load(EXAMPLES / "digits_autoencoder.dwire")
+    trainer = Trainer(proj.network, load_dataset(proj.dataset), {**proj.training, "epochs": 5})
+    trainer.fit()
+    losses = [row["val_loss"] for row in trainer.history]
+    assert losses[-1] < 0.85 * losses[0]

@@ -34,7 +34,10 @@ class Minimap(QWidget):
 
     def nodes_changed(self) -> None:
         """Nodes were added, removed or moved: redraw them on the next refresh."""
-        self._nodes_rect = self.view.scene().nodes_rect()
+        scene = self.view.scene()
+        if scene is None:  # the view is being torn down
+            return
+        self._nodes_rect = scene.nodes_rect()
         self._pixmap = None
         self.refresh()
 
@@ -100,7 +103,7 @@ class Minimap(QWidget):
         return pixmap
 
     def paintEvent(self, event):
-        if self._world.isEmpty():
+        if self._world.isEmpty() or self.view.scene() is None:
             return
         if self._pixmap is None:
             self._pixmap = self._draw_nodes()

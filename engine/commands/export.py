@@ -59,15 +59,16 @@ def run_export(args) -> int:
     except ExportError as error:
         print(f"deepwire: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    network = _network(args)
+    proj, network = _project_network(args)
     output = args.output or str(Path(args.file).with_suffix(SUFFIXES.get(fmt, "")))
     if args.output is None and fmt == "python":
         output = str(Path(args.file).with_suffix("")) + "_python"
     try:
         result = export(
-            network, fmt, output, args.weights, seed=args.seed, class_name=args.class_name
-        )
-    except WeightsError as error:
+            network, fmt, output, args.weights, seed=args.seed, class_name=args.class_name,
+            project=proj if network is proj.network else None, base_dir=Path(args.file).parent,
+        )  # fmt: skip
+    except (WeightsError, ExportError) as error:
         print(f"deepwire: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if result.fresh_weights:
@@ -129,13 +130,13 @@ def _input_shapes(values: list[str] | None):
     return named or ordered
 
 
-def _network(args):
+def _project_network(args):
     proj = project_file.load(args.file)
     if args.network is None:
-        return proj.network
+        return proj, proj.network
     if args.network not in proj.networks:
         known = ", ".join(proj.networks)
         raise project_file.ProjectError(
             f"{args.file}: there is no network {args.network!r} (it has: {known})"
         )
-    return proj.networks[args.network]
+    return proj, proj.networks[args.network]

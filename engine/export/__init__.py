@@ -8,7 +8,8 @@ initial weights drawn from a fixed seed. Formats:
 - ``safetensors``, ``pt``: the state_dict, keyed ``<node id>.<tensor>``;
 - ``onnx``: one checked file with a dynamic batch, inputs/outputs named by node id;
 - ``program``: a ``torch.export`` program (``.pt2``), the successor of TorchScript;
-- ``python``: a folder with ``model.py``, ``model.safetensors`` and a README.
+- ``python``: a folder with ``model.py``, ``model.safetensors``, a README and, for a
+  project with a dataset, ``train.py``.
 
 Files are written atomically: a failed export leaves no half-written file behind.
 """
@@ -59,6 +60,8 @@ def export(
     *,
     seed: int = DEFAULT_SEED,
     class_name: str = "Model",
+    project=None,
+    base_dir: str | os.PathLike | None = None,
 ) -> ExportResult:
     """Export ``network`` in ``format`` to ``path``.
 
@@ -69,6 +72,8 @@ def export(
         weights: a weights file or state_dict; None for fresh seeded weights.
         seed: the seed of fresh weights.
         class_name: the class name in ``python``'s model.py.
+        project: the ``Project`` the network belongs to; with a dataset section,
+            ``python`` also writes ``train.py`` (``base_dir``: its data paths' folder).
 
     Raises:
         ExportError: unknown format or the exporter refused the network.
@@ -81,7 +86,7 @@ def export(
     if format != "python" and path.is_dir():
         raise ExportError(f"{path} is a folder; give a file name such as model{SUFFIXES[format]}")
     prepared = prepare(network, weights, seed)
-    files = _write(format, prepared, path, network, class_name)
+    files = _write(format, prepared, path, network, class_name, project, base_dir)
     return ExportResult(format, path, tuple(files), prepared.fresh, seed)
 
 
@@ -95,7 +100,7 @@ def check_format(format: str) -> str:
     return format
 
 
-def _write(format: str, prepared: Prepared, path: Path, network: Network, class_name: str):
+def _write(format, prepared, path, network, class_name, project=None, base_dir=None):
     if format == "safetensors":
         from engine.export.weights import export_safetensors
 
@@ -114,7 +119,7 @@ def _write(format: str, prepared: Prepared, path: Path, network: Network, class_
         return export_program(prepared, path)
     from engine.export.python_folder import export_python
 
-    return export_python(prepared, path, network, class_name)
+    return export_python(prepared, path, network, class_name, project, base_dir)
 
 
 __all__ = [

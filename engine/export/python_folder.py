@@ -100,7 +100,7 @@ def export_python(
     files = [model, weights]
     if script is not None:
         files += _write_script(script, prepared, path)
-    text = _readme(prepared, network, class_name) + _training_readme(script, project, prepared)
+    text = _readme(prepared, network, class_name) + _training_readme(script, project, prepared, class_name)
     write_atomic(readme, text.encode("utf-8"))
     return [*files, readme]
 
@@ -128,7 +128,7 @@ def _write_script(script, prepared: Prepared, path: Path) -> list[Path]:
     return written
 
 
-def _training_readme(script, project, prepared: Prepared) -> str:
+def _training_readme(script, project, prepared: Prepared, class_name: str) -> str:
     if script is None:
         return (
             "\nThe project has no dataset, so there is no `train.py`; add a dataset in "
@@ -150,7 +150,7 @@ def _training_readme(script, project, prepared: Prepared) -> str:
     )
     notes = "".join(f"\nNote: {note}.\n" for note in script.notes)
     return _TRAINING.format(
-        class_name="Model",
+        class_name=class_name,
         dataset=name,
         sklearn=" and scikit-learn" if name not in FILE_DATASETS else "",
         start=start,

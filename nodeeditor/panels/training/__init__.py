@@ -1,0 +1,5 @@
+"""The Training dock: dataset, settings, live curves, results (``TrainingPanel``)."""
+
+from nodeeditor.panels.training.panel import TrainingPanel, ask_stop_training
+
+__all__ = ["TrainingPanel", "ask_stop_training"]

@@ -1,0 +1,494 @@
+"""The Training panel: choose the data, set up training, train, watch, read the result.
+
+Left: the dataset (name, params, a one-line summary, the suggestion with "Apply to
+network") and the training settings, both editing the project (undoable). Centre:
+Train / Pause / Stop, a progress bar with epoch, ETA and samples per second, the device,
+a memory warning, live curves and the training doctor's notes. Right: a preview of the
+data and, after a run, the results.
+
+Training runs in a QThread (``nodeeditor.training_thread``); the network is locked for
+editing meanwhile. Batches are drained and the curves redrawn by one timer at about
+15 Hz, however fast batches arrive. pyqtgraph is imported when the panel is first
+shown, so the window opens without it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.errors import DeepwireError
+from nodeeditor import commands
+from nodeeditor.panels.training.settings_form import DatasetForm, TrainingForm
+
+REDRAW_MS = 66  # about 15 Hz
+DOCTOR_EVERY = 2  # epochs between the doctor's looks while training
+METRICS = {"classification": "accuracy", "regression": "r2"}
+
+
+def ask_stop_training(parent) -> bool:
+    """Ask whether to stop training and close; True for yes (tests patch this)."""
+    answer = QMessageBox.question(
+        parent,
+        "Training is running",
+        "The network is still training. Stop training and close?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def _label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+class TrainingPanel(QWidget):
+    """The Training dock's content for one window (follows ``document_changed``).
+
+    Signals:
+        training_started(), training_ended(str): the reason, or ``failed``.
+    """
+
+    training_started = Signal()
+    training_ended = Signal(str)
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.setObjectName("training_panel")
+        self.window_ = window
+        self.document = None
+        self.run = None
+        self.trainer = None  # the last run's trainer: its model keeps the weights
+        self.dataset = None
+        self.preview_stale = True
+        self.history: list[dict] = []
+        self.task = ""
+        self.built = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self._tick)
+        self._build_left()
+        window.document_changed.connect(self.set_document)
+
+    # ------------------------------------------------------------------ layout
+    def _build_left(self) -> None:
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.splitter)
+        column = QWidget()
+        box = QVBoxLayout(column)
+        data_group = QGroupBox("Data")
+        data_layout = QVBoxLayout(data_group)
+        self.dataset_form = DatasetForm()
+        self.dataset_form.changed.connect(self._on_dataset_changed)
+        self.summary = _label("", "dataset_summary")
+        self.suggestion = _label("", "dataset_suggestion")
+        self.apply_button = QPushButton("Apply to network")
+        self.apply_button.setObjectName("apply_suggestion")
+        self.apply_button.setToolTip("Set the Input's shape and dtype to fit the samples")
+        self.apply_button.clicked.connect(self.apply_suggestion)
+        for widget in (self.dataset_form, self.summary, self.suggestion, self.apply_button):
+            data_layout.addWidget(widget)
+        settings_group = QGroupBox("Training")
+        settings_layout = QVBoxLayout(settings_group)
+        self.training_form = TrainingForm()
+        self.training_form.changed.connect(self._update_memory_warning)
+        settings_layout.addWidget(self.training_form)
+        box.addWidget(data_group)
+        box.addWidget(settings_group)
+        box.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(column)
+        scroll.setMinimumWidth(280)
+        self.splitter.addWidget(scroll)
+        self.centre = QWidget()
+        centre = QVBoxLayout(self.centre)
+        centre.setContentsMargins(0, 0, 0, 0)
+        centre.addLayout(self._build_controls())
+        self.device_label = QLabel("Device: chosen when training starts")
+        self.device_label.setObjectName("training_device")
+        self.memory_label = _label("", "memory_warning")
+        self.error_label = _label("", "training_error")
+        self.notes = _label("", "doctor_notes")
+        for widget in (self.device_label, self.memory_label, self.error_label, self.notes):
+            centre.addWidget(widget)
+        self.memory_label.hide()
+        self.error_label.hide()
+        self.splitter.addWidget(self.centre)
+        self.tabs = QTabWidget()
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setSizes([320, 700, 380])
+
+    def _build_controls(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.train_button.setObjectName("train_button")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("pause_button")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop_button")
+        self.train_button.clicked.connect(self.start_training)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop_training)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("training_progress")
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("ready")
+        self.progress.setValue(0)
+        for widget in (self.train_button, self.pause_button, self.stop_button):
+            row.addWidget(widget)
+        row.addWidget(self.progress, 1)
+        self._set_buttons(running=False)
+        return row
+
+    def ensure_built(self) -> None:
+        """Build the plots, the preview and the results (imports pyqtgraph) once."""
+        if self.built:
+            return
+        from nodeeditor.panels.training.dataset_view import DatasetView
+        from nodeeditor.panels.training.device_label import DeviceLabel
+        from nodeeditor.panels.training.plots import TrainingPlots
+        from nodeeditor.panels.training.results import ResultsView
+
+        self.built = True
+        layout = self.centre.layout()
+        old = self.device_label
+        self.device_label = DeviceLabel()
+        layout.replaceWidget(old, self.device_label)
+        old.deleteLater()
+        self.plots = TrainingPlots()
+        layout.insertWidget(layout.indexOf(self.notes), self.plots, 1)
+        self.preview = DatasetView()
+        self.results = ResultsView()
+        self.tabs.addTab(self.preview, "Data")
+        self.tabs.addTab(self.results, "Results")
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.ensure_built()
+        if self.preview_stale:
+            QTimer.singleShot(0, self.load_preview)
+
+    # ------------------------------------------------------------------ document
+    def set_document(self, document) -> None:
+        """Follow the window's document (New, Open); stops a run of the old one."""
+        if self.run is not None:
+            self.shutdown()
+        if self.document is not None:
+            try:
+                self.document.analysis_changed.disconnect(self._update_memory_warning)
+            except (RuntimeError, TypeError):
+                pass
+        self.document = document
+        self.dataset_form.set_document(document)
+        self.training_form.set_document(document)
+        document.analysis_changed.connect(self._update_memory_warning)
+        document.undo_stack.indexChanged.connect(self._on_undo_index)
+        self.preview_stale = True
+        self.dataset = None
+        if self.isVisible():
+            self.load_preview()
+
+    def _on_undo_index(self, *_) -> None:
+        # undo/redo of a dataset or training edit: show the restored values
+        if self.run is None and self.sender() is getattr(self.document, "undo_stack", None):
+            section = self.dataset_form.section()
+            if section != getattr(self, "_shown_section", None):
+                self.dataset_form.refresh()
+                self._on_dataset_changed()
+            self.training_form.refresh()
+
+    def base_dir(self):
+        """The folder relative data paths start from (the project file's)."""
+        path = self.document.path if self.document else None
+        return path.parent if path else None
+
+    # ------------------------------------------------------------------ data
+    def _on_dataset_changed(self) -> None:
+        self.preview_stale = True
+        self.dataset = None
+        if self.isVisible():
+            self.load_preview()
+
+    def load_preview(self) -> None:
+        """Load the dataset, show its summary, suggestion and first samples."""
+        from engine.data import load_dataset
+
+        if self.document is None:
+            return
+        self.ensure_built()
+        self.preview_stale = False
+        section = self.dataset_form.section()
+        self._shown_section = section
+        try:
+            self.dataset = load_dataset(section, self.base_dir())
+        except DeepwireError as error:
+            self.dataset = None
+            self.summary.setText(str(error))
+            self.suggestion.setText("")
+            self.apply_button.setEnabled(False)
+            self.preview.show_message(str(error))
+            return
+        self.summary.setText(self.dataset.summary())
+        self.suggestion.setText("Suggestion: " + self.dataset.suggest().text)
+        self.apply_button.setEnabled(self.run is None)
+        self.preview.show_dataset(self.dataset)
+        self._update_memory_warning()
+
+    def apply_suggestion(self) -> bool:
+        """Set the Input's shape and dtype to the suggestion (one undo step).
+
+        Returns:
+            True when the network was changed.
+        """
+        if self.dataset is None:
+            self.load_preview()
+        if self.dataset is None or self.run is not None:
+            return False
+        inputs = [n for n in self.document.network.nodes if n.type == "Input"]
+        if len(inputs) != 1:
+            self._say(f"The network has {len(inputs)} Inputs; training needs exactly one.")
+            return False
+        node, suggestion = inputs[0], self.dataset.suggest()
+        try:
+            self.dataset.check_input(node.params.get("shape", ()), node.params.get("dtype"))
+            self._say(f"The Input {node.id} already fits {self.dataset.name}.")
+            return False
+        except DeepwireError:
+            pass
+        params = {"shape": list(suggestion.input_shape), "dtype": suggestion.input_dtype}
+        try:
+            commands.set_params(self.document, node.id, params)
+        except DeepwireError as error:
+            self._say(str(error))
+            return False
+        self._say(f"Input {node.id} now takes {suggestion.input_shape} {suggestion.input_dtype}.")
+        return True
+
+    def _update_memory_warning(self, *_) -> None:
+        if self.document is None or not self.built:
+            return
+        from nodeeditor.panels.training.device_label import memory_warning
+
+        config = self.training_form.config()
+        text = memory_warning(self.document.analysis, config.batch_size,
+                              config.optimizer["type"], config.device)  # fmt: skip
+        self.memory_label.setText(text)
+        self.memory_label.setVisible(bool(text))
+
+    # ------------------------------------------------------------------ training
+    def is_training(self) -> bool:
+        """Whether a run is in progress."""
+        return self.run is not None
+
+    def start_training(self) -> None:
+        """Start a run with the document's dataset and training sections."""
+        from nodeeditor.training_thread import TrainingRun
+
+        if self.run is not None or self.document is None:
+            return
+        self.ensure_built()
+        project = self.document.project
+        section = self.dataset_form.section()
+        training = dict(project.training or {})
+        self.history, self.task, self.paused = [], "", False
+        self.started_at = time.perf_counter()
+        self.plots.clear()
+        self.results.clear()
+        self.error_label.hide()
+        self.notes.setText("")
+        self.progress.setValue(0)
+        self.progress.setFormat("loading the data and building the network…")
+        run = TrainingRun(self.document.network.copy(), section, training, self.base_dir(), self)
+        worker = run.worker
+        worker.started.connect(self._on_started)
+        worker.epoch_ended.connect(self._on_epoch)
+        worker.paused.connect(self._on_paused)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self.run = run
+        self.window_.set_editing_locked(True)
+        self._set_buttons(running=True)
+        self.timer.start()
+        run.start()
+        self.training_started.emit()
+
+    def toggle_pause(self) -> None:
+        """Pause, or resume a paused run."""
+        if self.run is None:
+            return
+        self.paused = not self.paused
+        self.run.set_paused(self.paused)
+        self.pause_button.setText("Resume" if self.paused else "Pause")
+
+    def stop_training(self) -> None:
+        """Ask the run to stop before its next batch (the best weights are kept)."""
+        if self.run is not None:
+            self.run.stop()
+            self.progress.setFormat("stopping…")
+
+    def _on_started(self, event) -> None:
+        self.task = event.task
+        self.batches = event.batches_per_epoch
+        self.epochs = event.epochs
+        self.plots.clear(METRICS.get(event.task, ""))
+        self.progress.setRange(0, max(1, event.epochs * event.batches_per_epoch))
+        self.device_label.set_device(event.device)
+        self.started_at = time.perf_counter()
+        self.last_usage = self.started_at
+
+    def _on_epoch(self, event) -> None:
+        self.plots.add_epoch(event)
+        self.history.append(event.row())
+        if event.epoch % DOCTOR_EVERY == 0:
+            from engine.training import diagnose
+
+            self._show_notes(diagnose(self.history, self.task), final=False)
+
+    def _on_paused(self, paused: bool) -> None:
+        if paused:
+            self.progress.setFormat("paused — " + self.progress.format())
+
+    def _tick(self) -> None:
+        """Drain buffered batches, move the progress bar, redraw the curves."""
+        if self.run is None:
+            return
+        events = self._drain()
+        if events:
+            self.plots.add_batches(events)
+            self._show_progress(events[-1])
+        self.plots.refresh()
+        now = time.perf_counter()
+        if now - getattr(self, "last_usage", 0.0) > 1.0:
+            self.last_usage = now
+            self.device_label.update_usage()
+
+    def _drain(self) -> list:
+        buffer = self.run.worker.batches
+        events = []
+        while buffer:
+            events.append(buffer.popleft())
+        return events
+
+    def _show_progress(self, event) -> None:
+        done = (event.epoch - 1) * event.batches + event.batch
+        self.progress.setValue(done)
+        fraction = done / max(1, self.progress.maximum())
+        elapsed = time.perf_counter() - self.started_at
+        left = elapsed * (1 - fraction) / fraction if fraction > 0 else 0
+        minutes, seconds = divmod(int(left), 60)
+        state = "paused — " if self.paused else ""
+        self.progress.setFormat(
+            f"{state}epoch {event.epoch}/{self.epochs} · ETA {minutes}:{seconds:02d} · "
+            f"{event.samples_per_s:,.0f} samples/s"
+        )
+
+    def _on_finished(self, end, results) -> None:
+        run = self._end_run()
+        if run is None:
+            return
+        self.results.show_results(end, results)
+        self.tabs.setCurrentWidget(self.results)
+        self._show_notes(end.notes, final=True)
+        self.progress.setValue(self.progress.maximum() if end.reason == "finished" else
+                               self.progress.value())  # fmt: skip
+        self.progress.setFormat(f"{end.reason.replace('_', ' ')} after {end.epochs_done} epoch(s)")
+        self._say(self.results.summary.text())
+        self.training_ended.emit(end.reason)
+
+    def _on_failed(self, message: str) -> None:
+        if self._end_run() is None:
+            return
+        self.error_label.setText(f"Training failed: {message}")
+        self.error_label.setStyleSheet("color: #e5484d")
+        self.error_label.show()
+        self.progress.setFormat("failed")
+        self.results.summary.setText(f"Training failed: {message}")
+        self._say(f"Training failed: {message}")
+        self.training_ended.emit("failed")
+
+    def _end_run(self):
+        run = self.run
+        if run is None:
+            return None
+        if self.built:
+            events = self._drain()
+            self.plots.add_batches(events)
+            self.plots.refresh()
+        self.timer.stop()
+        run.join()
+        self.trainer = run.trainer
+        self.run = None
+        self.paused = False
+        self.device_label.clear_device()
+        self.window_.set_editing_locked(False)
+        self._set_buttons(running=False)
+        return run
+
+    def shutdown(self) -> None:
+        """Stop a run and join its thread without waiting for result pictures."""
+        run = self.run
+        if run is None:
+            return
+        worker = run.worker
+        for signal, slot in ((worker.started, self._on_started), (worker.epoch_ended, self._on_epoch),
+                             (worker.paused, self._on_paused), (worker.finished, self._on_finished),
+                             (worker.failed, self._on_failed)):  # fmt: skip
+            signal.disconnect(slot)
+        run.shutdown()
+        self._end_run()
+        self.progress.setFormat("stopped")
+
+    def confirm_close(self) -> bool:
+        """Before the window closes: ask while training, then stop cleanly.
+
+        Returns:
+            False when the user wants to keep training (the window stays open).
+        """
+        if self.run is None:
+            return True
+        if not ask_stop_training(self.window()):
+            return False
+        self.shutdown()
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    def _set_buttons(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.pause_button.setText("Pause")
+        self.stop_button.setEnabled(running)
+        self.dataset_form.setEnabled(not running)
+        self.training_form.setEnabled(not running)
+        self.apply_button.setEnabled(not running and self.dataset is not None)
+
+    def _show_notes(self, notes, final: bool) -> None:
+        if notes:
+            self.notes.setText("Doctor: " + " ".join(str(n) for n in notes))
+        else:
+            nothing = "no problems seen" if final else "nothing to report so far"
+            self.notes.setText(f"Doctor: {nothing}.")
+
+    def _say(self, text: str) -> None:
+        self.window_.show_message(text)

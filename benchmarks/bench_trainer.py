@@ -2,8 +2,11 @@
 
 Same network (compiled from the same drawing), same in-memory data, same batch size,
 optimizer and device, in the same process; epochs alternate between the two so that
-machine load hits both alike. The goal is a ratio within 1.05. (PyTorch Lightning is
-not installed here, so it is not compared.)
+machine load hits both alike. The goal is a ratio within 1.05. When PyTorch Lightning
+is importable (it is not a dependency: ``pip install pytorch-lightning`` in any
+environment with torch), its Trainer runs the same model and data the way its
+documentation shows (a LightningModule and a DataLoader), and the ratio against it is
+printed too (goal: faster).
 
     .venv/bin/python benchmarks/bench_trainer.py [--device cpu|cuda] [--epochs 5]
 """
@@ -126,6 +129,61 @@ def main() -> None:
         f"ratio trainer / hand loop, medians: {t / h:.3f}; fastest epochs: {best_t / best_h:.3f}"
         "  (goal <= 1.05; on a busy machine trust the fastest)"
     )
+
+    lightning = lightning_epoch_times(net, x, y, args, device)
+    if lightning:
+        lt = statistics.median(lightning)
+        print(f"lightning epoch (median of {len(lightning)}): {lt * 1000:.1f} ms")
+        print(f"ratio trainer / lightning, medians: {t / lt:.3f}  (goal < 1: faster)")
+    else:
+        print("pytorch_lightning is not installed: no comparison with Lightning")
+
+
+def lightning_epoch_times(net, x, y, args, device) -> list[float]:
+    """Epoch times of PyTorch Lightning's Trainer on the same network and data."""
+    try:
+        import pytorch_lightning as pl
+    except ImportError:
+        return []
+    import logging
+
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+
+    class Module(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.model = compile_network(net)
+            self.loss = torch.nn.CrossEntropyLoss()
+
+        def training_step(self, batch, _):
+            xb, yb = batch
+            return self.loss(self.model(xb), yb)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+    times: list[float] = []
+
+    class Timer(pl.Callback):
+        def on_train_epoch_start(self, trainer, module):
+            sync(device)
+            self.start = time.perf_counter()
+
+        def on_train_epoch_end(self, trainer, module):
+            sync(device)
+            times.append(time.perf_counter() - self.start)
+
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x.cpu(), y.cpu()), batch_size=args.batch_size,
+        shuffle=True,
+    )  # fmt: skip
+    trainer = pl.Trainer(
+        max_epochs=args.epochs + 1, accelerator="gpu" if device.type == "cuda" else "cpu",
+        devices=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, callbacks=[Timer()],
+    )  # fmt: skip
+    trainer.fit(Module(), loader)
+    return times[1:]
 
 
 if __name__ == "__main__":

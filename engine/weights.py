@@ -8,6 +8,9 @@ malicious file only ends in a ``WeightsError``.
 
 Loading is all or nothing: every missing, unexpected or wrongly shaped tensor is
 reported in one error, by node, and the module is left untouched unless everything fits.
+For transfer learning, ``load_weights(module, source, partial=True)`` (or
+``load_matching_weights``) loads only the nodes whose tensors all match by name and
+shape, and reports every node it skipped with the reason (a replaced head, a new layer).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,21 +141,99 @@ def check_weights(module: torch.nn.Module, state: Mapping[str, torch.Tensor]) ->
     return problems
 
 
-def load_weights(
+@dataclass
+class PartialLoad:
+    """What ``load_matching_weights`` did.
+
+    Attributes:
+        loaded: ids of the nodes whose weights were loaded.
+        skipped: node id -> why its weights were not loaded (it keeps its own).
+        unused: ids of nodes the file has weights for but the network does not have.
+    """
+
+    loaded: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    unused: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line per fact: what was loaded, each skipped node and why, what was unused."""
+        lines = [f"loaded weights for {len(self.loaded)} node(s): {', '.join(self.loaded)}"]
+        lines += [f"skipped {node}: {reason}" for node, reason in self.skipped.items()]
+        if self.unused:
+            lines.append(f"not in this network, ignored: {', '.join(self.unused)}")
+        return "\n".join(lines)
+
+
+def load_matching_weights(
     module: torch.nn.Module, source: str | os.PathLike | Mapping[str, torch.Tensor]
-) -> torch.nn.Module:
+) -> PartialLoad:
+    """Load the nodes whose tensors all match by name and shape; report the others.
+
+    A node is loaded whole or not at all: a Linear whose ``out_features`` changed
+    (a new head) keeps its own initial weights, and so does a node the file lacks.
+
+    Raises:
+        WeightsError: the file cannot be read, or not one node matches.
+    """
+    state = read_weights(source) if isinstance(source, str | os.PathLike) else dict(source)
+    report, by_node = PartialLoad(), {}
+    for key, tensor in module.state_dict().items():
+        by_node.setdefault(_node(key), []).append((key, tensor))
+    chosen = {}
+    for node, tensors in by_node.items():
+        reason = _mismatch(tensors, state)
+        if reason:
+            report.skipped[node] = reason
+        else:
+            report.loaded.append(node)
+            chosen.update({key: state[key] for key, _ in tensors})
+    report.unused = sorted({_node(k) for k in state} - set(by_node))
+    if not report.loaded:
+        name = Path(source).name if isinstance(source, str | os.PathLike) else "the weights"
+        raise WeightsError(
+            f"{name}: no node of this network matches the file by id and shape, so nothing "
+            "was loaded; node ids must be the same as in the network the weights came from"
+        )
+    module.load_state_dict(chosen, strict=False)
+    return report
+
+
+def _mismatch(tensors, state) -> str:
+    """Why a node's tensors cannot be taken from ``state``; empty when they can."""
+    for key, tensor in tensors:
+        if key not in state:
+            return f"the file has no {_tensor(key)} for it"
+        given = state[key]
+        if tuple(given.shape) != tuple(tensor.shape):
+            return (
+                f"{_tensor(key)} has shape {tuple(given.shape)} in the file but "
+                f"{tuple(tensor.shape)} in the network"
+            )
+        if given.is_floating_point() != tensor.is_floating_point():
+            return f"{_tensor(key)} is {given.dtype} in the file but {tensor.dtype} in the network"
+    return ""
+
+
+def load_weights(
+    module: torch.nn.Module,
+    source: str | os.PathLike | Mapping[str, torch.Tensor],
+    partial: bool = False,
+):
     """Copy weights into ``module`` (a compiled network) all at once, or not at all.
 
     Args:
         module: the compiled network (its submodules are named after node ids).
         source: a weights file path, or a state_dict already read.
+        partial: load only the matching nodes (``load_matching_weights``).
 
     Returns:
-        ``module``, for chaining.
+        ``module``, for chaining; with ``partial``, the ``PartialLoad`` report.
 
     Raises:
         WeightsError: listing every mismatch by node; ``module`` is then unchanged.
     """
+    if partial:
+        return load_matching_weights(module, source)
     state = read_weights(source) if isinstance(source, str | os.PathLike) else dict(source)
     problems = check_weights(module, state)
     if problems:

@@ -88,7 +88,7 @@ class TrainingWorker(QObject):
         except DeepwireError as error:
             self.failed.emit(str(error))
             return
-        except Exception as error:  # noqa: BLE001 - the app must stay usable
+        except Exception as error:  # the app must stay usable whatever torch raises
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
             self.failed.emit(f"training failed: {type(error).__name__} {first}".strip())
             return

@@ -26,7 +26,7 @@ from nodeeditor.document import Document
 from nodeeditor.panels.diagnostics import DiagnosticsPanel
 from nodeeditor.panels.inspector import Inspector
 from nodeeditor.panels.palette import Palette
-from nodeeditor.panels.training_placeholder import TrainingPlaceholder
+from nodeeditor.panels.training import TrainingPanel
 from nodeeditor.settings import Settings
 
 Area = Qt.DockWidgetArea
@@ -83,7 +83,8 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.add_dock("palette", "Layers", self.palette_panel, Area.LeftDockWidgetArea)
         self.add_dock("inspector", "Inspector", self.inspector, Area.RightDockWidgetArea)
         self.add_dock("diagnostics", "Problems", self.diagnostics, Area.BottomDockWidgetArea)
-        self.add_dock("training", "Training", TrainingPlaceholder(), Area.BottomDockWidgetArea)
+        self.training_panel = TrainingPanel(self)
+        self.add_dock("training", "Training", self.training_panel, Area.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["diagnostics"], self.docks["training"])
         self.docks["diagnostics"].raise_()
         self.default_layout()
@@ -192,6 +193,13 @@ class MainWindow(files.FileHandling, QMainWindow):
     def show_message(self, text: str, timeout_ms: int = 6000) -> None:
         """Show ``text`` in the status bar for a while."""
         self.statusBar().showMessage(text, timeout_ms)
+
+    def closeEvent(self, event) -> None:
+        # while training: ask, then stop and join the training thread before closing
+        if not self.training_panel.confirm_close():
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     # ----------------------------------------------------------------- editing
     def set_editing_locked(self, locked: bool) -> None:

@@ -28,6 +28,12 @@ def register(commands) -> None:
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: project/auto)")
     train.add_argument("--out", help="folder for metrics.csv, weights and checkpoints")
     train.add_argument("--resume", help="continue from a checkpoint (a run folder or its file)")
+    train.add_argument(
+        "--init-weights",
+        metavar="W.safetensors",
+        help="start from these weights for the nodes whose ids and shapes match "
+        "(transfer learning); the others keep fresh weights",
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     train.set_defaults(func=run_train)
 
@@ -60,19 +66,26 @@ def _setup(args, distributed):
     trainer = Trainer(
         proj.network, dataset, config, callbacks, out_dir=out, distributed=distributed
     )
+    if args.init_weights:
+        from engine.weights import load_matching_weights
+
+        report = load_matching_weights(trainer.model, args.init_weights)
+        if distributed is None or distributed.is_main:
+            print(report.summary(), file=sys.stderr)
     return trainer, out
 
 
 def run_train(args) -> int:
     """Train and write the results; see the module docstring for the exit status."""
     from engine.distributed import from_environment, shutdown
+    from engine.weights import WeightsError
 
     distributed = from_environment(args.device or "auto")
     failed = True
     try:
         try:
             trainer, out = _setup(args, distributed)
-        except (DataError, TrainingError, CompileError) as error:
+        except (DataError, TrainingError, CompileError, WeightsError) as error:
             print(f"deepwire: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
         try:

@@ -34,8 +34,10 @@ def digits(params: dict, seed: int) -> Raw:
     names = [str(n) for n in bunch.target_names]
     classes = params.get("classes")
     if classes is not None:
-        ok = isinstance(classes, list) and len(classes) >= 2 and all(
-            type(c) is int and 0 <= c <= 9 for c in classes
+        ok = (
+            isinstance(classes, list)
+            and len(classes) >= 2
+            and all(type(c) is int and 0 <= c <= 9 for c in classes)
         )
         if not ok or len(set(classes)) != len(classes):
             raise DataError(

@@ -1,4 +1,4 @@
-"""Export as a plain PyTorch folder: ``model.py``, ``model.safetensors``, ``train.py``, ``README.md``.
+"""Export as a plain PyTorch folder: model.py, its weights, train.py and a README.
 
 ``model.py`` is ``engine.codegen.generate_code``: a standalone torch.nn.Module that
 imports only torch, whose state_dict keys are those of ``model.safetensors``. With a
@@ -65,7 +65,6 @@ Deepwire stay as they are (only trainable parameters go to the optimizer).
 {data}{notes}"""
 
 
-
 def export_python(
     prepared: Prepared,
     path: Path,
@@ -100,7 +99,9 @@ def export_python(
     files = [model, weights]
     if script is not None:
         files += _write_script(script, prepared, path)
-    text = _readme(prepared, network, class_name) + _training_readme(script, project, prepared, class_name)
+    text = _readme(prepared, network, class_name) + _training_readme(
+        script, project, prepared, class_name
+    )
     write_atomic(readme, text.encode("utf-8"))
     return [*files, readme]
 

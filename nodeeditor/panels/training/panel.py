@@ -14,6 +14,7 @@ shown, so the window opens without it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import DeepwireError
 from nodeeditor import commands
+from nodeeditor.panels.training.device_label import DeviceLabel
 from nodeeditor.panels.training.settings_form import DatasetForm, TrainingForm
 
 REDRAW_MS = 66  # about 15 Hz
@@ -126,8 +128,7 @@ class TrainingPanel(QWidget):
         centre = QVBoxLayout(self.centre)
         centre.setContentsMargins(0, 0, 0, 0)
         centre.addLayout(self._build_controls())
-        self.device_label = QLabel("Device: chosen when training starts")
-        self.device_label.setObjectName("training_device")
+        self.device_label = DeviceLabel()
         self.memory_label = _label("", "memory_warning")
         self.error_label = _label("", "training_error")
         self.notes = _label("", "doctor_notes")
@@ -167,16 +168,11 @@ class TrainingPanel(QWidget):
         if self.built:
             return
         from nodeeditor.panels.training.dataset_view import DatasetView
-        from nodeeditor.panels.training.device_label import DeviceLabel
         from nodeeditor.panels.training.plots import TrainingPlots
         from nodeeditor.panels.training.results import ResultsView
 
         self.built = True
         layout = self.centre.layout()
-        old = self.device_label
-        self.device_label = DeviceLabel()
-        layout.replaceWidget(old, self.device_label)
-        old.deleteLater()
         self.plots = TrainingPlots()
         layout.insertWidget(layout.indexOf(self.notes), self.plots, 1)
         self.preview = DatasetView()
@@ -196,10 +192,8 @@ class TrainingPanel(QWidget):
         if self.run is not None:
             self.shutdown()
         if self.document is not None:
-            try:
+            with contextlib.suppress(RuntimeError, TypeError):
                 self.document.analysis_changed.disconnect(self._update_memory_warning)
-            except (RuntimeError, TypeError):
-                pass
         self.document = document
         self.dataset_form.set_document(document)
         self.training_form.set_document(document)

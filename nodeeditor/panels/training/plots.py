@@ -107,3 +107,8 @@ class TrainingPlots(QWidget):
         for key, curve in self.curves.items():
             xs, ys = self.points[key]
             curve.setData(xs, ys)
+        _, lrs = self.points["lr"]
+        if lrs and max(lrs) == min(lrs):  # a constant rate: show it, not a flat 0
+            self.lr_plot.setYRange(0, 2 * lrs[0], padding=0)
+        else:
+            self.lr_plot.enableAutoRange(axis="y")

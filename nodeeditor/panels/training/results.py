@@ -88,6 +88,12 @@ class ResultsView(QWidget):
         self.confusion = ConfusionTable()
         self.confusion.setObjectName("confusion_matrix")
         self.confusion.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.confusion_title = QLabel(
+            "Confusion matrix: rows are the true class, columns the predicted one"
+        )
+        self.confusion_title.setWordWrap(True)
+        self.confusion_title.hide()
+        layout.insertWidget(1, self.confusion_title)
         self.boundary = pg.PlotWidget(title="decision boundary")
         self.boundary.setObjectName("decision_boundary")
         self.boundary.setBackground(theme.colors()["base"])
@@ -102,7 +108,7 @@ class ResultsView(QWidget):
     def clear(self) -> None:
         """Hide every picture (a new run starts)."""
         self.summary.setText("Training…")
-        for widget in (self.confusion, self.boundary, self.reconstruction):
+        for widget in (self.confusion, self.confusion_title, self.boundary, self.reconstruction):
             widget.hide()
 
     def show_results(self, end, results: dict) -> None:
@@ -111,6 +117,7 @@ class ResultsView(QWidget):
         if "confusion" in results:
             self.confusion.show_matrix(results["confusion"], results.get("class_names", []))
             self.confusion.show()
+            self.confusion_title.show()
         if "boundary" in results:
             self._draw_boundary(results["boundary"])
             self.boundary.show()

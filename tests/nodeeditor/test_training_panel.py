@@ -1,0 +1,174 @@
+"""The Training panel in the main window: train, watch, pause, stop, fail, close.
+
+Buttons are clicked like a user does; training really runs (small data, few epochs)
+in the panel's thread, and the tests wait for what the user would see.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from nodeeditor.panels.training import panel as panel_module
+from tests.nodeeditor.app_helpers import EXAMPLE, close_window, open_window
+
+LEFT = Qt.MouseButton.LeftButton
+LONG = 500  # epochs: a run that lasts until the test stops it
+
+
+def show_panel(qtbot, window):
+    window.docks["training"].raise_()
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.isVisible() and panel.dataset is not None, timeout=10_000)
+    return panel
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch, tmp_path):
+    window = open_window(qtbot, monkeypatch, tmp_path)
+    yield window
+    window.training_panel.shutdown()
+    close_window(window)
+
+
+def click(qtbot, button):
+    assert button.isEnabled(), button.text()
+    qtbot.mouseClick(button, LEFT)
+
+
+def wait_for_batches(qtbot, panel, count: int = 1):
+    qtbot.waitUntil(lambda: panel.plots.point_count("batch_loss") >= count, timeout=20_000)
+
+
+def wait_until_idle(qtbot, panel):
+    qtbot.waitUntil(lambda: not panel.is_training(), timeout=30_000)
+
+
+def test_training_draws_curves_locks_the_network_and_shows_a_confusion_matrix(qtbot, window):
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(3)
+    assert window.document.project.training["epochs"] == 3 and window.document.modified
+    click(qtbot, panel.train_button)
+    assert window.locked and window.scene.locked
+    assert window.add_layer_at_centre("ReLU") is None  # no edits while training
+    assert not panel.train_button.isEnabled() and panel.stop_button.isEnabled()
+    wait_until_idle(qtbot, panel)
+    plots = panel.plots
+    assert plots.point_count("train_loss") == 3 and plots.point_count("val_metric") == 3
+    assert plots.point_count("batch_loss") == 3 * panel.batches
+    assert panel.progress.value() == panel.progress.maximum() > 0
+    assert not window.locked and panel.train_button.isEnabled()
+    table = panel.results.confusion
+    assert table.isVisible() and table.rowCount() == 10
+    counts = sum(int(table.item(r, c).text()) for r in range(10) for c in range(10))
+    assert counts == 359  # every validation digit is counted once
+    assert "Best epoch" in panel.results.summary.text()
+    assert panel.notes.text().startswith("Doctor:")
+    assert "CPU" in panel.device_label.text() or "CUDA" in panel.device_label.text()
+
+
+def test_stop_ends_training_soon_and_leaves_the_app_usable(qtbot, window):
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(LONG)
+    click(qtbot, panel.train_button)
+    wait_for_batches(qtbot, panel)
+    assert "epoch" in panel.progress.format() and "samples/s" in panel.progress.format()
+    assert panel.progress.value() > 0
+    click(qtbot, panel.stop_button)
+    qtbot.waitUntil(lambda: not panel.is_training(), timeout=5_000)
+    assert not window.locked
+    assert panel.trainer is not None  # the weights so far stay on the trainer
+    assert panel.results.summary.text().startswith("Stopped by you")
+    assert window.add_layer_at_centre("ReLU") is not None
+
+
+def test_pause_holds_training_and_resume_goes_on(qtbot, window):
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(LONG)
+    click(qtbot, panel.train_button)
+    wait_for_batches(qtbot, panel)
+    click(qtbot, panel.pause_button)
+    assert panel.pause_button.text() == "Resume"
+    qtbot.wait(300)  # batches already on their way arrive
+    held = panel.plots.point_count("batch_loss")
+    qtbot.wait(300)
+    assert panel.plots.point_count("batch_loss") == held and panel.is_training()
+    click(qtbot, panel.pause_button)
+    assert panel.pause_button.text() == "Pause"
+    wait_for_batches(qtbot, panel, held + 5)
+    click(qtbot, panel.stop_button)
+    wait_until_idle(qtbot, panel)
+
+
+def test_data_that_does_not_fit_the_input_is_explained_and_the_app_stays_usable(qtbot, window):
+    panel = show_panel(qtbot, window)
+    panel.dataset_form.name_box.setCurrentText("iris")  # 4 features; the Input takes 64
+    qtbot.waitUntil(lambda: panel.dataset is not None and panel.dataset.name == "iris")
+    click(qtbot, panel.train_button)
+    wait_until_idle(qtbot, panel)
+    message = panel.error_label.text()
+    assert panel.error_label.isVisible() and "Input" in message and "(4,)" in message
+    assert message in window.statusBar().currentMessage()
+    assert not window.locked and panel.train_button.isEnabled()
+
+
+def test_applying_the_suggestion_to_the_input_is_one_undo_step(qtbot, window):
+    panel = show_panel(qtbot, window)
+    document = window.document
+    panel.dataset_form.name_box.setCurrentText("iris")
+    qtbot.waitUntil(lambda: panel.dataset is not None and panel.dataset.name == "iris")
+    assert document.project.dataset["name"] == "iris"
+    steps = document.undo_stack.count()
+    click(qtbot, panel.apply_button)
+    assert document.undo_stack.count() == steps + 1
+    assert list(document.network.node("input").params["shape"]) == [4]
+    document.undo_stack.undo()
+    assert list(document.network.node("input").params["shape"]) == [64]
+    document.undo_stack.undo()  # the dataset choice is an undo step of its own
+    assert document.project.dataset["name"] == "digits"
+
+
+def test_closing_while_training_asks_then_stops_the_thread(qtbot, window, monkeypatch):
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(LONG)
+    answers = [False, True]
+    asked = []
+
+    def ask(parent):
+        asked.append(parent)
+        return answers[len(asked) - 1]
+
+    monkeypatch.setattr(panel_module, "ask_stop_training", ask)
+    click(qtbot, panel.train_button)
+    wait_for_batches(qtbot, panel)
+    thread = panel.run.thread
+    window.document.undo_stack.setClean()
+    window.close()
+    assert len(asked) == 1 and window.isVisible() and panel.is_training()  # "no": keeps on
+    window.close()
+    assert len(asked) == 2 and not window.isVisible()
+    assert not panel.is_training() and thread.isFinished()
+
+
+def test_moons_shows_the_decision_boundary(qtbot, monkeypatch, tmp_path):
+    data = json.loads(EXAMPLE.read_text())
+    nodes = data["networks"]["model"]["nodes"]
+    nodes[0]["params"]["shape"] = [2]
+    nodes[3]["params"]["out_features"] = 2
+    data["dataset"] = {"name": "moons", "params": {"n_samples": 300}}
+    data["training"] = {"epochs": 4, "batch_size": 32, "optimizer": {"type": "Adam", "lr": 0.02}}
+    path = tmp_path / "moons.dwire"
+    path.write_text(json.dumps(data))
+    window = open_window(qtbot, monkeypatch, tmp_path, path)
+    try:
+        panel = show_panel(qtbot, window)
+        assert panel.preview.mode == "scatter"
+        click(qtbot, panel.train_button)
+        wait_until_idle(qtbot, panel)
+        assert panel.results.boundary.isVisible()
+        assert panel.results.confusion.rowCount() == 2
+    finally:
+        panel.shutdown()
+        close_window(window)

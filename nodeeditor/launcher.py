@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-
 APP_USAGE = """\
 The application:
   deepwire [FILE.dwire] [--theme system|dark|light]   open the window (on a project)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle
 
-from nodeeditor import dialogs, icons
+from nodeeditor import dialogs, export_dialog, icons
 
 Key = QKeySequence.StandardKey
 
@@ -62,6 +62,10 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
         ),
     }
     actions["about"] = _action(w, "&About Deepwire", lambda: dialogs.show_about(w))
+    actions["export"] = _action(
+        w, "&Export…", lambda: export_dialog.export_from_window(w), "Ctrl+Shift+E", None,
+        "Export the network: weights, ONNX, a torch.export program or a PyTorch folder",
+    )  # fmt: skip
     if actions["quit"].shortcut().isEmpty():
         actions["quit"].setShortcut(QKeySequence("Ctrl+Q"))
     if actions["delete"].shortcut().isEmpty():
@@ -101,6 +105,7 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
     file_menu.addSeparator()
     file_menu.addAction(actions["save"])
     file_menu.addAction(actions["save_as"])
+    file_menu.addAction(actions["export"])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])
 

@@ -337,6 +337,10 @@ def main():
     finally:
         if world > 1:
             dist.destroy_process_group()
+    if world > 1:
+        # gloo can abort in C++ destructors at interpreter exit; the weights are written.
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def train(args, seed, rank, world, device):

@@ -26,7 +26,8 @@ EXPECTED = {
 
 def test_every_example_is_covered():
     names = {path.stem for path in EXAMPLES.glob("*.dwire")}
-    assert names == {*EXPECTED, "digits_autoencoder"}
+    transfer = {"transfer_digits_source", "transfer_digits_target"}  # test_transfer.py
+    assert names == {*EXPECTED, "digits_autoencoder", *transfer}
 
 
 @pytest.mark.parametrize("name", EXPECTED)

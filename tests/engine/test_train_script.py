@@ -130,6 +130,6 @@ def test_no_dataset_no_train_py_and_the_readme_says_why(tmp_path):
 def test_a_dataset_that_does_not_fit_is_an_export_error(tmp_path):
     network = chain(("Linear", {"out_features": 2}), input_shape=(3,))
     proj = project.Project({"model": network}, {"name": "digits", "params": {}})
-    with pytest.raises(ExportError, match="train.py.*Input"):
+    with pytest.raises(ExportError, match=r"cannot write train\.py: the Input"):
         export(network, "python", tmp_path / "out", project=proj)
     assert not (tmp_path / "out").exists()

@@ -35,10 +35,12 @@ def test_digits_classes_refuses_bad_lists(classes):
 
 
 def _mlp(out_features, hidden=8):
-    return compile_network(
-        chain(("Linear", {"out_features": hidden}), "ReLU",
-              ("Linear", {"out_features": out_features}), input_shape=(4,))  # fmt: skip
+    layers = (
+        ("Linear", {"out_features": hidden}),
+        "ReLU",
+        ("Linear", {"out_features": out_features}),
     )
+    return compile_network(chain(*layers, input_shape=(4,)))
 
 
 def test_partial_load_takes_matching_nodes_and_reports_the_rest():
@@ -79,7 +81,6 @@ def test_transfer_example_learns_5_to_9_from_the_0_to_4_network(tmp_path, capsys
     assert "loaded weights for 5 node(s)" in capsys.readouterr().err
     with open(tmp_path / "tgt/metrics.csv") as stream:
         rows = list(csv.DictReader(stream))
-    print(rows)
     assert max(float(r["val_accuracy"]) for r in rows) > 0.7
     trained = load_file(tmp_path / "tgt/weights.safetensors")
     for key in ("conv1.weight", "conv2.weight", "bn1.weight"):

@@ -172,3 +172,42 @@ def test_moons_shows_the_decision_boundary(qtbot, monkeypatch, tmp_path):
     finally:
         panel.shutdown()
         close_window(window)
+
+
+def test_undo_of_a_setting_shows_the_old_value_again(qtbot, window):
+    panel = show_panel(qtbot, window)
+    panel.training_form.batch_size.setValue(16)
+    panel.dataset_form.name_box.setCurrentText("moons")
+    qtbot.waitUntil(lambda: panel.preview.mode == "scatter")
+    window.document.undo_stack.undo()
+    assert panel.dataset_form.name_box.currentText() == "digits"
+    qtbot.waitUntil(lambda: panel.preview.mode == "images")
+    window.document.undo_stack.undo()
+    assert panel.training_form.batch_size.value() == 64
+    assert window.document.project.training["batch_size"] == 64
+
+
+def test_a_batch_that_cannot_fit_in_memory_is_warned_about(window):
+    from nodeeditor.panels.training.device_label import memory_warning
+
+    analysis = window.document.analysis
+    assert memory_warning(analysis, 64, "Adam", "cpu") == ""
+    text = memory_warning(analysis, 10**10, "Adam", "cpu")
+    assert "batch size 10000000000" in text and "lower the batch size" in text
+
+
+def test_an_autoencoder_shows_reconstructions_and_no_metric_plot(qtbot, monkeypatch, tmp_path):
+    path = EXAMPLE.with_name("digits_autoencoder.dwire")
+    window = open_window(qtbot, monkeypatch, tmp_path, path)
+    try:
+        panel = show_panel(qtbot, window)
+        panel.training_form.epochs.setValue(2)
+        click(qtbot, panel.train_button)
+        wait_until_idle(qtbot, panel)
+        assert panel.results.reconstruction.isVisible()
+        assert not panel.results.reconstruction.pixmap().isNull()
+        assert not panel.plots.metric_plot.isVisible()
+        assert panel.plots.point_count("val_loss") == 2
+    finally:
+        panel.shutdown()
+        close_window(window)

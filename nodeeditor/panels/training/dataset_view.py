@@ -35,8 +35,9 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray((scaled * 255).astype(np.uint8))
 
 
-def image_grid(images, columns: int = 8, cell: int = 40, gap: int = 2) -> QPixmap:
-    """A pixmap with ``images`` (samples along axis 0) in rows of ``columns``."""
+def image_grid(images, columns: int = 8, cell: int = 40, gap: int = 2, group: int = 0) -> QPixmap:
+    """A pixmap with ``images`` (samples along axis 0) in rows of ``columns``; with
+    ``group``, a wider gap after every ``group`` columns (input/output pairs)."""
     count = len(images)
     columns = max(1, min(columns, count))
     rows = max(1, -(-count // columns))
@@ -44,13 +45,19 @@ def image_grid(images, columns: int = 8, cell: int = 40, gap: int = 2) -> QPixma
     height, width = first.shape[:2]
     scale = max(1, cell // max(height, width))
     step_x, step_y = width * scale + gap, height * scale + gap
-    canvas = np.full((rows * step_y, columns * step_x, 3), 40, np.uint8)
+    wide = 4 * gap if group else 0
+    groups = (columns - 1) // group if group else 0
+    canvas = np.full((rows * step_y, columns * step_x + groups * wide, 3), 40, np.uint8)
     for index in range(count):
         tile = to_grey(images[index])
         if tile.ndim == 2:
             tile = np.repeat(tile[:, :, None], 3, axis=2)
         tile = np.kron(tile, np.ones((scale, scale, 1), np.uint8))
-        top, left = (index // columns) * step_y, (index % columns) * step_x
+        col = index % columns
+        top, left = (
+            (index // columns) * step_y,
+            col * step_x + (col // group if group else 0) * wide,
+        )
         canvas[top : top + tile.shape[0], left : left + tile.shape[1]] = tile
     canvas = np.ascontiguousarray(canvas)
     qimage = QImage(canvas.data, canvas.shape[1], canvas.shape[0], canvas.strides[0],

@@ -19,6 +19,7 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -35,9 +36,10 @@ from PySide6.QtWidgets import (
 from engine.errors import DeepwireError
 from nodeeditor import commands
 from nodeeditor.panels.training.device_label import DeviceLabel
-from nodeeditor.panels.training.settings_form import DatasetForm, TrainingForm
+from nodeeditor.panels.training.settings_form import DatasetForm, TrainingForm, is_pushing
 
-REDRAW_MS = 66  # about 15 Hz
+PREVIEW_DELAY_MS = 250
+REDRAW_MS = 50  # 20 Hz; each tick redraws one plot (see TrainingPlots.refresh)
 DOCTOR_EVERY = 2  # epochs between the doctor's looks while training
 METRICS = {"classification": "accuracy", "regression": "r2"}
 
@@ -84,12 +86,22 @@ class TrainingPanel(QWidget):
         self.preview_stale = True
         self.history: list[dict] = []
         self.task = ""
+        self.paused = False
+        self.batches = self.epochs = 0
+        self.started_at = self.last_usage = 0.0
         self.built = False
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._tick)
+        self.preview_timer = QTimer(self)  # one reload after a burst of param edits
+        self.preview_timer.setSingleShot(True)
+        self.preview_timer.setInterval(PREVIEW_DELAY_MS)
+        self.preview_timer.timeout.connect(self.load_preview)
         self._build_left()
         window.document_changed.connect(self.set_document)
+        app = QApplication.instance()
+        if app is not None:  # never leave a training thread running at exit
+            app.aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ layout
     def _build_left(self) -> None:
@@ -206,12 +218,14 @@ class TrainingPanel(QWidget):
 
     def _on_undo_index(self, *_) -> None:
         # undo/redo of a dataset or training edit: show the restored values
-        if self.run is None and self.sender() is getattr(self.document, "undo_stack", None):
-            section = self.dataset_form.section()
-            if section != getattr(self, "_shown_section", None):
-                self.dataset_form.refresh()
-                self._on_dataset_changed()
-            self.training_form.refresh()
+        if self.run is not None or is_pushing():
+            return
+        if self.dataset_form.section() != self.dataset_form.shown:
+            self.dataset_form.refresh()
+            self._on_dataset_changed()
+        self.training_form.refresh()
+        if self.dataset is not None:
+            self.apply_button.setEnabled(not self.input_fits())
 
     def base_dir(self):
         """The folder relative data paths start from (the project file's)."""
@@ -222,8 +236,9 @@ class TrainingPanel(QWidget):
     def _on_dataset_changed(self) -> None:
         self.preview_stale = True
         self.dataset = None
+        self.apply_button.setEnabled(False)
         if self.isVisible():
-            self.load_preview()
+            self.preview_timer.start()
 
     def load_preview(self) -> None:
         """Load the dataset, show its summary, suggestion and first samples."""
@@ -234,7 +249,6 @@ class TrainingPanel(QWidget):
         self.ensure_built()
         self.preview_stale = False
         section = self.dataset_form.section()
-        self._shown_section = section
         try:
             self.dataset = load_dataset(section, self.base_dir())
         except DeepwireError as error:
@@ -246,9 +260,21 @@ class TrainingPanel(QWidget):
             return
         self.summary.setText(self.dataset.summary())
         self.suggestion.setText("Suggestion: " + self.dataset.suggest().text)
-        self.apply_button.setEnabled(self.run is None)
+        self.apply_button.setEnabled(self.run is None and not self.input_fits())
         self.preview.show_dataset(self.dataset)
         self._update_memory_warning()
+
+    def input_fits(self) -> bool:
+        """Whether the network's single Input takes the dataset's samples as they are."""
+        inputs = [n for n in self.document.network.nodes if n.type == "Input"]
+        if self.dataset is None or len(inputs) != 1:
+            return False
+        params = inputs[0].params
+        try:
+            self.dataset.check_input(params.get("shape", ()), params.get("dtype", "float32"))
+        except DeepwireError:
+            return False
+        return True
 
     def apply_suggestion(self) -> bool:
         """Set the Input's shape and dtype to the suggestion (one undo step).
@@ -278,6 +304,7 @@ class TrainingPanel(QWidget):
             self._say(str(error))
             return False
         self._say(f"Input {node.id} now takes {suggestion.input_shape} {suggestion.input_dtype}.")
+        self.apply_button.setEnabled(False)
         return True
 
     def _update_memory_warning(self, *_) -> None:
@@ -346,7 +373,7 @@ class TrainingPanel(QWidget):
         self.task = event.task
         self.batches = event.batches_per_epoch
         self.epochs = event.epochs
-        self.plots.clear(METRICS.get(event.task, ""))
+        self.plots.clear(METRICS.get(event.task, ""), event.epochs)
         self.progress.setRange(0, max(1, event.epochs * event.batches_per_epoch))
         self.device_label.set_device(event.device)
         self.started_at = time.perf_counter()
@@ -374,7 +401,7 @@ class TrainingPanel(QWidget):
             self._show_progress(events[-1])
         self.plots.refresh()
         now = time.perf_counter()
-        if now - getattr(self, "last_usage", 0.0) > 1.0:
+        if now - self.last_usage > 1.0:
             self.last_usage = now
             self.device_label.update_usage()
 
@@ -429,7 +456,7 @@ class TrainingPanel(QWidget):
         if self.built:
             events = self._drain()
             self.plots.add_batches(events)
-            self.plots.refresh()
+            self.plots.refresh_all()
         self.timer.stop()
         run.join()
         self.trainer = run.trainer
@@ -475,7 +502,9 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running)
         self.dataset_form.setEnabled(not running)
         self.training_form.setEnabled(not running)
-        self.apply_button.setEnabled(not running and self.dataset is not None)
+        self.apply_button.setEnabled(
+            not running and self.dataset is not None and not self.input_fits()
+        )
 
     def _show_notes(self, notes, final: bool) -> None:
         if notes:

@@ -11,11 +11,17 @@ The x axis of every plot is the epoch; a batch sits at ``epoch - 1 + batch / bat
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from nodeeditor import theme
 
 METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²", "mae": "MAE"}
+PLOT_CURVES = {
+    "loss": ("batch_loss", "train_loss", "val_loss"),
+    "metric": ("train_metric", "val_metric"),
+    "lr": ("lr",),
+}
+SYMBOLS_UP_TO = 40  # epochs drawn with a dot each
 
 
 def _curve(plot, color: str, name: str, width: float = 2.0, alpha: int = 255, symbol=None):
@@ -35,7 +41,7 @@ class TrainingPlots(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        pg.setConfigOptions(antialias=True)
+        pg.setConfigOptions(antialias=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -49,6 +55,9 @@ class TrainingPlots(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "epoch")
             plot.setMouseEnabled(x=False, y=False)
+            for axis in plot.axes.values():
+                # blit the axis (ticks, text) from a cache unless its range changed
+                axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.loss_plot.addLegend(offset=(-5, 5))
         self.metric_plot.addLegend(offset=(-5, -5))
         self.curves = {
@@ -61,13 +70,22 @@ class TrainingPlots(QWidget):
         }
         self.clear()
 
-    def clear(self, metric: str = "accuracy") -> None:
-        """Forget every point; ``metric`` names the second plot's metric."""
+    def clear(self, metric: str = "accuracy", epochs: int = 0) -> None:
+        """Forget every point; ``metric`` names the second plot's metric and ``epochs``
+        fixes the epoch axis (0: follow the data)."""
         self.metric = metric
+        self.metric_plot.setVisible(bool(metric))  # reconstruction has no metric
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            if epochs:
+                plot.setXRange(0, epochs, padding=0.02)
+            else:
+                plot.enableAutoRange(axis="x")
         self.metric_plot.setTitle(METRIC_TITLES.get(metric, metric))
         self.points: dict[str, tuple[list, list]] = {k: ([], []) for k in self.curves}
-        self.dirty = True
-        self.refresh()
+        for key in ("train_loss", "val_loss", "train_metric", "val_metric"):
+            self.curves[key].setSymbol("o")
+        self.dirty_plots: list[str] = []
+        self.refresh_all()
 
     def add_batches(self, events) -> None:
         """Add per-batch losses and learning rates (``BatchEnd`` events)."""
@@ -79,7 +97,8 @@ class TrainingPlots(QWidget):
             losses.append(event.loss)
             lr_x.append(x)
             lrs.append(event.lr)
-        self.dirty = self.dirty or bool(events)
+        if events:
+            self._mark("loss", "lr")
 
     def add_epoch(self, event) -> None:
         """Add an epoch's training and validation losses and metric (``EpochEnd``)."""
@@ -88,7 +107,7 @@ class TrainingPlots(QWidget):
                 self._append(f"{part}_loss", event.epoch, values["loss"])
             if self.metric in values:
                 self._append(f"{part}_metric", event.epoch, values[self.metric])
-        self.dirty = True
+        self._mark("loss", "metric")
 
     def _append(self, key: str, x: float, y: float) -> None:
         xs, ys = self.points[key]
@@ -100,15 +119,35 @@ class TrainingPlots(QWidget):
         return len(self.points[key][0])
 
     def refresh(self) -> None:
-        """Copy collected points into the curves (only when something changed)."""
-        if not self.dirty:
+        """Copy collected points into the curves of one plot that changed.
+
+        One plot per call, in turn: a repaint of one plot is cheap enough to keep
+        the event loop within a frame, and at 20 calls a second each plot still
+        redraws several times a second.
+        """
+        if not self.dirty_plots:
             return
-        self.dirty = False
-        for key, curve in self.curves.items():
+        name = self.dirty_plots.pop(0)
+        for key in PLOT_CURVES[name]:
             xs, ys = self.points[key]
+            curve = self.curves[key]
+            if curve.opts.get("symbol") and len(xs) > SYMBOLS_UP_TO:
+                curve.setSymbol(None)  # dots help a few epochs, clutter many
             curve.setData(xs, ys)
-        _, lrs = self.points["lr"]
-        if lrs and max(lrs) == min(lrs):  # a constant rate: show it, not a flat 0
-            self.lr_plot.setYRange(0, 2 * lrs[0], padding=0)
-        else:
-            self.lr_plot.enableAutoRange(axis="y")
+        if name == "lr":
+            _, lrs = self.points["lr"]
+            if lrs and max(lrs) == min(lrs):  # a constant rate: show it, not a flat 0
+                self.lr_plot.setYRange(0, 2 * lrs[0], padding=0)
+            else:
+                self.lr_plot.enableAutoRange(axis="y")
+
+    def refresh_all(self) -> None:
+        """Redraw every plot now (at the end of a run)."""
+        self._mark("loss", "metric", "lr")
+        while self.dirty_plots:
+            self.refresh()
+
+    def _mark(self, *names: str) -> None:
+        for name in names:
+            if name not in self.dirty_plots:
+                self.dirty_plots.append(name)

@@ -104,11 +104,19 @@ class ResultsView(QWidget):
         for widget in (self.confusion, self.boundary, self.reconstruction):
             row.addWidget(widget)
             widget.hide()
+        self.reconstruction_title = QLabel(
+            "Reconstructions: each validation input, with the network's output to its right"
+        )
+        self.reconstruction_title.setWordWrap(True)
+        self.reconstruction_title.hide()
+        layout.insertWidget(1, self.reconstruction_title)
 
     def clear(self) -> None:
         """Hide every picture (a new run starts)."""
         self.summary.setText("Training…")
-        for widget in (self.confusion, self.confusion_title, self.boundary, self.reconstruction):
+        pictures = (self.confusion, self.confusion_title, self.boundary, self.reconstruction,
+                    self.reconstruction_title)  # fmt: skip
+        for widget in pictures:
             widget.hide()
 
     def show_results(self, end, results: dict) -> None:
@@ -125,9 +133,10 @@ class ResultsView(QWidget):
             pictures = results["reconstruction"]
             inputs, outputs = pictures["inputs"], pictures["outputs"]
             pairs = np.stack([inputs, outputs], axis=1).reshape(-1, *inputs.shape[1:])
-            self.reconstruction.setPixmap(image_grid(pairs, columns=4, cell=48))
+            self.reconstruction.setPixmap(image_grid(pairs, columns=4, cell=64, gap=3, group=2))
             self.reconstruction.setToolTip("each input with its reconstruction to its right")
             self.reconstruction.show()
+            self.reconstruction_title.show()
 
     def _draw_boundary(self, boundary: dict) -> None:
         plot = self.boundary.getPlotItem()

@@ -59,11 +59,23 @@ class SetSectionCommand(QUndoCommand):
         setattr(self.document.project, self.section, copy.deepcopy(self.old))
 
 
+PUSHING = [False]  # True while a form pushes its own edit (no refresh from the stack)
+
+
 def set_section(document, section: str, new, field: str = "") -> None:
     """Push a command that sets ``document.project.<section>`` to ``new``."""
     old = getattr(document.project, section)
     if old != new:
-        document.undo_stack.push(SetSectionCommand(document, section, old, new, field))
+        PUSHING[0] = True
+        try:
+            document.undo_stack.push(SetSectionCommand(document, section, old, new, field))
+        finally:
+            PUSHING[0] = False
+
+
+def is_pushing() -> bool:
+    """Whether a form is pushing its own edit right now."""
+    return PUSHING[0]
 
 
 def _spin(minimum: int, maximum: int, value: int) -> QSpinBox:
@@ -109,6 +121,7 @@ class DatasetForm(QWidget):
         self.name_box.currentTextChanged.connect(self._on_name_changed)
         self.layout_.addRow("Dataset", self.name_box)
         self.fields: dict[str, QWidget] = {}
+        self.shown: dict | None = None  # the section the fields show
 
     def set_document(self, document) -> None:
         """Show the dataset section of ``document``."""
@@ -123,6 +136,7 @@ class DatasetForm(QWidget):
     def refresh(self) -> None:
         """Rebuild the fields from the document's section."""
         section = self.section()
+        self.shown = section
         self.name_box.blockSignals(True)
         self.name_box.setCurrentText(section["name"])
         self.name_box.blockSignals(False)
@@ -198,6 +212,7 @@ class DatasetForm(QWidget):
         section = self.section()
         section.setdefault("params", {})[key] = value
         set_section(self.document, "dataset", section, f"dataset.{key}")
+        self.shown = section
         self.changed.emit()
 
     def _on_name_changed(self, name: str) -> None:

@@ -78,7 +78,9 @@ def test_transfer_example_learns_5_to_9_from_the_0_to_4_network(tmp_path, capsys
     capsys.readouterr()
     assert main(["train", str(target), "--epochs", "3", "--out", str(tmp_path / "tgt"),
                  "--no-progress", "--init-weights", str(tmp_path / "src/weights.safetensors")]) == 0  # fmt: skip
-    assert "loaded weights for 5 node(s)" in capsys.readouterr().err
+    report = capsys.readouterr().err
+    assert "loaded weights for 3 node(s): conv1, bn1, conv2" in report
+    assert "skipped new_head" in report  # the replaced head starts fresh
     with open(tmp_path / "tgt/metrics.csv") as stream:
         rows = list(csv.DictReader(stream))
     assert max(float(r["val_accuracy"]) for r in rows) > 0.7

@@ -23,6 +23,7 @@ run: $(STAMP)
 	$(BIN)/deepwire resources/examples/digits_cnn.dwire
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 

@@ -15,11 +15,74 @@ also quits and joins the thread (quit first, then wait: see shared/PITFALLS.md #
 from __future__ import annotations
 
 import collections
+import gc
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from engine.errors import DeepwireError
 from engine.training import Callback
+
+
+class MainThreadGC(QObject):
+    """Garbage collection only in the main thread while Python runs in other threads.
+
+    A collection may start in whichever thread allocates; when it frees Qt objects of
+    the main thread (closed windows, old widgets) from a worker thread, Qt can hang or
+    crash (seen: the training thread blocked for good mid-import). While ``hold`` is in
+    force, automatic collection is off and a main-thread timer collects the
+    generations whose thresholds were passed (pyqtgraph's GarbageCollector does the
+    same).
+    """
+
+    release_requested = Signal()  # from any thread: one ``release`` in the main thread
+
+    def __init__(self, parent=None, interval_ms: int = 100):
+        super().__init__(parent)
+        self.release_requested.connect(self.release, Qt.ConnectionType.QueuedConnection)
+        self.holds = 0
+        self.was_enabled = True
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.collect)
+
+    def hold(self) -> None:
+        """Collect now, then only from the main thread until ``release``."""
+        if self.holds == 0:
+            self.was_enabled = gc.isenabled()
+            gc.collect()
+            gc.disable()
+            self.timer.start()
+        self.holds += 1
+
+    def release(self) -> None:
+        """End one ``hold``; automatic collection returns after the last one."""
+        if self.holds == 0:
+            return
+        self.holds -= 1
+        if self.holds == 0:
+            self.timer.stop()
+            if self.was_enabled:
+                gc.enable()
+
+    def collect(self) -> None:
+        """Collect the generations whose thresholds were passed (cheap when none)."""
+        counts, limits = gc.get_count(), gc.get_threshold()
+        generation = -1
+        for index in range(3):
+            if counts[index] > limits[index]:
+                generation = index
+        if generation >= 0:
+            gc.collect(generation)
+
+
+_COLLECTOR: list[MainThreadGC] = []
+
+
+def main_thread_gc() -> MainThreadGC:
+    """The process's one ``MainThreadGC`` (create it from the main thread)."""
+    if not _COLLECTOR:
+        _COLLECTOR.append(MainThreadGC())
+    return _COLLECTOR[0]
 
 
 class BufferedEvents(Callback):

@@ -101,7 +101,11 @@ class ConsoleReporter(Callback):
             self.err.write("\r\033[K")
             self.err.flush()
         text = [f"epoch {event.epoch}/{event.epochs}", metric_text(event.train, "train")]
-        text += [metric_text(event.val, "| val"), f"| lr {event.lr:.3g}", f"| {_duration(event.seconds)}"]
+        text += [
+            metric_text(event.val, "| val"),
+            f"| lr {event.lr:.3g}",
+            f"| {_duration(event.seconds)}",
+        ]
         best = " *" if event.is_best else ""
         print(" ".join(t for t in text if t) + best, file=self.out, flush=True)
 

@@ -211,3 +211,27 @@ def test_an_autoencoder_shows_reconstructions_and_no_metric_plot(qtbot, monkeypa
     finally:
         panel.shutdown()
         close_window(window)
+
+
+def test_garbage_is_collected_in_the_main_thread_while_threads_run(qtbot):
+    import gc
+    import threading
+
+    from nodeeditor.training_thread import MainThreadGC, main_thread_gc
+
+    qtbot.waitUntil(lambda: main_thread_gc().holds == 0)  # no preview still loading
+    collector = MainThreadGC(interval_ms=5)
+    assert gc.isenabled()
+    collector.hold()
+    collector.hold()
+    assert not gc.isenabled()  # collections may not start in a worker thread
+    garbage = []
+    garbage.append(garbage)  # a cycle only a collection frees
+    del garbage
+    qtbot.waitUntil(lambda: gc.get_count()[0] <= gc.get_threshold()[0], timeout=2000)
+    collector.release()
+    assert not gc.isenabled()
+    worker = threading.Thread(target=collector.release_requested.emit)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(gc.isenabled, timeout=2000)  # released in the main thread

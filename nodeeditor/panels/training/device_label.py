@@ -14,6 +14,8 @@ import sys
 
 from PySide6.QtWidgets import QLabel
 
+from engine.errors import DeepwireError
+
 GB = 1024**3
 
 
@@ -50,7 +52,10 @@ def memory_warning(analysis, batch_size: int, optimizer: str, device: str) -> st
     """A sentence when the network will not fit at ``batch_size``, else empty."""
     if analysis is None or analysis.errors:
         return ""
-    need = analysis.memory_estimate(batch_size, optimizer).total
+    try:
+        need = analysis.memory_estimate(batch_size, optimizer).total
+    except DeepwireError:  # an analysis of an older network (a node renamed since)
+        return ""
     free, what = available_memory(device)
     if free is None or need <= free:
         return ""

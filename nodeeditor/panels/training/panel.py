@@ -15,6 +15,7 @@ shown, so the window opens without it.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -37,6 +38,7 @@ from engine.errors import DeepwireError
 from nodeeditor import commands
 from nodeeditor.panels.training.device_label import DeviceLabel
 from nodeeditor.panels.training.settings_form import DatasetForm, TrainingForm, is_pushing
+from nodeeditor.training_thread import main_thread_gc
 
 PREVIEW_DELAY_MS = 250
 REDRAW_MS = 50  # 20 Hz; each tick redraws one plot (see TrainingPlots.refresh)
@@ -54,6 +56,18 @@ def ask_stop_training(parent) -> bool:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+def _read_dataset(section: dict, base_dir):
+    """(dataset, "") or (None, the sentence why it cannot be loaded)."""
+    from engine.data import load_dataset
+
+    try:
+        return load_dataset(section, base_dir), ""
+    except DeepwireError as failure:
+        return None, str(failure)
+    except Exception as failure:  # a broken file must not end the app
+        return None, f"the data cannot be read: {failure}"
 
 
 def _label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
@@ -74,6 +88,7 @@ class TrainingPanel(QWidget):
 
     training_started = Signal()
     training_ended = Signal(str)
+    loaded = Signal(int, object, str)  # from the preview's loading thread
 
     def __init__(self, window, parent=None):
         super().__init__(parent)
@@ -97,6 +112,9 @@ class TrainingPanel(QWidget):
         self.preview_timer.setSingleShot(True)
         self.preview_timer.setInterval(PREVIEW_DELAY_MS)
         self.preview_timer.timeout.connect(self.load_preview)
+        self._generation = 0
+        self.gc = main_thread_gc()  # outlives the panel: every hold gets its release
+        self.loaded.connect(self._on_loaded, Qt.ConnectionType.QueuedConnection)
         self._build_left()
         window.document_changed.connect(self.set_document)
         app = QApplication.instance()
@@ -240,28 +258,46 @@ class TrainingPanel(QWidget):
         if self.isVisible():
             self.preview_timer.start()
 
-    def load_preview(self) -> None:
-        """Load the dataset, show its summary, suggestion and first samples."""
-        from engine.data import load_dataset
-
+    def load_preview(self, wait: bool = False) -> None:
+        """Load the dataset in a background thread, then show its summary, suggestion
+        and first samples (``wait``: load here and now)."""
         if self.document is None:
             return
         self.ensure_built()
         self.preview_stale = False
-        section = self.dataset_form.section()
+        self.preview_timer.stop()
+        self._generation += 1
+        job = (self._generation, self.dataset_form.section(), self.base_dir())
+        if wait:
+            self._on_loaded(job[0], *_read_dataset(*job[1:]))
+            return
+        self.summary.setText("Loading the data…")
+        self.preview.show_message("Loading the data…")
+        self.gc.hold()  # released when the loading thread ends
+        threading.Thread(target=self._load, args=job, daemon=True, name="dataset-preview").start()
+
+    def _load(self, generation: int, section: dict, base_dir) -> None:
         try:
-            self.dataset = load_dataset(section, self.base_dir())
-        except DeepwireError as error:
-            self.dataset = None
-            self.summary.setText(str(error))
+            dataset, error = _read_dataset(section, base_dir)
+            with contextlib.suppress(RuntimeError):  # the panel is gone
+                self.loaded.emit(generation, dataset, error)
+        finally:
+            self.gc.release_requested.emit()
+
+    def _on_loaded(self, generation: int, dataset, error: str) -> None:
+        if generation != self._generation:
+            return  # an older request; a newer one is on its way
+        self.dataset = dataset
+        if dataset is None:
+            self.summary.setText(error)
             self.suggestion.setText("")
             self.apply_button.setEnabled(False)
-            self.preview.show_message(str(error))
+            self.preview.show_message(error)
             return
-        self.summary.setText(self.dataset.summary())
-        self.suggestion.setText("Suggestion: " + self.dataset.suggest().text)
+        self.summary.setText(dataset.summary())
+        self.suggestion.setText("Suggestion: " + dataset.suggest().text)
         self.apply_button.setEnabled(self.run is None and not self.input_fits())
-        self.preview.show_dataset(self.dataset)
+        self.preview.show_dataset(dataset)
         self._update_memory_warning()
 
     def input_fits(self) -> bool:
@@ -283,7 +319,7 @@ class TrainingPanel(QWidget):
             True when the network was changed.
         """
         if self.dataset is None:
-            self.load_preview()
+            self.load_preview(wait=True)
         if self.dataset is None or self.run is not None:
             return False
         inputs = [n for n in self.document.network.nodes if n.type == "Input"]
@@ -349,6 +385,7 @@ class TrainingPanel(QWidget):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self.run = run
+        self.gc.hold()  # released in _end_run
         self.window_.set_editing_locked(True)
         self._set_buttons(running=True)
         self.timer.start()
@@ -459,6 +496,7 @@ class TrainingPanel(QWidget):
             self.plots.refresh_all()
         self.timer.stop()
         run.join()
+        self.gc.release()
         self.trainer = run.trainer
         self.run = None
         self.paused = False
@@ -487,11 +525,10 @@ class TrainingPanel(QWidget):
         Returns:
             False when the user wants to keep training (the window stays open).
         """
-        if self.run is None:
-            return True
-        if not ask_stop_training(self.window()):
-            return False
-        self.shutdown()
+        if self.run is not None:
+            if not ask_stop_training(self.window()):
+                return False
+            self.shutdown()
         return True
 
     # ------------------------------------------------------------------ helpers

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from engine import project as project_file
 from engine.analysis import analyze
 from engine.errors import CompileError, ProjectError
+from tests.reliability_log import write_case_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.dwire"))
@@ -49,11 +50,7 @@ def fuzz_settings(count: int):
 @pytest.fixture(scope="module", autouse=True)
 def log_cases():
     yield
-    log = os.environ.get("DEEPWIRE_RELIABILITY_LOG")
-    if log:
-        with open(log, "a", encoding="utf-8") as stream:
-            for name, count in CASES.items():
-                stream.write(json.dumps({"property": name, "cases": count}) + "\n")
+    write_case_counts(CASES)
 
 
 # Words the loader looks for, so that mutations reach deep into the checks.

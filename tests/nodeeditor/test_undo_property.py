@@ -11,7 +11,6 @@ count is stated in ``settings(max_examples=...)`` (times ``DEEPWIRE_PROPERTY_SCA
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
@@ -26,6 +25,7 @@ from engine.layers import CATALOGUE
 from engine.network import Wire
 from nodeeditor import clipboard, commands
 from nodeeditor.document import Document
+from tests.reliability_log import write_case_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = [None, *sorted((ROOT / "resources" / "examples").glob("*.dwire"))]
@@ -45,11 +45,7 @@ VALUES = (
 @pytest.fixture(scope="module", autouse=True)
 def log_cases():
     yield
-    log = os.environ.get("DEEPWIRE_RELIABILITY_LOG")
-    if log:
-        with open(log, "a", encoding="utf-8") as stream:
-            for name, count in CASES.items():
-                stream.write(json.dumps({"property": name, "cases": count}) + "\n")
+    write_case_counts(CASES)
 
 
 def ids(doc) -> list[str]:

@@ -1,7 +1,18 @@
-"""How many cases each property test ran, for docs/reliability.md and the README table."""
+"""Case counts of the reliability tests, for docs/reliability.md and the README table.
+
+``DEEPWIRE_PROPERTY_SCALE`` multiplies every stated count (``benchmarks/bench_reliability``
+runs them at 10x); ``DEEPWIRE_RELIABILITY_LOG`` names a file that collects the counts.
+"""
 
 import json
 import os
+
+SCALE = float(os.environ.get("DEEPWIRE_PROPERTY_SCALE", "1"))
+
+
+def scaled(count: int) -> int:
+    """``count`` cases, times DEEPWIRE_PROPERTY_SCALE (at least one)."""
+    return max(1, int(count * SCALE))
 
 
 def write_case_counts(cases: dict[str, int]) -> None:

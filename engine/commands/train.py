@@ -5,17 +5,24 @@ Prints a progress bar on stderr (on a terminal) and a line per epoch; writes int
 ``weights.safetensors`` (the best weights, keyed like the compiled module's
 state_dict) and ``checkpoints/best|last``. Exit status: 0 done, 1 training failed,
 2 the project's dataset or training section (or the network against the data) is
-wrong. Under ``torchrun --nproc_per_node=N -m engine train FILE`` every process trains
+wrong, or ``--out`` cannot be written. When training fails after an epoch completed,
+the best weights so far are still written to ``weights.safetensors``; a checkpoint
+that cannot be written mid-run is a warning. The first Ctrl-C stops after the current
+batch and keeps the best weights; a second one quits at once (exit 130). Under ``torchrun --nproc_per_node=N -m engine train FILE`` every process trains
 on its share of the data and only rank 0 prints and writes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 from engine import project as project_file
-from engine.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from engine.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from engine.errors import CompileError, DataError, TrainingError
 
 
@@ -75,29 +82,87 @@ def _setup(args, distributed):
     return trainer, out
 
 
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` and write a probe file in it; DataError when that fails."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise DataError(
+            f"cannot write the results to {folder} ({error.strerror or error}); choose "
+            "another folder with --out"
+        ) from None
+
+
+def _write_weights(trainer, out: Path, failed: bool) -> bool:
+    """Write the kept weights; says where (or why not) on stderr. True when written."""
+    path = out / "weights.safetensors"
+    try:
+        trainer.save_weights(path)
+    except OSError as error:
+        print(f"deepwire: cannot write {path} ({error.strerror or error})", file=sys.stderr)
+        return False
+    if failed:
+        print(
+            f"the weights of epoch {trainer.best_epoch} (the best before the failure) are in "
+            f"{path}",
+            file=sys.stderr,
+        )
+    else:
+        print(f"wrote {out / 'metrics.csv'} and {path}", file=sys.stderr)
+    return True
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(trainer):
+    """The first Ctrl-C asks the trainer to stop; a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum, _frame):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        print("\nstopping after this batch (Ctrl-C again to quit now)", file=sys.stderr)
+        trainer.stop()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_train(args) -> int:
     """Train and write the results; see the module docstring for the exit status."""
     from engine.distributed import from_environment, shutdown
     from engine.weights import WeightsError
 
     distributed = from_environment(args.device or "auto")
+    main = distributed is None or distributed.is_main
     failed = True
     try:
         try:
             trainer, out = _setup(args, distributed)
+            if main:
+                check_writable(out)
         except (DataError, TrainingError, CompileError, WeightsError) as error:
             print(f"deepwire: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
         try:
-            trainer.fit(resume_from=args.resume)
+            with _stop_on_interrupt(trainer) if distributed is None else contextlib.nullcontext():
+                end = trainer.fit(resume_from=args.resume)
         except TrainingError as error:
-            if distributed is None or distributed.is_main:
+            if main:
                 print(f"deepwire: {error}", file=sys.stderr)
+                if trainer.best_epoch:
+                    _write_weights(trainer, out, failed=True)
             return EXIT_FAILED
-        if distributed is None or distributed.is_main:
-            trainer.save_weights(out / "weights.safetensors")
-            print(f"wrote {out / 'metrics.csv'} and {out / 'weights.safetensors'}", file=sys.stderr)
+        if main and not trainer.best_epoch:
+            print("no epoch completed, so no weights were written", file=sys.stderr)
+        elif main and not _write_weights(trainer, out, failed=False):
+            return EXIT_FAILED
         failed = False
-        return EXIT_OK
+        return EXIT_INTERRUPTED if end.reason == "stopped" else EXIT_OK
     finally:
         shutdown(distributed, failed)

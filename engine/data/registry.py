@@ -131,8 +131,30 @@ def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
             if not targets.is_absolute() and base_dir is not None:
                 params["targets"] = str(Path(base_dir) / targets)
     loader = LOADERS[name][0]
-    raw = loader(params, params["seed"])
+    try:
+        raw = loader(params, params["seed"])
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(f"{name}: not enough memory to load the data") from None
+    except Exception as error:  # a loader's unexpected failure is still a sentence
+        where = f"{params['path']}: " if "path" in params else f"{name}: "
+        raise DataError(
+            f"{where}the data cannot be read ({type(error).__name__}: {error})"
+        ) from error
     return build(name, raw, params)
+
+
+def _check_finite(where: str, x: np.ndarray, y: np.ndarray) -> None:
+    """NaN or infinite values would make the loss NaN at the first batch: refuse them."""
+    for part, array in (("inputs", x), ("targets", y)):
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            flat = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+            sample = int(np.argmax(flat))
+            raise DataError(
+                f"{where}: the {part} of sample {sample} hold NaN or infinite values; "
+                "remove or fill them first"
+            )
 
 
 def build(name: str, raw: Raw, params: dict) -> Dataset:
@@ -142,6 +164,7 @@ def build(name: str, raw: Raw, params: dict) -> Dataset:
         x, y = x[: params["limit"]], y[: params["limit"]]
     if len(x) < 2:
         raise DataError(f"{name}: needs at least 2 samples, found {len(x)}")
+    _check_finite(params.get("path") or name, x, y)
     task = raw.task
     if params["task"] == "reconstruction":
         task = "reconstruction"

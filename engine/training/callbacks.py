@@ -10,6 +10,8 @@ to its own thread (a queued signal) and returns at once.
 from __future__ import annotations
 
 import csv
+import io
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,6 +43,9 @@ class Callback:
 
     def on_exception(self, trainer, event: TrainFailed) -> None:
         """When training fails; ``event.message`` is the sentence to show."""
+
+    def on_warning(self, trainer, message: str) -> None:
+        """A problem that does not end training (a checkpoint that cannot be written)."""
 
 
 def metric_text(values: dict, prefix: str) -> str:
@@ -112,6 +117,11 @@ class ConsoleReporter(Callback):
     def on_pause(self, trainer, paused: bool) -> None:
         print("paused" if paused else "resumed", file=self.out, flush=True)
 
+    def on_warning(self, trainer, message: str) -> None:
+        if self.bar:
+            self.err.write("\r\033[K")
+        print(f"warning: {message}", file=self.err, flush=True)
+
     def on_train_end(self, trainer, event: TrainEnd) -> None:
         reason = {"finished": "finished", "stopped": "stopped by the user",
                   "early_stopping": "stopped early: the validation metric stopped improving"}  # fmt: skip
@@ -143,12 +153,26 @@ class MetricsCSV(Callback):
             trainer.dataset.task, []
         )
         columns.append("lr")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("w", newline="") as stream:
-            writer = csv.DictWriter(stream, columns, extrasaction="ignore")
-            writer.writeheader()
-            for row in self.rows:
-                writer.writerow({k: _cell(row.get(k)) for k in columns})
+        stream = io.StringIO(newline="")
+        writer = csv.DictWriter(stream, columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({k: _cell(row.get(k)) for k in columns})
+        try:
+            write_text_atomic(self.path, stream.getvalue())
+        except OSError as error:
+            trainer.warn(f"cannot write {self.path} ({error.strerror or error}); training goes on")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` through a temporary file (no half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8", newline="")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _cell(value) -> str:

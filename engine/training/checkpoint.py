@@ -5,7 +5,9 @@ A checkpoint ``NAME`` is two files in a folder: ``NAME.safetensors`` (the module
 ``NAME.state.pt`` (optimizer, scheduler and grad scaler state, epoch, metric history),
 written with ``torch.save`` from plain tensors, numbers, strings, lists and dicts, and
 read back with ``weights_only=True`` so that opening one never runs code. The trainer
-keeps ``best`` and ``last``. Files are replaced atomically.
+keeps ``best`` and ``last``. Both files of a checkpoint are written to temporary files
+first and only then put in place, so a write that fails (full disk, folder gone, no
+permission) leaves the previous checkpoint whole and no temporary file behind.
 """
 
 from __future__ import annotations
@@ -24,15 +26,42 @@ def state_tensors(module) -> dict:
     return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in module.state_dict().items()}
 
 
-def save_weights(module, path: str | Path) -> None:
-    """Write the module's weights to a ``.safetensors`` file."""
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
+def _write_weights_temporary(module, path: Path) -> Path:
     from safetensors.torch import save_file
 
+    temporary = _temporary(path)
+    try:
+        save_file(state_tensors(module), str(temporary))
+    except Exception as error:
+        temporary.unlink(missing_ok=True)
+        raise _as_os_error(error, temporary) from error
+    return temporary
+
+
+def _as_os_error(error: Exception, path: Path) -> OSError:
+    """safetensors reports a failed write as its own error; callers catch OSError."""
+    if isinstance(error, OSError):
+        return error
+    return OSError(f"cannot write {path.name}: {error}")
+
+
+def save_weights(module, path: str | Path) -> None:
+    """Write the module's weights to a ``.safetensors`` file (atomically).
+
+    Raises:
+        OSError: the file cannot be written; an existing file at ``path`` is untouched.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    save_file(state_tensors(module), str(temporary))
-    os.replace(temporary, path)
+    temporary = _write_weights_temporary(module, path)
+    try:
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def load_weights(module, path: str | Path) -> None:
@@ -65,14 +94,26 @@ def checkpoint_paths(folder: str | Path, name: str) -> tuple[Path, Path]:
 
 
 def save_checkpoint(folder: str | Path, name: str, module, state: dict) -> None:
-    """Write checkpoint ``name``: the module's weights and the plain ``state`` dict."""
+    """Write checkpoint ``name``: the module's weights and the plain ``state`` dict.
+
+    Raises:
+        OSError: a file cannot be written; the previous checkpoint ``name`` is untouched.
+    """
     import torch
 
     weights, extra = checkpoint_paths(folder, name)
-    save_weights(module, weights)
-    temporary = extra.with_name(f".{extra.name}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, extra)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    temporaries = [_write_weights_temporary(module, weights)]
+    try:
+        temporaries.append(_temporary(extra))
+        torch.save(state, temporaries[1])
+        os.replace(temporaries[1], extra)
+        os.replace(temporaries[0], weights)
+    except RuntimeError as error:  # torch.save reports some write failures this way
+        raise OSError(f"cannot write {extra.name}: {error}") from error
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
 
 
 def resolve(path: str | Path) -> tuple[Path, Path]:

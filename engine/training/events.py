@@ -87,8 +87,17 @@ class TrainEnd:
 
 @dataclass(frozen=True)
 class TrainFailed:
-    """Training stopped on an error; ``message`` is one sentence for the user."""
+    """Training stopped on an error.
+
+    Attributes:
+        message: one sentence for the user.
+        epoch: the last completed epoch (0 when none finished).
+        error: the exception.
+        kept_epoch: the epoch whose weights the model was given back (its best so far);
+            0 when no epoch completed and the model holds the weights it started with.
+    """
 
     message: str
     epoch: int
     error: BaseException | None = None
+    kept_epoch: int = 0

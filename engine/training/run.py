@@ -64,6 +64,7 @@ class Run:
             self.forward = torch.compile(self.forward)
         self.start_epoch = 0
         self.best_state = None
+        self.checkpoint_epoch = 0  # the last epoch whose checkpoint is on disk
         self._l1_params = params if config.l1 else []
 
     # -- one epoch -------------------------------------------------------------------
@@ -115,7 +116,6 @@ class Run:
         self.model.train()
         sums = MetricSums(self.task, self.device, trainer.dataset.target_std)
         order, size = self._order(epoch), config.batch_size
-        augment = trainer.dataset.augment
         started, paused_for, seen, lr = time.perf_counter(), 0.0, 0, self.lr()
         for batch in range(self.batches):
             if not trainer._running.is_set():
@@ -123,9 +123,7 @@ class Run:
             if trainer._stop.is_set():
                 return None
             idx = order[batch * size : (batch + 1) * size]
-            xb, yb = self.x[idx], self.y[idx]
-            if augment:
-                xb = apply_augment(xb, augment)
+            xb, yb = self.batch(idx)
             output, loss = self._loss(xb, yb)
             report = (batch + 1) % config.log_every == 0 or batch + 1 == self.batches
             if report:
@@ -149,6 +147,14 @@ class Run:
         if not math.isfinite(result.get("loss", 0.0)):
             raise TrainingError(_nan(result["loss"], epoch, "(end)"))
         return result
+
+    def batch(self, idx):
+        """The training samples and targets at ``idx``, augmented as the dataset asks."""
+        xb, yb = self.x[idx], self.y[idx]
+        augment = self.trainer.dataset.augment
+        if augment:
+            xb = apply_augment(xb, augment)
+        return xb, yb
 
     def _wait(self, trainer) -> float:
         began = time.perf_counter()
@@ -190,17 +196,30 @@ class Run:
             value = row.get(monitor, row.get("train_loss"))
             self.scheduler.step(value)
 
+    def remember_start(self) -> None:
+        """Keep the weights the run starts with, unless a resumed best is already kept.
+
+        They are the run's "last good" weights until an epoch completes: a stop or a
+        failure before that puts them back.
+        """
+        if self.best_state is None:
+            self.remember_best()
+
     def remember_best(self) -> None:
         """Keep a CPU copy of the current weights as the best ones."""
         self.best_state = ckpt.state_tensors(self.model)
 
     def restore_best(self) -> None:
-        """Put the best weights back into the model."""
+        """Put the best weights (or those the run started with) back into the model."""
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
 
     def save_checkpoints(self, epoch: int, is_best: bool) -> None:
-        """Write ``last`` (and ``best``) under ``out_dir/checkpoints`` on the main process."""
+        """Write ``last`` (and ``best``) under ``out_dir/checkpoints`` on the main process.
+
+        A checkpoint that cannot be written is a warning, not the end of training: the
+        previous checkpoint stays whole and the weights stay in memory.
+        """
         trainer = self.trainer
         if trainer.out_dir is None or (self.dist and not self.dist.is_main):
             return
@@ -209,9 +228,28 @@ class Run:
         state["scheduler"] = self.scheduler.state_dict() if self.scheduler else None
         state["scaler"] = self.scaler.state_dict() if self.scaler else None
         folder = trainer.out_dir / "checkpoints"
-        ckpt.save_checkpoint(folder, "last", self.model, state)
-        if is_best:
-            ckpt.save_checkpoint(folder, "best", self.model, state)
+        try:
+            ckpt.save_checkpoint(folder, "last", self.model, state)
+            if is_best:
+                ckpt.save_checkpoint(folder, "best", self.model, state)
+        except OSError as error:
+            trainer.warn(checkpoint_warning(folder, error, self.checkpoint_epoch))
+            return
+        self.checkpoint_epoch = epoch
+
+
+def checkpoint_warning(folder, error: OSError, written_epoch: int) -> str:
+    """The sentence for a checkpoint that could not be written."""
+    reason = error.strerror or str(error)
+    kept = (
+        f"the checkpoint of epoch {written_epoch} there is kept"
+        if written_epoch
+        else "no checkpoint has been written yet"
+    )
+    return (
+        f"cannot write checkpoints to {folder} ({reason}); training goes on with the "
+        f"weights in memory, and {kept}"
+    )
 
 
 def _clip(optimizer, max_norm: float) -> None:

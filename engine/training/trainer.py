@@ -10,10 +10,16 @@ the start of the next batch.
 Failures end in ``TrainingError`` with a sentence for the user (NaN loss with its
 likely causes, CUDA out of memory with a smaller batch size to try), after
 ``on_exception`` has been called.
+
+Whatever ends a run, the model is left holding its last good weights: those of the
+best completed epoch, or, when no epoch completed (a stop or a failure in the first
+epoch), the weights it started with. A checkpoint that cannot be written is reported
+through ``on_warning`` and training goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -75,6 +81,7 @@ class Trainer:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._warned: set[str] = set()
 
     # -- control, from any thread -------------------------------------------------------
     def pause(self) -> None:
@@ -126,6 +133,15 @@ class Trainer:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
 
+    def warn(self, message: str) -> None:
+        """Tell the listeners (``on_warning``) of a problem that does not end training.
+
+        The same message is passed on once per run.
+        """
+        if message not in self._warned:
+            self._warned.add(message)
+            self._emit("on_warning", message)
+
     # -- the run -------------------------------------------------------------------------
     def fit(self, resume_from: str | Path | None = None) -> TrainEnd:
         """Train; returns how it ended. ``resume_from`` continues from a checkpoint.
@@ -133,26 +149,32 @@ class Trainer:
         Raises:
             TrainingError: training failed (``on_exception`` was called first).
         """
-        epoch = 0
+        run = None
+        self._warned.clear()
         try:
             self.state = "running"
             run = self._prepare(resume_from)
-            epoch = run.start_epoch
+            run.remember_start()
             end = self._loop(run)
         except DeepwireError as error:
-            self._fail(str(error), epoch, error)
+            self._fail(run, str(error), error)
             raise
         except Exception as error:
             message = _explain(error, self.config.batch_size)
-            self._fail(message, epoch, error)
+            self._fail(run, message, error)
             raise TrainingError(message) from error
         self.state = end.reason
         self._emit("on_train_end", end)
         return end
 
-    def _fail(self, message: str, epoch: int, error: BaseException) -> None:
+    def _fail(self, run, message: str, error: BaseException) -> None:
+        """Put the last good weights back, then tell the listeners."""
         self.state = "failed"
-        self._emit("on_exception", TrainFailed(message, epoch, error))
+        if run is not None:
+            with contextlib.suppress(Exception):  # the user's sentence is the first error
+                run.restore_best()
+        epoch = self.history[-1]["epoch"] if self.history else 0
+        self._emit("on_exception", TrainFailed(message, epoch, error, self.best_epoch))
 
     def _prepare(self, resume_from):
         from engine.training.run import Run
@@ -187,7 +209,7 @@ class Trainer:
         self.best_value = state.get("best_value")
         self.best_row = dict(state.get("best_row", {}))
         self.step = int(state.get("step", 0))
-        run.start_epoch = int(state.get("epoch", 0))
+        run.start_epoch = run.checkpoint_epoch = int(state.get("epoch", 0))
         best = weights.with_name("best" + ckpt.WEIGHTS_SUFFIX)
         if self.best_epoch and best.is_file():
             from safetensors.torch import load_file
@@ -220,8 +242,7 @@ class Trainer:
             if stopping and waited >= stopping["patience"]:
                 reason = "early_stopping"
                 break
-        if self.best_epoch and self.best_row:
-            run.restore_best()
+        run.restore_best()
         done = self.history[-1]["epoch"] if self.history else 0
         notes = diagnose(self.history, self.dataset.task)
         return TrainEnd(reason, done, self.best_epoch, dict(self.best_row), notes)
@@ -279,5 +300,8 @@ def _explain(error: Exception, batch_size: int) -> str:
             f"the GPU ran out of memory at batch_size {batch_size}; try batch_size {smaller}, "
             "a smaller network, or precision bf16/fp16"
         )
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({Path(error.filename).name})" if error.filename else ""
+        return f"training failed: {error.strerror}{where}"
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return f"training failed: {first}"

@@ -13,7 +13,6 @@ names a JSON-lines file that receives the number of cases each property ran.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -24,18 +23,13 @@ from hypothesis import strategies as st
 from engine import project as project_file
 from engine.analysis import analyze
 from engine.errors import CompileError, ProjectError
-from tests.reliability_log import write_case_counts
+from tests.reliability_log import scaled, write_case_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.dwire"))
 TEXTS = [path.read_text(encoding="utf-8") for path in EXAMPLES]
-SCALE = float(os.environ.get("DEEPWIRE_PROPERTY_SCALE", "1"))
 CASES: Counter = Counter()
-
-
-def examples(count: int) -> int:
-    """``count`` cases, times DEEPWIRE_PROPERTY_SCALE."""
-    return max(1, int(count * SCALE))
+examples = scaled
 
 
 def fuzz_settings(count: int):

@@ -11,7 +11,6 @@ count is stated in ``settings(max_examples=...)`` (times ``DEEPWIRE_PROPERTY_SCA
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -25,11 +24,10 @@ from engine.layers import CATALOGUE
 from engine.network import Wire
 from nodeeditor import clipboard, commands
 from nodeeditor.document import Document
-from tests.reliability_log import write_case_counts
+from tests.reliability_log import scaled, write_case_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = [None, *sorted((ROOT / "resources" / "examples").glob("*.dwire"))]
-SCALE = float(os.environ.get("DEEPWIRE_PROPERTY_SCALE", "1"))
 CASES: Counter = Counter()
 TYPES = sorted(CATALOGUE)
 NAMES = ["fc9", "encoder", "head", "x1", "fc1", "input", "1bad", "class", "", "a b", "self"]
@@ -166,7 +164,7 @@ def apply(data, doc, op) -> None:
 
 
 @settings(
-    max_examples=max(1, int(200 * SCALE)),
+    max_examples=scaled(200),
     deadline=None,
     database=None,
     suppress_health_check=[

@@ -1,14 +1,16 @@
-"""File > Export: choose a format, optional trained weights and where to write.
+"""File > Export: choose a format, which weights and where to write.
 
-``ExportDialog`` asks; ``export_from_window(window)`` asks (through ``ask_export``,
-which tests replace) and calls ``engine.export.export`` with the window's network and
-project. Exporting a drawn network takes well under a second, so it runs in the main
+The weights are those of the last training run (offered first when a run kept some),
+fresh initial weights, or a weights file. ``ExportDialog`` asks;
+``export_from_window(window)`` asks (through ``ask_export``, which tests replace) and
+calls ``engine.export.export`` with the window's network and project. Exporting a drawn network takes well under a second, so it runs in the main
 thread under a wait cursor. Success is shown with the files written; a failure with the
 engine's own sentence, and the project is left as it was.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,13 +42,18 @@ FORMAT_TEXT = {
 }
 
 
+RUN, FRESH, FILE = "run", "fresh", "file"
+
+
 @dataclass(frozen=True)
 class ExportChoice:
-    """What the user chose: format, weights file (or None) and output path."""
+    """What the user chose: format, weights file (or None), output path, and whether
+    the weights are those the last training run kept (then ``weights`` is None)."""
 
     format: str
     weights: str | None
     output: str
+    last_run: bool = False
 
 
 def default_output(project_path: Path | None, fmt: str) -> str:
@@ -60,19 +67,28 @@ def default_output(project_path: Path | None, fmt: str) -> str:
 class ExportDialog(QDialog):
     """Format combo, optional weights file and output path, with Browse buttons."""
 
-    def __init__(self, parent: QWidget | None = None, project_path: Path | None = None):
+    def __init__(self, parent: QWidget | None = None, project_path: Path | None = None,
+                 last_run: str | None = None):  # fmt: skip
         super().__init__(parent)
         self.setWindowTitle("Export network")
         self._project_path = project_path
         self.format_box = QComboBox()
         for fmt in FORMATS:
             self.format_box.addItem(FORMAT_TEXT.get(fmt, fmt), fmt)
+        self.source_box = QComboBox()
+        self.source_box.setObjectName("weights_source")
+        if last_run:
+            self.source_box.addItem(f"Last training run: {last_run}", RUN)
+        self.source_box.addItem("Fresh initial weights (not trained)", FRESH)
+        self.source_box.addItem("A weights file", FILE)
         self.weights_edit = QLineEdit()
-        self.weights_edit.setPlaceholderText("none: fresh initial weights (train first)")
+        self.weights_edit.setPlaceholderText("a .safetensors or .pt file")
+        self.weights_edit.textEdited.connect(self._on_file_typed)
         self.output_edit = QLineEdit(default_output(project_path, FORMATS[0]))
         form = QFormLayout(self)
         form.addRow("Format", self.format_box)
-        form.addRow("Trained weights", self._with_browse(self.weights_edit, self._browse_weights))
+        form.addRow("Weights", self.source_box)
+        form.addRow("Weights file", self._with_browse(self.weights_edit, self._browse_weights))
         form.addRow("Write to", self._with_browse(self.output_edit, self._browse_output))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -93,6 +109,10 @@ class ExportDialog(QDialog):
         layout.addWidget(button)
         return row
 
+    def _on_file_typed(self, text: str) -> None:
+        if text.strip():
+            self.source_box.setCurrentIndex(self.source_box.findData(FILE))
+
     def _on_format_changed(self, _index: int) -> None:
         self.output_edit.setText(default_output(self._project_path, self.format_box.currentData()))
 
@@ -102,6 +122,7 @@ class ExportDialog(QDialog):
         )
         if path:
             self.weights_edit.setText(path)
+            self.source_box.setCurrentIndex(self.source_box.findData(FILE))
 
     def _browse_output(self) -> None:
         if self.format_box.currentData() == "python":
@@ -113,13 +134,18 @@ class ExportDialog(QDialog):
 
     def choice(self) -> ExportChoice:
         """The current inputs."""
-        weights = self.weights_edit.text().strip() or None
-        return ExportChoice(self.format_box.currentData(), weights, self.output_edit.text().strip())
+        source = self.source_box.currentData()
+        weights = self.weights_edit.text().strip() or None if source == FILE else None
+        output = self.output_edit.text().strip()
+        return ExportChoice(self.format_box.currentData(), weights, output, source == RUN)
 
 
-def ask_export(parent: QWidget, project_path: Path | None) -> ExportChoice | None:
-    """Show the dialog; the choice, or None when cancelled."""
-    dialog = ExportDialog(parent, project_path)
+def ask_export(parent: QWidget, project_path: Path | None, last_run: str | None = None):
+    """Show the dialog; the ``ExportChoice``, or None when cancelled.
+
+    ``last_run`` describes the weights the last training run kept (None: none kept).
+    """
+    dialog = ExportDialog(parent, project_path, last_run)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.choice()
@@ -128,21 +154,19 @@ def ask_export(parent: QWidget, project_path: Path | None) -> ExportChoice | Non
 def export_from_window(window) -> list[Path] | None:
     """Ask and export the window's network; the files written, or None."""
     document = window.document
-    choice = ask_export(window, document.path)
+    kept = window.training_panel.kept
+    choice = ask_export(window, document.path, kept.describe() if kept else None)
     if choice is None:
         return None
     if not choice.output:
         dialogs.show_error(window, "Export failed", "choose where to write the export")
         return None
-    from engine.export import export
-
+    if choice.last_run and kept is None:
+        dialogs.show_error(window, "Export failed", "no training run has kept weights yet")
+        return None
     QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
-        result = export(
-            document.network, choice.format, choice.output, choice.weights,
-            project=document.project,
-            base_dir=document.path.parent if document.path else None,
-        )  # fmt: skip
+        result = _export(document, choice, kept)
     except DeepwireError as error:
         QGuiApplication.restoreOverrideCursor()
         dialogs.show_error(window, "Export failed", str(error))
@@ -159,5 +183,24 @@ def export_from_window(window) -> list[Path] | None:
         if result.fresh_weights
         else ""
     )
+    if choice.last_run:
+        note = f"\n\nWeights: the last training run's, {kept.describe()}."
     QMessageBox.information(window, "Exported", f"Wrote:\n{written}{note}")
     return list(result.files)
+
+
+def _export(document, choice: ExportChoice, kept):
+    """Run the engine's export; the last run's weights go through a temporary file."""
+    from engine.export import export
+
+    base_dir = document.path.parent if document.path else None
+    if not choice.last_run:
+        return export(document.network, choice.format, choice.output, choice.weights,
+                      project=document.project, base_dir=base_dir)  # fmt: skip
+    from safetensors.torch import save_file
+
+    with tempfile.TemporaryDirectory(prefix="deepwire-export-") as folder:
+        weights = Path(folder) / "last_run.safetensors"
+        save_file(kept.state, str(weights))
+        return export(document.network, choice.format, choice.output, str(weights),
+                      project=document.project, base_dir=base_dir)  # fmt: skip

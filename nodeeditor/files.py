@@ -50,7 +50,7 @@ class FileHandling:
         except DeepwireError as error:
             dialogs.show_error(self, "Cannot use this template", str(error))
             return False
-        if not self.maybe_save():
+        if not self.confirm_stop_training("start a new project") or not self.maybe_save():
             return False
         self.set_document(Document(project))
         return True
@@ -72,7 +72,7 @@ class FileHandling:
         except DeepwireError as error:
             dialogs.show_error(self, "Cannot open this file", str(error))
             return False
-        if not self.maybe_save():
+        if not self.confirm_stop_training("open another project") or not self.maybe_save():
             document.deleteLater()
             return False
         self.set_document(document)
@@ -105,6 +105,10 @@ class FileHandling:
             return False
         self.settings.add_recent_file(path)
         self.show_message(f"Saved {path.name}")
+        return True
+
+    def confirm_stop_training(self, doing: str) -> bool:
+        """Whether a run may be stopped to ``doing`` (asks while one runs)."""
         return True
 
     def maybe_save(self) -> bool:

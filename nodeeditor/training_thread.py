@@ -10,17 +10,55 @@ the worker computes the result pictures (``engine.training.evaluate``) in the th
 
 Stopping: ``stop()`` asks the trainer to stop before its next batch; ``shutdown()``
 also quits and joins the thread (quit first, then wait: see shared/PITFALLS.md #3).
+
+Whatever ends the run (its end, a stop, a failure, the window closing), the trainer
+leaves its last good weights in the model; the worker copies them into a
+``KeptWeights`` (CPU tensors) when at least one epoch completed, and writes them to
+``weights.safetensors`` in the run folder when there is one.
 """
 
 from __future__ import annotations
 
 import collections
 import gc
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from engine.errors import DeepwireError
 from engine.training import Callback
+
+
+@dataclass
+class KeptWeights:
+    """The last good weights of a run: those of its best completed epoch.
+
+    Attributes:
+        state: the model's state_dict as CPU tensors (keyed like the compiled module).
+        epoch: the epoch they come from.
+        metrics: that epoch's metrics (``val_accuracy``, ``val_loss``...).
+        path: the ``weights.safetensors`` they were written to, or None (memory only).
+    """
+
+    state: dict
+    epoch: int
+    metrics: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def describe(self) -> str:
+        """``epoch 3 (val accuracy 97.2%)``."""
+        accuracy = self.metrics.get("val_accuracy")
+        if accuracy is not None:
+            return f"epoch {self.epoch} (val accuracy {accuracy * 100:.1f}%)"
+        loss = self.metrics.get("val_loss", self.metrics.get("train_loss"))
+        return (
+            f"epoch {self.epoch} (loss {loss:.4g})" if loss is not None else f"epoch {self.epoch}"
+        )
+
+    def where(self) -> str:
+        """Where they are: the file, or "in memory only"."""
+        return str(self.path) if self.path else "in memory only"
 
 
 class MainThreadGC(QObject):
@@ -103,28 +141,37 @@ class BufferedEvents(Callback):
     def on_pause(self, trainer, paused: bool) -> None:
         self.worker.paused.emit(paused)
 
+    def on_warning(self, trainer, message: str) -> None:
+        self.worker.warned.emit(message)
+
 
 class TrainingWorker(QObject):
     """Loads, builds and trains in the thread it was moved to.
 
     Signals:
         started(TrainStart), epoch_ended(EpochEnd), paused(bool): from the trainer.
-        finished(TrainEnd, dict): training ended; the dict holds the result pictures.
-        failed(str): one sentence (DataError, CompileError, TrainingError...).
+        warned(str): a problem that does not end training (checkpoints not written).
+        finished(TrainEnd, dict, KeptWeights | None): training ended; the dict holds
+            the result pictures; the kept weights are None when no epoch completed.
+        failed(str, KeptWeights | None): one sentence (DataError, CompileError,
+            TrainingError...) and the weights kept from before the failure.
     """
 
     started = Signal(object)
     epoch_ended = Signal(object)
     paused = Signal(bool)
-    finished = Signal(object, object)
-    failed = Signal(str)
+    warned = Signal(str)
+    finished = Signal(object, object, object)
+    failed = Signal(str, object)
 
-    def __init__(self, network, dataset_section: dict, training: dict, base_dir=None):
+    def __init__(self, network, dataset_section: dict, training: dict, base_dir=None,
+                 out_dir: Path | None = None):  # fmt: skip
         super().__init__()
         self.network = network
         self.dataset_section = dataset_section
         self.training = training
         self.base_dir = base_dir
+        self.out_dir = out_dir
         self.batches: collections.deque = collections.deque()
         self.trainer = None
         self._stop = False
@@ -135,27 +182,54 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """Load, build, fit and evaluate; ends with ``finished`` or ``failed``."""
         from engine.data import load_dataset
-        from engine.training import Trainer
+        from engine.training import MetricsCSV, Trainer
         from engine.training.evaluate import evaluate
 
         try:
             dataset = load_dataset(self.dataset_section, self.base_dir)
-            trainer = Trainer(self.network, dataset, self.training, [BufferedEvents(self)])
+            listeners = [BufferedEvents(self)]
+            if self.out_dir is not None:
+                listeners.append(MetricsCSV(self.out_dir / "metrics.csv"))
+            trainer = Trainer(self.network, dataset, self.training, listeners, out_dir=self.out_dir)
             self.trainer = trainer
             if self._stop:
                 trainer.stop()
             elif self._pause:
                 trainer.pause()
             end = trainer.fit()
+            kept = self.keep_weights()
             results = {} if self.closing else evaluate(trainer)
         except DeepwireError as error:
-            self.failed.emit(str(error))
+            self.failed.emit(str(error), self.keep_weights())
             return
         except Exception as error:  # the app must stay usable whatever torch raises
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            self.failed.emit(f"training failed: {type(error).__name__} {first}".strip())
+            message = f"training failed: {type(error).__name__} {first}".strip()
+            self.failed.emit(message, self.keep_weights())
             return
-        self.finished.emit(end, results)
+        self.finished.emit(end, results, kept)
+
+    def keep_weights(self) -> KeptWeights | None:
+        """The trainer's last good weights (after ``fit``), written to the run folder."""
+        trainer = self.trainer
+        if trainer is None or not trainer.best_epoch:
+            return None
+        from engine.training import checkpoint
+
+        kept = KeptWeights(
+            checkpoint.state_tensors(trainer.model), trainer.best_epoch, dict(trainer.best_row)
+        )
+        if self.out_dir is not None:
+            path = self.out_dir / "weights.safetensors"
+            try:
+                checkpoint.save_weights(trainer.model, path)
+                kept.path = path
+            except OSError as error:
+                self.warned.emit(
+                    f"cannot write {path} ({error.strerror or error}); the weights are kept "
+                    "in memory: export them with File > Export"
+                )
+        return kept
 
     # from the main thread -----------------------------------------------------------
     def stop(self) -> None:
@@ -174,11 +248,12 @@ class TrainingWorker(QObject):
 class TrainingRun(QObject):
     """One training run in its own QThread; connect to ``worker``'s signals, then ``start``."""
 
-    def __init__(self, network, dataset_section: dict, training: dict, base_dir=None, parent=None):
+    def __init__(self, network, dataset_section: dict, training: dict, base_dir=None,
+                 out_dir: Path | None = None, parent=None):  # fmt: skip
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("deepwire-training")
-        self.worker = TrainingWorker(network, dataset_section, training, base_dir)
+        self.worker = TrainingWorker(network, dataset_section, training, base_dir, out_dir)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
 

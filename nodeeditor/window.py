@@ -194,6 +194,10 @@ class MainWindow(files.FileHandling, QMainWindow):
         """Show ``text`` in the status bar for a while."""
         self.statusBar().showMessage(text, timeout_ms)
 
+    def confirm_stop_training(self, doing: str) -> bool:
+        """Ask before New or Open stops a run; the run's best weights are kept."""
+        return self.training_panel.confirm_close(doing)
+
     def closeEvent(self, event) -> None:
         # while training: ask, then stop and join the training thread before closing
         if not self.training_panel.confirm_close():

@@ -2,7 +2,22 @@
 
 import os
 import tempfile
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # recovery copies of unsaved test windows never go to the user's own recovery folder
 os.environ.setdefault("DEEPWIRE_RECOVERY_DIR", tempfile.mkdtemp(prefix="deepwire-recovery-"))
+# nor do training runs of unsaved projects go to the user's own runs folder
+os.environ.setdefault("DEEPWIRE_RUNS_DIR", tempfile.mkdtemp(prefix="deepwire-runs-"))
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def examples_stay_untouched():
+    """Tests that train must train copies: no run folder may appear beside the examples."""
+    before = sorted(EXAMPLES.iterdir())
+    yield
+    assert sorted(EXAMPLES.iterdir()) == before, "a test wrote into resources/examples"

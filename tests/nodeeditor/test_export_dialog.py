@@ -9,7 +9,7 @@ from tests.nodeeditor.app_helpers import close_window, open_window, record_error
 
 
 def _patch_dialog(monkeypatch, choice):
-    monkeypatch.setattr(export_dialog, "ask_export", lambda parent, path: choice)
+    monkeypatch.setattr(export_dialog, "ask_export", lambda *args, **kwargs: choice)
     shown = []
     monkeypatch.setattr(
         QMessageBox, "information", lambda parent, title, text, *a, **k: shown.append(text)
@@ -58,6 +58,16 @@ def test_dialog_suggests_a_path_per_format(qtbot, tmp_path):
     qtbot.addWidget(dialog)
     assert dialog.choice().output == str(tmp_path / "digits.safetensors")
     dialog.format_box.setCurrentIndex(dialog.format_box.findData("python"))
-    dialog.weights_edit.setText(" w.safetensors ")
+    assert dialog.source_box.currentData() == "fresh"  # no run has kept weights
+    qtbot.keyClicks(dialog.weights_edit, " w.safetensors ")  # typing a file chooses it
     choice = dialog.choice()
     assert choice == ExportChoice("python", "w.safetensors", str(tmp_path / "digits_python"))
+
+
+def test_dialog_offers_the_last_runs_weights_first(qtbot, tmp_path):
+    dialog = ExportDialog(None, tmp_path / "digits.dwire", "epoch 4 (val accuracy 97.0%)")
+    qtbot.addWidget(dialog)
+    assert dialog.source_box.currentText() == "Last training run: epoch 4 (val accuracy 97.0%)"
+    assert dialog.choice().last_run and dialog.choice().weights is None
+    dialog.source_box.setCurrentIndex(dialog.source_box.findData("fresh"))
+    assert not dialog.choice().last_run

@@ -7,6 +7,7 @@ in the panel's thread, and the tests wait for what the user would see.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from PySide6.QtCore import Qt
@@ -25,9 +26,16 @@ def show_panel(qtbot, window):
     return panel
 
 
+def copy_of(example, folder):
+    """A copy of an example project: training writes its run folder beside it."""
+    copy = folder / example.name
+    shutil.copy(example, copy)
+    return copy
+
+
 @pytest.fixture
 def window(qtbot, monkeypatch, tmp_path):
-    window = open_window(qtbot, monkeypatch, tmp_path)
+    window = open_window(qtbot, monkeypatch, tmp_path, copy_of(EXAMPLE, tmp_path))
     yield window
     window.training_panel.shutdown()
     close_window(window)
@@ -79,8 +87,12 @@ def test_stop_ends_training_soon_and_leaves_the_app_usable(qtbot, window):
     click(qtbot, panel.stop_button)
     qtbot.waitUntil(lambda: not panel.is_training(), timeout=5_000)
     assert not window.locked
-    assert panel.trainer is not None  # the weights so far stay on the trainer
-    assert panel.results.summary.text().startswith("Stopped by you")
+    summary = panel.results.summary.text()
+    assert summary.startswith("Stopped by you")
+    if panel.history:  # an epoch completed before the stop: its best weights are kept
+        assert panel.kept.epoch >= 1 and "Kept the weights of epoch" in summary
+    else:
+        assert panel.kept is None and "nothing was kept from this run" in summary
     assert window.add_layer_at_centre("ReLU") is not None
 
 
@@ -136,7 +148,7 @@ def test_closing_while_training_asks_then_stops_the_thread(qtbot, window, monkey
     answers = [False, True]
     asked = []
 
-    def ask(parent):
+    def ask(parent, doing="close"):
         asked.append(parent)
         return answers[len(asked) - 1]
 
@@ -197,7 +209,7 @@ def test_a_batch_that_cannot_fit_in_memory_is_warned_about(window):
 
 
 def test_an_autoencoder_shows_reconstructions_and_no_metric_plot(qtbot, monkeypatch, tmp_path):
-    path = EXAMPLE.with_name("digits_autoencoder.dwire")
+    path = copy_of(EXAMPLE.with_name("digits_autoencoder.dwire"), tmp_path)
     window = open_window(qtbot, monkeypatch, tmp_path, path)
     try:
         panel = show_panel(qtbot, window)

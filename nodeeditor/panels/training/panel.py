@@ -7,7 +7,9 @@ a memory warning, live curves and the training doctor's notes. Right: a preview 
 data and, after a run, the results.
 
 Training runs in a QThread (``nodeeditor.training_thread``); the network is locked for
-editing meanwhile. Batches are drained and the curves redrawn by one timer at about
+editing meanwhile. Each run writes into its own folder (``nodeeditor.run_folder``) and
+keeps the weights of its best epoch (``self.kept``), which File > Export offers; a
+run that fails, is stopped or is closed keeps its last good weights (``outcome``). Batches are drained and the curves redrawn by one timer at about
 15 Hz, however fast batches arrive. pyqtgraph is imported when the panel is first
 shown, so the window opens without it.
 """
@@ -36,8 +38,10 @@ from PySide6.QtWidgets import (
 
 from engine.errors import DeepwireError
 from nodeeditor import commands
+from nodeeditor.panels.training import outcome
 from nodeeditor.panels.training.device_label import DeviceLabel
 from nodeeditor.panels.training.settings_form import DatasetForm, TrainingForm, is_pushing
+from nodeeditor.run_folder import new_run_folder, remove_if_empty
 from nodeeditor.training_thread import main_thread_gc
 
 PREVIEW_DELAY_MS = 250
@@ -46,12 +50,13 @@ DOCTOR_EVERY = 2  # epochs between the doctor's looks while training
 METRICS = {"classification": "accuracy", "regression": "r2"}
 
 
-def ask_stop_training(parent) -> bool:
-    """Ask whether to stop training and close; True for yes (tests patch this)."""
+def ask_stop_training(parent, doing: str = "close") -> bool:
+    """Ask whether to stop training and ``doing``; True for yes (tests patch this)."""
     answer = QMessageBox.question(
         parent,
         "Training is running",
-        "The network is still training. Stop training and close?",
+        f"The network is still training. Stop training and {doing}?\n\nThe weights of "
+        "the best epoch so far are kept in the run's folder.",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )
@@ -96,7 +101,8 @@ class TrainingPanel(QWidget):
         self.window_ = window
         self.document = None
         self.run = None
-        self.trainer = None  # the last run's trainer: its model keeps the weights
+        self.kept = None  # KeptWeights of the last run that completed an epoch
+        self.run_dir = None  # the folder of the current or last run
         self.dataset = None
         self.preview_stale = True
         self.history: list[dict] = []
@@ -161,11 +167,16 @@ class TrainingPanel(QWidget):
         self.device_label = DeviceLabel()
         self.memory_label = _label("", "memory_warning")
         self.error_label = _label("", "training_error")
+        self.warning_label = _label("", "training_warning")
+        self.kept_label = _label(outcome.kept_text(None), "kept_weights")
+        self.kept_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notes = _label("", "doctor_notes")
-        for widget in (self.device_label, self.memory_label, self.error_label, self.notes):
+        for widget in (self.device_label, self.memory_label, self.error_label,
+                       self.warning_label, self.kept_label, self.notes):  # fmt: skip
             centre.addWidget(widget)
         self.memory_label.hide()
         self.error_label.hide()
+        self.warning_label.hide()
         self.splitter.addWidget(self.centre)
         self.tabs = QTabWidget()
         self.splitter.addWidget(self.tabs)
@@ -225,6 +236,7 @@ class TrainingPanel(QWidget):
             with contextlib.suppress(RuntimeError, TypeError):
                 self.document.analysis_changed.disconnect(self._update_memory_warning)
         self.document = document
+        self.set_kept(None)
         self.dataset_form.set_document(document)
         self.training_form.set_document(document)
         document.analysis_changed.connect(self._update_memory_warning)
@@ -374,16 +386,16 @@ class TrainingPanel(QWidget):
         self.plots.clear()
         self.results.clear()
         self.error_label.hide()
+        self.warning_label.hide()
         self.notes.setText("")
         self.progress.setValue(0)
         self.progress.setFormat("loading the data and building the network…")
-        run = TrainingRun(self.document.network.copy(), section, training, self.base_dir(), self)
+        self.run_dir, warning = new_run_folder(self.document.path)
+        run = TrainingRun(self.document.network.copy(), section, training, self.base_dir(),
+                          self.run_dir, self)  # fmt: skip
         worker = run.worker
-        worker.started.connect(self._on_started)
-        worker.epoch_ended.connect(self._on_epoch)
-        worker.paused.connect(self._on_paused)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
+        for signal, slot in self._connections(worker):
+            signal.connect(slot)
         self.run = run
         self.gc.hold()  # released in _end_run
         self.window_.set_editing_locked(True)
@@ -391,6 +403,18 @@ class TrainingPanel(QWidget):
         self.timer.start()
         run.start()
         self.training_started.emit()
+        if warning:
+            self._on_warning(warning)
+
+    def _connections(self, worker) -> list:
+        return [(worker.started, self._on_started), (worker.epoch_ended, self._on_epoch),
+                (worker.paused, self._on_paused), (worker.warned, self._on_warning),
+                (worker.finished, self._on_finished), (worker.failed, self._on_failed)]  # fmt: skip
+
+    def set_kept(self, kept) -> None:
+        """Make ``kept`` (``KeptWeights`` or None) the weights File > Export offers."""
+        self.kept = kept
+        self.kept_label.setText(outcome.kept_text(kept))
 
     def toggle_pause(self) -> None:
         """Pause, or resume a paused run."""
@@ -423,6 +447,12 @@ class TrainingPanel(QWidget):
             from engine.training import diagnose
 
             self._show_notes(diagnose(self.history, self.task), final=False)
+
+    def _on_warning(self, message: str) -> None:
+        self.warning_label.setText(f"Warning: {message}")
+        self.warning_label.setStyleSheet("color: #d68a00")
+        self.warning_label.show()
+        self._say(f"Warning: {message}")
 
     def _on_paused(self, paused: bool) -> None:
         if paused:
@@ -462,28 +492,36 @@ class TrainingPanel(QWidget):
             f"{event.samples_per_s:,.0f} samples/s"
         )
 
-    def _on_finished(self, end, results) -> None:
+    def _on_finished(self, end, results, kept) -> None:
         run = self._end_run()
         if run is None:
             return
+        before = self.kept
+        if kept is not None:
+            self.set_kept(kept)
         self.results.show_results(end, results)
         self.tabs.setCurrentWidget(self.results)
         self._show_notes(end.notes, final=True)
         self.progress.setValue(self.progress.maximum() if end.reason == "finished" else
                                self.progress.value())  # fmt: skip
         self.progress.setFormat(f"{end.reason.replace('_', ' ')} after {end.epochs_done} epoch(s)")
+        summary = f"{self.results.summary.text()} {outcome.end_text(kept, before)}"
+        self.results.summary.setText(summary)
         self._say(self.results.summary.text())
         self.training_ended.emit(end.reason)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str, kept) -> None:
         if self._end_run() is None:
             return
-        self.error_label.setText(f"Training failed: {message}")
+        text = outcome.failure_text(message, kept, self.kept)
+        if kept is not None:
+            self.set_kept(kept)
+        self.error_label.setText(text)
         self.error_label.setStyleSheet("color: #e5484d")
         self.error_label.show()
         self.progress.setFormat("failed")
-        self.results.summary.setText(f"Training failed: {message}")
-        self._say(f"Training failed: {message}")
+        self.results.summary.setText(text)
+        self._say(text)
         self.training_ended.emit("failed")
 
     def _end_run(self):
@@ -497,8 +535,8 @@ class TrainingPanel(QWidget):
         self.timer.stop()
         run.join()
         self.gc.release()
-        self.trainer = run.trainer
         self.run = None
+        remove_if_empty(self.run_dir)
         self.paused = False
         self.device_label.clear_device()
         self.window_.set_editing_locked(False)
@@ -510,23 +548,21 @@ class TrainingPanel(QWidget):
         run = self.run
         if run is None:
             return
-        worker = run.worker
-        for signal, slot in ((worker.started, self._on_started), (worker.epoch_ended, self._on_epoch),
-                             (worker.paused, self._on_paused), (worker.finished, self._on_finished),
-                             (worker.failed, self._on_failed)):  # fmt: skip
+        for signal, slot in self._connections(run.worker):
             signal.disconnect(slot)
         run.shutdown()
         self._end_run()
         self.progress.setFormat("stopped")
 
-    def confirm_close(self) -> bool:
-        """Before the window closes: ask while training, then stop cleanly.
+    def confirm_close(self, doing: str = "close") -> bool:
+        """Before the window closes (or opens another project): ask while training, then
+        stop cleanly; the run's best weights are written to its folder.
 
         Returns:
-            False when the user wants to keep training (the window stays open).
+            False when the user wants to keep training.
         """
         if self.run is not None:
-            if not ask_stop_training(self.window()):
+            if not ask_stop_training(self.window(), doing):
                 return False
             self.shutdown()
         return True

@@ -25,7 +25,8 @@ def _previous(before: KeptWeights | None) -> str:
 
 def failure_text(message: str, kept: KeptWeights | None, before: KeptWeights | None) -> str:
     """``Training failed: … . The weights of epoch 2 … are kept in …``."""
-    text = f"Training failed: {message.rstrip('.')}."
+    cause = message.removeprefix("training failed: ").rstrip(".")
+    text = f"Training failed: {cause}."
     if kept is not None:
         return f"{text} The weights of {kept.describe()}, the best before the failure, are kept ({kept.where()})."
     return f"{text} No epoch completed, so {_previous(before)}."

@@ -1,10 +1,12 @@
 """Reliability report: the property tests at a larger scale, plus repeated kill -9s.
 
-Runs the fuzz and undo property tests with ``DEEPWIRE_PROPERTY_SCALE`` times their
-stated example counts, the recovery and hostile-file tests once, then kills a real app
-process ``--kills`` times right after its autosave and checks each time that the
-recovery copy holds the edit and the user's file is untouched. Prints the Markdown
-table that docs/reliability.md keeps.
+Runs the fuzz, undo and training-fault property tests with ``DEEPWIRE_PROPERTY_SCALE``
+times their stated example counts, the recovery, hostile-file and app training-fault
+tests once, then kills a real app process ``--kills`` times right after its autosave
+(checking each time that the recovery copy holds the edit and the user's file is
+untouched) and ``--kills`` times while it trains (checking that the run's last
+checkpoint is whole and loads). Prints the Markdown table that docs/reliability.md
+keeps.
 
     .venv/bin/python -m benchmarks.bench_reliability --scale 10 --kills 10
 """
@@ -27,6 +29,9 @@ TESTS = [
     "tests/engine/test_project_fuzz.py",
     "tests/nodeeditor/test_undo_property.py",
     "tests/nodeeditor/test_recovery.py",
+    "tests/engine/test_data_fuzz.py",
+    "tests/engine/test_training_faults.py",
+    "tests/nodeeditor/test_training_faults.py",
 ]
 
 
@@ -77,12 +82,46 @@ def kill_rounds(kills: int) -> tuple[int, int]:
     return intact, lost
 
 
-def table(counts: Counter, status: int, intact: int, lost: int, scale: float) -> str:
+def training_kill_rounds(kills: int) -> tuple[int, int]:
+    """Kill a training app ``kills`` times; returns (runs whose checkpoint loads, lost)."""
+    from engine import project as project_file
+    from engine.compile import compile_network
+    from engine.training import checkpoint as ckpt
+    from tests.nodeeditor.app_helpers import EXAMPLE
+    from tests.nodeeditor.test_training_faults import kill_while_training, long_training_copy
+
+    intact = lost = 0
+    for round_ in range(kills):
+        with tempfile.TemporaryDirectory() as folder:
+            tmp = Path(folder)
+            project = tmp / EXAMPLE.name
+            shutil.copy(EXAMPLE, project)
+            kill_while_training(long_training_copy(project), tmp, epochs_first=1 + round_ % 3)
+            try:
+                [run] = sorted((tmp / f"{project.stem}_runs").iterdir())
+                weights, state = ckpt.resolve(run)
+                ckpt.load_weights(compile_network(project_file.load(project).network), weights)
+                ok = ckpt.load_state(state, "cpu")["epoch"] >= 1
+            except Exception as error:
+                print(f"round {round_}: {error}", file=sys.stderr)
+                ok = False
+            intact += ok
+            lost += not ok
+    return intact, lost
+
+
+def table(counts: Counter, status: int, intact: int, lost: int, scale: float,
+          training: tuple[int, int] = (0, 0)) -> str:  # fmt: skip
     """The Markdown table of docs/reliability.md."""
 
     def cases(prefix: str) -> str:
         loaded, refused = counts[f"{prefix}: loaded"], counts[f"{prefix}: refused"]
         return f"{loaded + refused} ({loaded} loaded and compiled or diagnosed, {refused} refused)"
+
+    def faults(counts: Counter, prefix: str) -> str:
+        kinds = {k.removeprefix(prefix): v for k, v in counts.items() if k.startswith(prefix)}
+        listed = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+        return f"{sum(kinds.values())} ({listed})"
 
     result = "all passed" if status == 0 else f"FAILED (pytest exit {status})"
     rows = [
@@ -97,6 +136,38 @@ def table(counts: Counter, status: int, intact: int, lost: int, scale: float) ->
         (
             "kill -9 of an editing app, then restore",
             f"{intact + 2} ({intact} here + 2 in test_recovery.py), {lost} lost",
+        ),
+        (
+            "Damaged data files (CSV, NPZ, IDX, PNG in an image folder: truncated, flipped "
+            "bits, spliced random bytes, gzipped fragments)",
+            f"{counts['damaged data files: loaded'] + counts['damaged data files: refused']} "
+            f"({counts['damaged data files: loaded']} loaded, "
+            f"{counts['damaged data files: refused']} refused with one DataError sentence)",
+        ),
+        (
+            "Training faults in the Trainer at a random epoch and batch: NaN loss, an "
+            "exception fetching a batch, Stop mid-batch, checkpoint folder full",
+            faults(counts, "training fault: ")
+            + "; each: a sentence, model holds the best epoch's weights, checkpoints whole",
+        ),
+        (
+            "Training faults in `deepwire train`: failure after an epoch, NaN in epoch 1, "
+            "unwritable --out, full disk mid-run, Ctrl-C",
+            faults(counts, "training fault (command line): ")
+            + "; each: exit status and one sentence; best weights written or earlier ones "
+            "untouched",
+        ),
+        (
+            "Training faults in the app: loader exception, exception in the batches, NaN "
+            "(epoch 1 and later), Stop in the first batch and before it, closing and opening "
+            "another project mid-run, no writable run folder, fallback folder, full disk",
+            faults(counts, "training fault in the app: ")
+            + "; each: a message, the app edits and trains again, last good weights kept",
+        ),
+        (
+            "kill -9 of a training app, then load its last checkpoint",
+            f"{training[0] + 1} ({training[0]} here + 1 in test_training_faults.py, which "
+            f"also resumes), {training[1]} lost",
         ),
         (
             "Failed saves (ENOSPC while writing, ENOSPC on rename, read-only folder)",
@@ -127,9 +198,10 @@ def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     counts, status, seconds = run_tests(args.scale)
     intact, lost = kill_rounds(args.kills)
-    print(table(counts, status, intact, lost, args.scale))
+    training = training_kill_rounds(args.kills)
+    print(table(counts, status, intact, lost, args.scale, training))
     print(f"\n(tests took {seconds:.1f} s)")
-    return 0 if status == 0 and lost == 0 else 1
+    return 0 if status == 0 and lost == 0 and training[1] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -42,12 +42,16 @@ from tests.reliability_log import scaled, write_case_counts
 ROOT = Path(__file__).resolve().parents[2]
 EPOCHS, BATCHES, BATCH_SIZE = 3, 5, 32
 FAULTS = Counter()
+CLI_FAULTS = Counter()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def log_faults():
     yield
-    write_case_counts({f"training fault: {kind}": count for kind, count in FAULTS.items()})
+    names = {"nan": "NaN loss", "data": "exception fetching a batch", "stop": "Stop mid-batch",
+             "disk": "full disk"}  # fmt: skip
+    write_case_counts({f"training fault: {names[kind]}": n for kind, n in FAULTS.items()})
+    write_case_counts({f"training fault (command line): {k}": n for k, n in CLI_FAULTS.items()})
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +243,7 @@ def test_cli_failure_after_an_epoch_keeps_the_best_weights_so_far(tmp_path, caps
 
     with mock.patch.object(Run, "batch", batch_that_fails):
         status = cli.main(["train", str(path), "--out", str(out), "--no-progress"])
-    FAULTS["data (command line)"] += 1
+    CLI_FAULTS["exception in epoch 2"] += 1
     err = capsys.readouterr().err
     assert status == cli.EXIT_FAILED
     assert "deepwire: training failed: Input/output error (moons.csv)" in err
@@ -260,7 +264,7 @@ def test_cli_failure_in_the_first_epoch_writes_no_weights(tmp_path, capsys):
 
     with mock.patch.object(Run, "batch", nan_batch):
         status = cli.main(["train", str(path), "--out", str(out), "--no-progress"])
-    FAULTS["nan (command line)"] += 1
+    CLI_FAULTS["NaN in epoch 1"] += 1
     err = capsys.readouterr().err
     assert status == cli.EXIT_FAILED and "training diverged" in err
     assert (out / "weights.safetensors").read_bytes() == b"an earlier run's weights"
@@ -270,7 +274,7 @@ def test_cli_refuses_an_out_folder_it_cannot_write_before_training(tmp_path, cap
     path = moons_project(tmp_path)
     (tmp_path / "a file").write_text("not a folder")
     status = cli.main(["train", str(path), "--out", str(tmp_path / "a file" / "run")])
-    FAULTS["checkpoint folder (command line)"] += 1
+    CLI_FAULTS["unwritable --out"] += 1
     captured = capsys.readouterr()
     assert status == cli.EXIT_BAD_INPUT
     assert captured.err.startswith("deepwire: cannot write the results to ")
@@ -294,7 +298,7 @@ def test_cli_full_disk_mid_run_warns_and_still_writes_the_weights(tmp_path, caps
 
     with mock.patch.object(safetensors.torch, "save_file", checkpoints_fill_the_disk):
         status = cli.main(["train", str(path), "--out", str(out), "--no-progress"])
-    FAULTS["checkpoint folder (command line)"] += 1
+    CLI_FAULTS["full disk mid-run"] += 1
     captured = capsys.readouterr()
     assert status == cli.EXIT_OK
     warnings = [line for line in captured.err.splitlines() if line.startswith("warning:")]
@@ -326,7 +330,7 @@ def test_ctrl_c_stops_after_the_batch_and_keeps_the_best_weights(tmp_path):
         out_text, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    FAULTS["stop (Ctrl-C, command line)"] += 1
+    CLI_FAULTS["Ctrl-C"] += 1
     assert process.returncode == cli.EXIT_INTERRUPTED, err
     assert "stopping after this batch" in err and "Traceback" not in err
     assert "stopped by the user" in out_text

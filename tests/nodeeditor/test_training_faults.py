@@ -12,8 +12,13 @@ again. The number of injected faults is reported through ``tests.reliability_log
 from __future__ import annotations
 
 import errno
+import json
 import math
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 from collections import Counter
 
@@ -29,7 +34,7 @@ from engine.training.run import Run
 from nodeeditor import export_dialog
 from nodeeditor.export_dialog import ExportChoice
 from nodeeditor.panels.training import panel as panel_module
-from tests.nodeeditor.app_helpers import EXAMPLE, close_window, open_window
+from tests.nodeeditor.app_helpers import EXAMPLE, ROOT, close_window, open_window
 from tests.reliability_log import write_case_counts
 
 LEFT = Qt.MouseButton.LeftButton
@@ -349,3 +354,74 @@ def test_a_disk_that_fills_up_mid_run_warns_and_training_goes_on(qtbot, window, 
     kept = panel.kept
     assert kept.path.is_file() and same(load_file(kept.path), kept.state)
     assert not list(kept.path.parent.rglob("*.tmp"))
+
+
+# Opens the project, presses Train, waits for two epochs, then idles until the test
+# kills it with SIGKILL: no cleanup code of the app can run.
+TRAINING_DRIVER = """
+import sys, time
+from nodeeditor.app import make_application
+from nodeeditor.document import Document
+from nodeeditor.window import MainWindow
+app = make_application()
+window = MainWindow(Document.open(sys.argv[1]))
+window.show()
+panel = window.training_panel
+window.docks["training"].raise_()
+panel.train_button.click()
+while len(panel.history) < int(sys.argv[2]):
+    app.processEvents()
+    time.sleep(0.01)
+print("trained", flush=True)
+while True:
+    app.processEvents()
+    time.sleep(0.01)
+"""
+
+
+def kill_while_training(project, tmp_path, epochs_first: int = 2) -> None:
+    """Train ``project`` in a real app process and kill -9 it after ``epochs_first``."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "DEEPWIRE_SETTINGS": str(tmp_path / "driver.ini"),
+        "DEEPWIRE_RECOVERY_DIR": str(tmp_path / "recovery"),
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", TRAINING_DRIVER, str(project), str(epochs_first)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout.readline() == "trained\n"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+    assert process.returncode == -signal.SIGKILL
+
+
+def long_training_copy(project):
+    text = json.loads(project.read_text())
+    text["training"]["epochs"] = 100_000
+    project.write_text(json.dumps(text))
+    return project
+
+
+def test_kill_9_while_training_leaves_whole_checkpoints_to_resume_from(project, tmp_path, capsys):
+    from engine import cli
+    from engine.training import checkpoint as ckpt
+
+    kill_while_training(long_training_copy(project), tmp_path)
+    write_case_counts({"kill -9 while training": 1})
+    [folder] = run_folders(project)
+    weights, state = ckpt.resolve(folder)
+    done = ckpt.load_state(state, "cpu")["epoch"]
+    assert done >= 2
+    assert set(load_file(weights)) == set(load_file(folder / "checkpoints/best.safetensors"))
+    resumed = tmp_path / "resumed"
+    status = cli.main(["train", str(project), "--resume", str(folder), "--out", str(resumed),
+                       "--epochs", str(done + 1), "--no-progress"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == cli.EXIT_OK, out
+    assert f"epoch {done + 1}/{done + 1}" in out and f"epoch {done}/" not in out

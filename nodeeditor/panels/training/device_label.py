@@ -38,9 +38,15 @@ def available_memory(device: str) -> tuple[int | None, str]:
     """Bytes free for training on ``device`` and what they are (``GPU``/``RAM``)."""
     torch = sys.modules.get("torch")  # never import torch just for a warning
     wants_gpu = device.startswith("cuda") or device == "auto"
-    if torch is not None and wants_gpu and torch.cuda.is_available():
-        free, _ = torch.cuda.mem_get_info()
-        return int(free), "free GPU memory"
+    if torch is not None and wants_gpu:
+        # the training thread may be importing torch right now: a partly initialised
+        # module has no ``cuda`` yet, and then RAM is what can be measured
+        try:
+            if torch.cuda.is_available():
+                free, _ = torch.cuda.mem_get_info()
+                return int(free), "free GPU memory"
+        except (AttributeError, RuntimeError):
+            pass
     try:
         pages, size = os.sysconf("SC_AVPHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):

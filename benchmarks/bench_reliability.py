@@ -145,8 +145,8 @@ def table(counts: Counter, status: int, intact: int, lost: int, scale: float,
             f"{counts['damaged data files: refused']} refused with one DataError sentence)",
         ),
         (
-            "Training faults in the Trainer at a random epoch and batch: NaN loss, an "
-            "exception fetching a batch, Stop mid-batch, checkpoint folder full",
+            "Training faults in the Trainer at a random epoch, batch and seed: NaN loss, an "
+            "exception fetching a batch, Stop mid-batch, disk full for checkpoints",
             faults(counts, "training fault: ")
             + "; each: a sentence, model holds the best epoch's weights, checkpoints whole",
         ),

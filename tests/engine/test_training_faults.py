@@ -113,10 +113,11 @@ class FaultAt:
         return self.calls == self.target
 
 
-def run_with_fault(data, kind: str, epoch: int, batch: int, out_dir: Path):
+def run_with_fault(data, kind: str, epoch: int, batch: int, out_dir: Path, seed: int = 0):
     """Train with the fault injected; returns (trainer, observer, end or error)."""
     observer = Observer()
-    trainer = Trainer(network(), data, CONFIG, [observer], out_dir=out_dir)
+    config = {**CONFIG, "seed": seed}
+    trainer = Trainer(network(), data, config, [observer], out_dir=out_dir)
     fault = FaultAt(epoch, batch, None)
     patches = []
     if kind in ("nan", "stop"):
@@ -183,12 +184,13 @@ def check_checkpoints(folder: Path, observer: Observer, last_written: int) -> No
     kind=st.sampled_from(["nan", "data", "stop", "disk"]),
     epoch=st.integers(1, EPOCHS),
     batch=st.integers(1, BATCHES),
+    seed=st.integers(0, 2**16),  # initial weights and batch order, so runs differ
 )
 def test_every_fault_ends_with_a_sentence_and_the_last_good_weights(
-    moons, tmp_path_factory, kind, epoch, batch
+    moons, tmp_path_factory, kind, epoch, batch, seed
 ):
     out = tmp_path_factory.mktemp("run")
-    trainer, observer, result = run_with_fault(moons, kind, epoch, batch, out)
+    trainer, observer, result = run_with_fault(moons, kind, epoch, batch, out, seed)
     FAULTS[kind] += 1
     kept = trainer.model.state_dict()
     assert all(torch.isfinite(v).all() for v in kept.values() if v.is_floating_point())

@@ -33,7 +33,7 @@ from engine.data import registry
 from engine.training.run import Run
 from nodeeditor import export_dialog
 from nodeeditor.export_dialog import ExportChoice
-from nodeeditor.panels.training import panel as panel_module
+from nodeeditor.panels.training import run_control
 from tests.nodeeditor.app_helpers import EXAMPLE, ROOT, close_window, open_window
 from tests.reliability_log import write_case_counts
 
@@ -255,7 +255,7 @@ def test_closing_the_window_while_training_writes_the_best_weights(
 ):
     window = open_window(qtbot, monkeypatch, tmp_path, project)
     panel = show_panel(qtbot, window, epochs=100_000)
-    monkeypatch.setattr(panel_module, "ask_stop_training", lambda parent, doing: True)
+    monkeypatch.setattr(run_control, "ask_stop_training", lambda parent, doing: True)
     train(qtbot, panel, wait=False)
     qtbot.waitUntil(lambda: len(panel.history) >= 2, timeout=60_000)
     thread = panel.run.thread
@@ -277,7 +277,7 @@ def test_opening_another_project_while_training_asks_and_keeps_the_weights(
 ):
     panel = show_panel(qtbot, window, epochs=100_000)
     asked = []
-    monkeypatch.setattr(panel_module, "ask_stop_training",
+    monkeypatch.setattr(run_control, "ask_stop_training",
                         lambda parent, doing: asked.append(doing) or len(asked) > 1)  # fmt: skip
     train(qtbot, panel, wait=False)
     qtbot.waitUntil(lambda: len(panel.history) >= 1, timeout=60_000)

@@ -12,7 +12,7 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
-from nodeeditor.panels.training import panel as panel_module
+from nodeeditor.panels.training import run_control
 from tests.nodeeditor.app_helpers import EXAMPLE, close_window, open_window
 
 LEFT = Qt.MouseButton.LeftButton
@@ -152,7 +152,7 @@ def test_closing_while_training_asks_then_stops_the_thread(qtbot, window, monkey
         asked.append(parent)
         return answers[len(asked) - 1]
 
-    monkeypatch.setattr(panel_module, "ask_stop_training", ask)
+    monkeypatch.setattr(run_control, "ask_stop_training", ask)
     click(qtbot, panel.train_button)
     wait_for_batches(qtbot, panel)
     thread = panel.run.thread

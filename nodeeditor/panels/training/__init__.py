@@ -1,5 +1,6 @@
 """The Training dock: dataset, settings, live curves, results (``TrainingPanel``)."""
 
-from nodeeditor.panels.training.panel import TrainingPanel, ask_stop_training
+from nodeeditor.panels.training.panel import TrainingPanel
+from nodeeditor.panels.training.run_control import ask_stop_training
 
 __all__ = ["TrainingPanel", "ask_stop_training"]

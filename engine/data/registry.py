@@ -142,7 +142,13 @@ def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
         raise DataError(
             f"{where}the data cannot be read ({type(error).__name__}: {error})"
         ) from error
-    return build(name, raw, params)
+    source = Path(params["path"]).name if name in FILE_DATASETS else name
+    try:
+        return build(name, raw, {**params, "path": source} if "path" in params else params)
+    except DataError as error:  # say which data the split or the checks are about
+        if str(error).startswith(source):
+            raise
+        raise DataError(f"{source}: {error}") from None
 
 
 def _check_finite(where: str, x: np.ndarray, y: np.ndarray) -> None:
@@ -164,7 +170,7 @@ def build(name: str, raw: Raw, params: dict) -> Dataset:
         x, y = x[: params["limit"]], y[: params["limit"]]
     if len(x) < 2:
         raise DataError(f"{name}: needs at least 2 samples, found {len(x)}")
-    _check_finite(params.get("path") or name, x, y)
+    _check_finite(params.get("path") or name, x, y)  # path: the file's name
     task = raw.task
     if params["task"] == "reconstruction":
         task = "reconstruction"

@@ -63,6 +63,14 @@ GOOD = {
 }
 
 
+NAMES = {
+    "csv": ["data.csv"],
+    "npz": ["data.npz"],
+    "idx": ["train-images-idx3-ubyte"],
+    "images": ["0.png", "pics"],
+}
+
+
 def write_dataset(folder: Path, kind: str, damaged: bytes) -> dict:
     """Lay out a dataset whose one file holds ``damaged``; returns its section."""
     if kind == "csv":
@@ -115,6 +123,7 @@ def test_damaged_data_files_load_or_raise_one_data_error(tmp_path_factory, case)
     except DataError as error:
         message = str(error)
         assert "\n" not in message.strip() and "Traceback" not in message
+        assert any(name in message for name in NAMES[kind]), message  # says which file
         OUTCOMES[how, "refused"] += 1
         return
     assert len(dataset.x_train) + len(dataset.x_val) >= 2

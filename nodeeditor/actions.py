@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle
 
-from nodeeditor import dialogs, export_dialog, icons
+from nodeeditor import dialogs, export_dialog, icons, weights_actions
 
 Key = QKeySequence.StandardKey
 
@@ -66,6 +66,10 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
         w, "&Export…", lambda: export_dialog.export_from_window(w), "Ctrl+Shift+E", None,
         "Export the network: weights, ONNX, a torch.export program or a PyTorch folder",
     )  # fmt: skip
+    actions["load_weights"] = _action(
+        w, "&Load Weights…", lambda: weights_actions.load_weights_from_window(w), None, None,
+        "Load trained weights for this network (all nodes, or those that still fit)",
+    )  # fmt: skip
     if actions["quit"].shortcut().isEmpty():
         actions["quit"].setShortcut(QKeySequence("Ctrl+Q"))
     if actions["delete"].shortcut().isEmpty():
@@ -105,6 +109,7 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
     file_menu.addSeparator()
     file_menu.addAction(actions["save"])
     file_menu.addAction(actions["save_as"])
+    file_menu.addAction(actions["load_weights"])
     file_menu.addAction(actions["export"])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])

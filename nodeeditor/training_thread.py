@@ -38,16 +38,21 @@ class KeptWeights:
         state: the model's state_dict as CPU tensors (keyed like the compiled module).
         epoch: the epoch they come from.
         metrics: that epoch's metrics (``val_accuracy``, ``val_loss``...).
-        path: the ``weights.safetensors`` they were written to, or None (memory only).
+        path: the ``weights.safetensors`` they were written to (or loaded from), or
+            None (memory only).
+        source: how they came, when not from a run (``loaded from w.safetensors``).
     """
 
     state: dict
     epoch: int
     metrics: dict = field(default_factory=dict)
     path: Path | None = None
+    source: str = ""
 
     def describe(self) -> str:
-        """``epoch 3 (val accuracy 97.2%)``."""
+        """``epoch 3 (val accuracy 97.2%)``, or where they were loaded from."""
+        if self.source:
+            return self.source
         accuracy = self.metrics.get("val_accuracy")
         if accuracy is not None:
             return f"epoch {self.epoch} (val accuracy {accuracy * 100:.1f}%)"
@@ -165,13 +170,14 @@ class TrainingWorker(QObject):
     failed = Signal(str, object)
 
     def __init__(self, network, dataset_section: dict, training: dict, base_dir=None,
-                 out_dir: Path | None = None):  # fmt: skip
+                 out_dir: Path | None = None, init_state: dict | None = None):  # fmt: skip
         super().__init__()
         self.network = network
         self.dataset_section = dataset_section
         self.training = training
         self.base_dir = base_dir
         self.out_dir = out_dir
+        self.init_state = init_state
         self.batches: collections.deque = collections.deque()
         self.trainer = None
         self._stop = False
@@ -191,6 +197,8 @@ class TrainingWorker(QObject):
             if self.out_dir is not None:
                 listeners.append(MetricsCSV(self.out_dir / "metrics.csv"))
             trainer = Trainer(self.network, dataset, self.training, listeners, out_dir=self.out_dir)
+            if self.init_state is not None:
+                self._start_from(trainer, self.init_state)
             self.trainer = trainer
             if self._stop:
                 trainer.stop()
@@ -208,6 +216,18 @@ class TrainingWorker(QObject):
             self.failed.emit(message, self.keep_weights())
             return
         self.finished.emit(end, results, kept)
+
+    def _start_from(self, trainer, state: dict) -> None:
+        """Load the kept weights into the fresh model (the nodes that still fit)."""
+        from engine.weights import load_matching_weights
+
+        report = load_matching_weights(trainer.model, state)
+        if report.skipped:
+            fresh = ", ".join(report.skipped)
+            self.warned.emit(
+                f"started from the kept weights for {len(report.loaded)} node(s); these "
+                f"changed since and start fresh: {fresh}"
+            )
 
     def keep_weights(self) -> KeptWeights | None:
         """The trainer's last good weights (after ``fit``), written to the run folder."""
@@ -249,11 +269,12 @@ class TrainingRun(QObject):
     """One training run in its own QThread; connect to ``worker``'s signals, then ``start``."""
 
     def __init__(self, network, dataset_section: dict, training: dict, base_dir=None,
-                 out_dir: Path | None = None, parent=None):  # fmt: skip
+                 out_dir: Path | None = None, init_state: dict | None = None, parent=None):  # fmt: skip
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("deepwire-training")
-        self.worker = TrainingWorker(network, dataset_section, training, base_dir, out_dir)
+        self.worker = TrainingWorker(network, dataset_section, training, base_dir, out_dir,
+                                     init_state)  # fmt: skip
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
 

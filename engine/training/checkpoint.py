@@ -16,14 +16,12 @@ import os
 from pathlib import Path
 
 from engine.errors import TrainingError
+from engine.weights import state_tensors
+
+__all__ = ["load_weights", "resolve", "save_checkpoint", "save_weights", "state_tensors"]
 
 WEIGHTS_SUFFIX = ".safetensors"
 STATE_SUFFIX = ".state.pt"
-
-
-def state_tensors(module) -> dict:
-    """The module's state_dict as separate contiguous CPU tensors (safetensors-ready)."""
-    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in module.state_dict().items()}
 
 
 def _temporary(path: Path) -> Path:
@@ -65,26 +63,14 @@ def save_weights(module, path: str | Path) -> None:
 
 
 def load_weights(module, path: str | Path) -> None:
-    """Load ``.safetensors`` weights into ``module``; names what does not match."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    """Load ``.safetensors`` weights into ``module`` all at once; names what does not fit."""
+    from engine.weights import WeightsError
+    from engine.weights import load_weights as load_all
 
-    path = Path(path)
     try:
-        tensors = load_file(str(path))
-    except (OSError, SafetensorError) as error:
-        raise TrainingError(f"{path.name}: cannot read the weights ({error})") from None
-    own = module.state_dict()
-    missing = sorted(set(own) - set(tensors))
-    if missing:
-        raise TrainingError(f"{path.name}: these weights do not fit the network (no {missing[0]})")
-    for key, value in tensors.items():
-        if key in own and tuple(own[key].shape) != tuple(value.shape):
-            raise TrainingError(
-                f"{path.name}: {key} has shape {tuple(value.shape)} but the network needs "
-                f"{tuple(own[key].shape)}; the network changed since the checkpoint"
-            )
-    module.load_state_dict({k: v for k, v in tensors.items() if k in own})
+        load_all(module, path)
+    except WeightsError as error:
+        raise TrainingError(f"{error}; was the network changed since the checkpoint?") from None
 
 
 def checkpoint_paths(folder: str | Path, name: str) -> tuple[Path, Path]:

@@ -20,6 +20,7 @@ import threading
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -179,9 +180,16 @@ class TrainingPanel(RunControl, QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("ready")
         self.progress.setValue(0)
+        self.start_from_kept = QCheckBox("Start from kept weights")
+        self.start_from_kept.setObjectName("start_from_kept")
+        self.start_from_kept.setToolTip(
+            "Train on from the kept weights (the last run's best, or File > Load Weights) "
+            "instead of fresh ones"
+        )
         for widget in (self.train_button, self.pause_button, self.stop_button):
             row.addWidget(widget)
         row.addWidget(self.progress, 1)
+        row.addWidget(self.start_from_kept)
         self._set_buttons(running=False)
         return row
 
@@ -355,6 +363,7 @@ class TrainingPanel(RunControl, QWidget):
         self.stop_button.setEnabled(running)
         self.dataset_form.setEnabled(not running)
         self.training_form.setEnabled(not running)
+        self.start_from_kept.setEnabled(not running and self.kept is not None)
         self.apply_button.setEnabled(
             not running and self.dataset is not None and not self.input_fits()
         )

@@ -62,8 +62,9 @@ class RunControl:
         self.progress.setValue(0)
         self.progress.setFormat("loading the data and building the network…")
         self.run_dir, warning = new_run_folder(self.document.path)
+        start = self.kept.state if self.kept and self.start_from_kept.isChecked() else None
         run = TrainingRun(self.document.network.copy(), section, training, self.base_dir(),
-                          self.run_dir, self)  # fmt: skip
+                          self.run_dir, start, self)  # fmt: skip
         worker = run.worker
         for signal, slot in self._connections(worker):
             signal.connect(slot)
@@ -86,6 +87,9 @@ class RunControl:
         """Make ``kept`` (``KeptWeights`` or None) the weights File > Export offers."""
         self.kept = kept
         self.kept_label.setText(outcome.kept_text(kept))
+        if kept is None:
+            self.start_from_kept.setChecked(False)
+        self.start_from_kept.setEnabled(kept is not None and self.run is None)
 
     def toggle_pause(self) -> None:
         """Pause, or resume a paused run."""

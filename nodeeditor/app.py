@@ -89,6 +89,9 @@ def run_app(argv: list[str] | None = None) -> int:
     from nodeeditor import recovery
 
     recovery.offer_restore(window)  # work left unsaved by a crash
+    from nodeeditor import termination
+
+    termination.install(app)  # logout, kill, Ctrl-C: quit keeping the work
     return app.exec()
 
 

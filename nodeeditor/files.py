@@ -139,6 +139,13 @@ class FileHandling:
 
     # ----------------------------------------------------------------- Qt events
     def closeEvent(self, event) -> None:
+        if getattr(self, "quitting", False):  # the system asked: no questions, keep the copy
+            saver = getattr(self, "autosaver", None)
+            if saver is not None:
+                saver.write_now()
+            self.settings.set_window_state(self.saveGeometry(), self.saveState())
+            event.accept()
+            return
         if self.maybe_save():
             self.settings.set_window_state(self.saveGeometry(), self.saveState())
             recovery.detach(self)  # saved or discarded: no recovery copy is needed

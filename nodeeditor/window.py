@@ -56,6 +56,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.scene = None
         self.view = None
         self.locked = False
+        self.quitting = False  # closing because the system asked (nodeeditor.termination)
         self.docks: dict[str, QDockWidget] = {}
         self.undo_group = QUndoGroup(self)
         self.setObjectName("deepwire_main_window")
@@ -200,7 +201,9 @@ class MainWindow(files.FileHandling, QMainWindow):
 
     def closeEvent(self, event) -> None:
         # while training: ask, then stop and join the training thread before closing
-        if not self.training_panel.confirm_close():
+        if self.quitting:  # SIGTERM / SIGINT (nodeeditor.termination): no questions
+            self.training_panel.shutdown()
+        elif not self.training_panel.confirm_close():
             event.ignore()
             return
         super().closeEvent(event)

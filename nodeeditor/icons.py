@@ -2,11 +2,13 @@
 
 The SVGs stroke with ``currentColor``; ``icon(name)`` paints them in the theme's text
 colour, so the same files serve the dark and the light theme. ``resources_dir()`` finds
-the resources both in a source checkout and in a PyInstaller bundle.
+the resources in a source checkout (or editable install), in a PyInstaller bundle, and
+in an installed wheel, which puts them under ``<prefix>/share/deepwire``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from functools import cache
 from pathlib import Path
@@ -25,7 +27,24 @@ def resources_dir() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    source = Path(__file__).resolve().parent.parent / "resources"
+    if source.is_dir():
+        return source
+    for data in installed_data_dirs():
+        if (data / "share" / "deepwire").is_dir():
+            return data / "share" / "deepwire"
+    return source
+
+
+def installed_data_dirs() -> list[Path]:
+    """Where an installed wheel's data files went: the environment's, then the user's."""
+    import os
+    import sysconfig
+
+    folders = [sysconfig.get_path("data")]
+    with contextlib.suppress(KeyError):
+        folders.append(sysconfig.get_path("data", f"{os.name}_user"))
+    return [Path(folder) for folder in folders if folder]
 
 
 def examples_dir() -> Path:

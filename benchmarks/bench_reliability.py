@@ -30,6 +30,8 @@ TESTS = [
     "tests/nodeeditor/test_undo_property.py",
     "tests/nodeeditor/test_recovery.py",
     "tests/engine/test_data_fuzz.py",
+    "tests/engine/test_weights_fuzz.py",
+    "tests/nodeeditor/test_termination.py",
     "tests/engine/test_training_faults.py",
     "tests/nodeeditor/test_training_faults.py",
 ]
@@ -143,6 +145,20 @@ def table(counts: Counter, status: int, intact: int, lost: int, scale: float,
             f"{counts['damaged data files: loaded'] + counts['damaged data files: refused']} "
             f"({counts['damaged data files: loaded']} loaded, "
             f"{counts['damaged data files: refused']} refused with one DataError sentence)",
+        ),
+        (
+            "Damaged weights and checkpoint files (.safetensors, .pt state_dict, checkpoint "
+            ".state.pt: truncated, flipped bits, spliced random bytes)",
+            f"{counts['damaged weights files: loaded'] + counts['damaged weights files: refused']} "
+            f"({counts['damaged weights files: loaded']} loaded, "
+            f"{counts['damaged weights files: refused']} refused with one sentence naming the "
+            "file; nothing half-loaded)",
+        ),
+        (
+            "SIGTERM / SIGINT to a real app process (editing, training)",
+            f"{sum(v for k, v in counts.items() if k.startswith('signal '))}: exit 128 + "
+            "signal; the unsaved edit restored at the next start; the run's best weights "
+            "written",
         ),
         (
             "Training faults in the Trainer at a random epoch, batch and seed: NaN loss, an "

@@ -62,7 +62,9 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     try:
         return dict(load_file(str(path), device="cpu"))
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-        raise WeightsError(f"{path.name}: not a readable .safetensors file ({error})") from None
+        raise WeightsError(
+            f"{path.name}: not a readable .safetensors file ({first_line(error)})"
+        ) from None
 
 
 def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
@@ -79,9 +81,17 @@ def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
             f"{path.name}: holds Python objects, not only tensors; Deepwire never runs code "
             "from a weights file. Save a plain state_dict (or use .safetensors)"
         ) from None
-    except (RuntimeError, OSError, EOFError, ValueError) as error:
-        raise WeightsError(f"{path.name}: not a readable PyTorch file ({error})") from None
+    except Exception as error:  # a damaged file fails in many ways inside torch.load
+        raise WeightsError(
+            f"{path.name}: not a readable PyTorch file ({first_line(error)})"
+        ) from None
     return _as_state_dict(data, path.name)
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type name when it has none)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _as_state_dict(data: object, source: str) -> dict[str, torch.Tensor]:

@@ -125,9 +125,19 @@ def load_state(path: Path, device) -> dict:
 
     import torch
 
+    from engine.weights import first_line
+
     try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:
         raise TrainingError(
-            f"{path.name}: not a Deepwire checkpoint or damaged ({error})"
+            f"{path.name}: not a Deepwire checkpoint or damaged (it asks for Python objects, "
+            "which are never loaded)"
         ) from None
+    except Exception as error:  # a damaged file fails in many ways inside torch.load
+        raise TrainingError(
+            f"{path.name}: not a Deepwire checkpoint or damaged ({first_line(error)})"
+        ) from None
+    if not isinstance(state, dict):
+        raise TrainingError(f"{path.name}: not a Deepwire checkpoint (no training state)")
+    return state

@@ -23,15 +23,30 @@ _X_NAMES = ("x", "X", "data", "inputs", "images", "features")
 _Y_NAMES = ("y", "Y", "labels", "targets", "target", "label")
 
 
+def _starts_like_a_pickle(path: Path) -> bool:
+    """Whether the file is NumPy data or a pickle (not some other file numpy gave up on)."""
+    try:
+        with path.open("rb") as stream:
+            start = stream.read(6)
+    except OSError:
+        return False
+    # .npy magic, .npz (zip) magic, or the PROTO opcode of pickle protocols 2 and up
+    return start.startswith((b"\x93NUMPY", b"PK", b"\x80"))
+
+
 def _load(path: Path):
     try:
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except ValueError as error:
-        reason = (
-            "it holds Python objects, which are not loaded" if "pickle" in str(error) else error
-        )
+        reason = error
+        if "pickle" in str(error):  # numpy falls back to pickle for anything unknown
+            reason = (
+                "it holds Python objects, which are not loaded"
+                if _starts_like_a_pickle(path)
+                else "it is neither a .npy nor a .npz file"
+            )
         raise DataError(f"{path.name}: cannot be read as NumPy data ({reason})") from None
     except (OSError, EOFError) as error:
         raise DataError(f"{path.name}: not a NumPy file or damaged ({error})") from None

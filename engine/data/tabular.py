@@ -30,6 +30,8 @@ def _number(text: str) -> float | None:
 
 def read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[list[str]]]:
     """The header and the data rows, checked for size and empty cells."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise DataError(f"{path}: not a regular file (a device or a pipe cannot be read as CSV)")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

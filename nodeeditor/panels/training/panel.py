@@ -275,7 +275,9 @@ class TrainingPanel(RunControl, QWidget):
         self.summary.setText("Loading the data…")
         self.preview.show_message("Loading the data…")
         self.gc.hold()  # released when the loading thread ends
-        threading.Thread(target=self._load, args=job, daemon=True, name="dataset-preview").start()
+        # not a daemon: Python waits for it before tearing the interpreter (and PySide's
+        # signals) down, so its last emit never meets a half-finalised Qt binding
+        threading.Thread(target=self._load, args=job, name="dataset-preview").start()
 
     def _load(self, generation: int, section: dict, base_dir) -> None:
         try:
@@ -283,7 +285,8 @@ class TrainingPanel(RunControl, QWidget):
             with contextlib.suppress(RuntimeError):  # the panel is gone
                 self.loaded.emit(generation, dataset, error)
         finally:
-            self.gc.release_requested.emit()
+            with contextlib.suppress(RuntimeError):  # the app is exiting: Qt objects are gone
+                self.gc.release_requested.emit()
 
     def _on_loaded(self, generation: int, dataset, error: str) -> None:
         if generation != self._generation:

@@ -35,5 +35,12 @@ def failure_text(message: str, kept: KeptWeights | None, before: KeptWeights | N
 def end_text(kept: KeptWeights | None, before: KeptWeights | None) -> str:
     """What a run that ended without an error kept (appended to its summary)."""
     if kept is not None:
-        return f"Kept the weights of {kept.describe()} ({kept.where()})."
+        return f"Kept the weights of {kept.describe()} {_short_where(kept)}."
     return f"No epoch completed, so nothing was kept from this run: {_previous(before)}."
+
+
+def _short_where(kept: KeptWeights) -> str:
+    """``in moons_runs/2026-11-23_17-49-40/`` (the full path is on the Weights line)."""
+    if kept.path is None:
+        return "in memory only"
+    return f"in {kept.path.parent.parent.name}/{kept.path.parent.name}/"

@@ -92,7 +92,7 @@ def run_app(argv: list[str] | None = None) -> int:
     from nodeeditor import termination
 
     termination.install(app)  # logout, kill, Ctrl-C: quit keeping the work
-    return app.exec()
+    return termination.exit_status(app, app.exec())
 
 
 def screenshot(png: str, file: str | None, theme_name: str = "dark") -> int:

@@ -45,8 +45,16 @@ def quit_keeping_work(app: QApplication, signum: int) -> None:
     """Close every main window without questions, keeping recovery copies, then quit."""
     from nodeeditor.window import MainWindow
 
+    # closing the last window would quit with status 0, possibly after our exit below
+    app.setQuitOnLastWindowClosed(False)
+    app.signal_status = 128 + signum
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, MainWindow):
             widget.quitting = True
             widget.close()
-    app.exit(128 + signum)
+    app.exit(app.signal_status)
+
+
+def exit_status(app: QApplication, status: int) -> int:
+    """The event loop's status, or 128 + the signal that ended the app."""
+    return getattr(app, "signal_status", None) or status

@@ -41,6 +41,8 @@ class KeptWeights:
         path: the ``weights.safetensors`` they were written to (or loaded from), or
             None (memory only).
         source: how they came, when not from a run (``loaded from w.safetensors``).
+        signature: the parameter count of each node of the network they were made for
+            (``Analysis.params``), to tell when the network has changed since.
     """
 
     state: dict
@@ -48,6 +50,13 @@ class KeptWeights:
     metrics: dict = field(default_factory=dict)
     path: Path | None = None
     source: str = ""
+    signature: dict | None = None
+
+    def fits(self, analysis) -> bool:
+        """Whether the network ``analysis`` describes has the same weighted layers."""
+        if self.signature is None or analysis is None:
+            return True
+        return weighted(self.signature) == weighted(analysis.params)
 
     def describe(self) -> str:
         """``epoch 3 (val accuracy 97.2%)``, or where they were loaded from."""
@@ -64,6 +73,11 @@ class KeptWeights:
     def where(self) -> str:
         """Where they are: the file, or "in memory only"."""
         return str(self.path) if self.path else "in memory only"
+
+
+def weighted(params: dict) -> dict:
+    """The nodes that have weights, with their parameter counts."""
+    return {node: count for node, count in params.items() if count}
 
 
 class MainThreadGC(QObject):

@@ -125,3 +125,27 @@ def test_start_from_kept_weights_trains_on_from_them(qtbot, window):
     resumed_loss = panel.plots.points["batch_loss"][1][0]
     assert resumed_loss < 0.5 * fresh_loss  # the first batch already knows the digits
     assert load_file(panel.kept.path).keys() == first.state.keys()
+
+
+def test_the_panel_says_when_the_network_no_longer_fits_the_kept_weights(qtbot, window):
+    from nodeeditor import commands
+
+    panel = show_panel(qtbot, window, epochs=2)
+    train(qtbot, panel)
+    assert "changed since" not in panel.kept_label.text()
+    commands.set_params(window.document, "fc1", {"out_features": 32})
+    qtbot.waitUntil(lambda: "weighted layers changed since" in panel.kept_label.text())
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "changed since" not in panel.kept_label.text())
+    window.add_layer_at_centre("ReLU")  # a layer without weights changes nothing
+    qtbot.waitUntil(lambda: window.document.analysis.network is window.document.network)
+    assert "changed since" not in panel.kept_label.text()
+    window.document.undo_stack.undo()  # an unconnected layer would stop training
+    commands.set_params(window.document, "fc2", {"out_features": 12})
+    qtbot.mouseClick(panel.start_from_kept, LEFT)
+    panel.training_form.epochs.setValue(1)
+    train(qtbot, panel)
+    assert not panel.error_label.isVisible(), panel.error_label.text()
+    warning = panel.warning_label.text()
+    assert "started from the kept weights for 1 node(s)" in warning and "fc2" in warning

@@ -10,11 +10,17 @@ from __future__ import annotations
 from nodeeditor.training_thread import KeptWeights
 
 
-def kept_text(kept: KeptWeights | None) -> str:
+def kept_text(kept: KeptWeights | None, fits: bool = True) -> str:
     """The line under the progress bar: which weights are kept, and where."""
     if kept is None:
         return "Weights: none trained yet"
-    return f"Weights: {kept.describe()}, {kept.where()}"
+    text = f"Weights: {kept.describe()}, {kept.where()}"
+    if not fits:
+        text += (
+            ". The network's weighted layers changed since: Start from kept weights uses "
+            "the layers that still fit, and Export needs all of them"
+        )
+    return text
 
 
 def _previous(before: KeptWeights | None) -> str:

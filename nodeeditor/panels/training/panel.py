@@ -84,6 +84,7 @@ class TrainingPanel(RunControl, QWidget):
         self.document = None
         self.run = None
         self.kept = None  # KeptWeights of the last run that completed an epoch
+        self._run_signature = None  # Analysis.params of the network the run trains
         self.run_dir = None  # the folder of the current or last run
         self.dataset = None
         self.preview_stale = True
@@ -224,11 +225,13 @@ class TrainingPanel(RunControl, QWidget):
         if self.document is not None:
             with contextlib.suppress(RuntimeError, TypeError):
                 self.document.analysis_changed.disconnect(self._update_memory_warning)
+                self.document.analysis_changed.disconnect(self.update_kept_label)
         self.document = document
         self.set_kept(None)
         self.dataset_form.set_document(document)
         self.training_form.set_document(document)
         document.analysis_changed.connect(self._update_memory_warning)
+        document.analysis_changed.connect(self.update_kept_label)
         document.undo_stack.indexChanged.connect(self._on_undo_index)
         self.preview_stale = True
         self.dataset = None

@@ -63,6 +63,7 @@ class RunControl:
         self.progress.setFormat("loading the data and building the network…")
         self.run_dir, warning = new_run_folder(self.document.path)
         start = self.kept.state if self.kept and self.start_from_kept.isChecked() else None
+        self._run_signature = dict(self.document.analysis.params)
         run = TrainingRun(self.document.network.copy(), section, training, self.base_dir(),
                           self.run_dir, start, self)  # fmt: skip
         worker = run.worker
@@ -85,11 +86,19 @@ class RunControl:
 
     def set_kept(self, kept) -> None:
         """Make ``kept`` (``KeptWeights`` or None) the weights File > Export offers."""
+        if kept is not None and kept.signature is None and self.document is not None:
+            kept.signature = dict(self.document.analysis.params)
         self.kept = kept
-        self.kept_label.setText(outcome.kept_text(kept))
+        self.update_kept_label()
         if kept is None:
             self.start_from_kept.setChecked(False)
         self.start_from_kept.setEnabled(kept is not None and self.run is None)
+
+    def update_kept_label(self, *_) -> None:
+        """Say which weights are kept, and whether the network still fits them."""
+        analysis = self.document.analysis if self.document is not None else None
+        fits = self.kept is None or self.kept.fits(analysis)
+        self.kept_label.setText(outcome.kept_text(self.kept, fits))
 
     def toggle_pause(self) -> None:
         """Pause, or resume a paused run."""
@@ -173,6 +182,7 @@ class RunControl:
             return
         before = self.kept
         if kept is not None:
+            kept.signature = self._run_signature  # the network as it was trained
             self.set_kept(kept)
         self.results.show_results(end, results)
         self.tabs.setCurrentWidget(self.results)
@@ -190,6 +200,7 @@ class RunControl:
             return
         text = outcome.failure_text(message, kept, self.kept)
         if kept is not None:
+            kept.signature = self._run_signature  # the network as it was trained
             self.set_kept(kept)
         self.error_label.setText(text)
         self.error_label.setStyleSheet("color: #e5484d")

@@ -34,7 +34,9 @@ def _class_folders(root: Path) -> list[Path]:
 
 
 def _files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+    )
     if not files:
         raise DataError(f"class folder {folder.name!r} holds no images (.png, .jpg, ...)")
     return files

@@ -318,6 +318,17 @@ class TrainingRun(QObject):
         self.thread.quit()
         return self.thread.wait(timeout_ms)
 
+    def release(self) -> None:
+        """After ``join``: let go of the trainer, its model and data, and of the panel.
+
+        Without this every finished run stayed alive as the panel's child, holding its
+        model (on the GPU, too) and a copy of its dataset.
+        """
+        worker = self.worker
+        worker.trainer = worker.network = worker.init_state = None
+        worker.batches.clear()
+        self.setParent(None)
+
     def shutdown(self) -> bool:
         """Stop training, skip the result pictures and join the thread."""
         self.worker.closing = True

@@ -247,3 +247,23 @@ def test_garbage_is_collected_in_the_main_thread_while_threads_run(qtbot):
     worker.start()
     worker.join()
     qtbot.waitUntil(gc.isenabled, timeout=2000)  # released in the main thread
+
+
+def test_a_finished_run_lets_go_of_its_model_and_data(qtbot, window):
+    import gc
+    import weakref
+
+    from nodeeditor.training_thread import TrainingRun
+
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(1)
+    click(qtbot, panel.train_button)
+    qtbot.waitUntil(lambda: panel.run is not None and panel.run.trainer is not None, timeout=20_000)
+    trainer = weakref.ref(panel.run.trainer)
+    wait_until_idle(qtbot, panel)
+    click(qtbot, panel.train_button)  # a second run: the first must not pile up
+    wait_until_idle(qtbot, panel)
+    gc.collect()
+    assert trainer() is None  # its model and dataset are freed
+    assert panel.findChildren(TrainingRun) == []
+    assert panel.kept is not None  # the kept weights are a copy, not the trainer's model

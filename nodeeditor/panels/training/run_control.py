@@ -220,6 +220,7 @@ class RunControl:
             self.plots.refresh_all()
         self.timer.stop()
         run.join()
+        run.release()
         self.gc.release()
         self.run = None
         remove_if_empty(self.run_dir)

@@ -68,6 +68,16 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
+    return _as_state_dict(load_plain(path), path.name)
+
+
+def load_plain(path: Path, device="cpu") -> object:
+    """``torch.load`` of tensors, numbers, strings, lists and dicts only (never code).
+
+    Raises:
+        WeightsError: the file asks for Python objects, or it is not a readable
+            PyTorch file (a damaged file fails in many ways inside torch.load).
+    """
     import pickle
 
     import torch
@@ -75,17 +85,16 @@ def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*pickle protocol")
-            data = torch.load(str(path), map_location="cpu", weights_only=True)
+            return torch.load(str(path), map_location=device, weights_only=True)
     except pickle.UnpicklingError:
         raise WeightsError(
             f"{path.name}: holds Python objects, not only tensors; Deepwire never runs code "
             "from a weights file. Save a plain state_dict (or use .safetensors)"
         ) from None
-    except Exception as error:  # a damaged file fails in many ways inside torch.load
+    except Exception as error:
         raise WeightsError(
             f"{path.name}: not a readable PyTorch file ({first_line(error)})"
         ) from None
-    return _as_state_dict(data, path.name)
 
 
 def first_line(error: BaseException) -> str:

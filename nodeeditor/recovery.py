@@ -26,13 +26,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from engine import project as project_file
 from engine.errors import DeepwireError
 from nodeeditor import dialogs
 from nodeeditor.document import Document
+from nodeeditor.settings import app_data_dir
 
 DIR_ENV = "DEEPWIRE_RECOVERY_DIR"
 SECONDS_ENV = "DEEPWIRE_AUTOSAVE_SECONDS"
@@ -42,11 +43,7 @@ RESTORE, DISCARD, LATER = "restore", "discard", "later"
 
 def recovery_dir() -> Path:
     """The folder of recovery copies (``$DEEPWIRE_RECOVERY_DIR`` when set)."""
-    override = os.environ.get(DIR_ENV)
-    if override:
-        return Path(override)
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".deepwire") / "recovery"
+    return app_data_dir("recovery", DIR_ENV)
 
 
 def autosave_seconds() -> float:

@@ -9,23 +9,18 @@ holds ``metrics.csv``, ``checkpoints/best|last`` and, at the end, ``weights.safe
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
+from nodeeditor.settings import app_data_dir
 
 DIR_ENV = "DEEPWIRE_RUNS_DIR"
 
 
 def app_runs_dir() -> Path:
     """The app's own folder of runs (``$DEEPWIRE_RUNS_DIR`` when set)."""
-    override = os.environ.get(DIR_ENV)
-    if override:
-        return Path(override)
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".deepwire") / "runs"
+    return app_data_dir("runs", DIR_ENV)
 
 
 def _try_create(parent: Path, stamp: str) -> tuple[Path | None, str]:

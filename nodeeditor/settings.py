@@ -15,6 +15,17 @@ MAX_RECENT = 10
 ENV_VAR = "DEEPWIRE_SETTINGS"
 
 
+def app_data_dir(name: str, env_var: str) -> Path:
+    """The app's folder ``name`` in the desktop's data place (``$env_var`` when set)."""
+    override = os.environ.get(env_var)
+    if override:
+        return Path(override)
+    from PySide6.QtCore import QStandardPaths
+
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or Path.home() / ".deepwire") / name
+
+
 class Settings:
     """Typed access to the stored preferences."""
 

@@ -121,23 +121,12 @@ def resolve(path: str | Path) -> tuple[Path, Path]:
 
 def load_state(path: Path, device) -> dict:
     """The plain state dict of a checkpoint, tensors mapped to ``device``."""
-    import pickle
-
-    import torch
-
-    from engine.weights import first_line
+    from engine.weights import WeightsError, load_plain
 
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except pickle.UnpicklingError:
-        raise TrainingError(
-            f"{path.name}: not a Deepwire checkpoint or damaged (it asks for Python objects, "
-            "which are never loaded)"
-        ) from None
-    except Exception as error:  # a damaged file fails in many ways inside torch.load
-        raise TrainingError(
-            f"{path.name}: not a Deepwire checkpoint or damaged ({first_line(error)})"
-        ) from None
+        state = load_plain(path, device)
+    except WeightsError as error:
+        raise TrainingError(f"not a Deepwire checkpoint or damaged: {error}") from None
     if not isinstance(state, dict):
         raise TrainingError(f"{path.name}: not a Deepwire checkpoint (no training state)")
     return state

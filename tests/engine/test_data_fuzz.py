@@ -9,7 +9,6 @@ sentence that names the file. Counts are stated in ``settings`` and reported thr
 
 from __future__ import annotations
 
-import gzip
 import io
 from collections import Counter
 from pathlib import Path
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 
 from engine.data import load_dataset
 from engine.errors import DataError
+from tests.damage import WAYS, damage
 from tests.engine.test_data_files import GOOD_CSV, idx_bytes
 from tests.reliability_log import scaled, write_case_counts
 
@@ -95,20 +95,8 @@ def write_dataset(folder: Path, kind: str, damaged: bytes) -> dict:
 @st.composite
 def damaged_files(draw):
     kind = draw(st.sampled_from(sorted(GOOD)))
-    data = bytearray(GOOD[kind])
-    how = draw(st.sampled_from(["truncate", "flip", "splice", "gzip"]))
-    if how == "truncate":
-        data = data[: draw(st.integers(0, len(data) - 1))]
-    elif how == "flip":
-        for _ in range(draw(st.integers(1, 8))):
-            position = draw(st.integers(0, len(data) - 1))
-            data[position] ^= 1 << draw(st.integers(0, 7))
-    elif how == "splice":
-        start = draw(st.integers(0, len(data)))
-        data[start : start + draw(st.integers(0, 64))] = draw(st.binary(max_size=64))
-    else:
-        data = bytearray(gzip.compress(bytes(data))[: draw(st.integers(1, 200))])
-    return kind, how, bytes(data)
+    how = draw(st.sampled_from([*WAYS, "gzip"]))
+    return kind, how, damage(draw, GOOD[kind], how)
 
 
 @settings(max_examples=scaled(200), deadline=None, database=None,

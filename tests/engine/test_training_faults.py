@@ -37,6 +37,7 @@ from engine.training import Callback, Trainer
 from engine.training import checkpoint as ckpt
 from engine.training.run import Run
 from tests.engine.builders import chain
+from tests.faults import checkpoints_fill_the_disk
 from tests.reliability_log import scaled, write_case_counts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,20 +286,8 @@ def test_cli_refuses_an_out_folder_it_cannot_write_before_training(tmp_path, cap
 
 
 def test_cli_full_disk_mid_run_warns_and_still_writes_the_weights(tmp_path, capsys):
-    import safetensors.torch
-
     path, out = moons_project(tmp_path), tmp_path / "run"
-    real_save = safetensors.torch.save_file
-    saved = Counter()
-
-    def checkpoints_fill_the_disk(tensors, filename, *args, **kwargs):
-        if "checkpoints" in str(filename):
-            saved["checkpoint"] += 1
-            if saved["checkpoint"] > 2:  # epoch 1's last and best were written
-                raise OSError(errno.ENOSPC, "No space left on device")
-        return real_save(tensors, filename, *args, **kwargs)
-
-    with mock.patch.object(safetensors.torch, "save_file", checkpoints_fill_the_disk):
+    with checkpoints_fill_the_disk(after=2):  # epoch 1's last and best are written
         status = cli.main(["train", str(path), "--out", str(out), "--no-progress"])
     CLI_FAULTS["full disk mid-run"] += 1
     captured = capsys.readouterr()

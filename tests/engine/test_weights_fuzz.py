@@ -21,6 +21,7 @@ from safetensors.torch import save
 from engine.errors import DeepwireError
 from engine.training import checkpoint as ckpt
 from engine.weights import load_weights
+from tests.damage import WAYS, damage
 from tests.reliability_log import scaled, write_case_counts
 
 OUTCOMES: Counter = Counter()
@@ -54,18 +55,7 @@ GOOD = {
 @st.composite
 def damaged(draw):
     kind = draw(st.sampled_from(sorted(GOOD)))
-    data = bytearray(GOOD[kind])
-    how = draw(st.sampled_from(["truncate", "flip", "splice"]))
-    if how == "truncate":
-        data = data[: draw(st.integers(0, len(data) - 1))]
-    elif how == "flip":
-        for _ in range(draw(st.integers(1, 8))):
-            position = draw(st.integers(0, len(data) - 1))
-            data[position] ^= 1 << draw(st.integers(0, 7))
-    else:
-        start = draw(st.integers(0, len(data)))
-        data[start : start + draw(st.integers(0, 64))] = draw(st.binary(max_size=64))
-    return kind, bytes(data)
+    return kind, damage(draw, GOOD[kind], draw(st.sampled_from(WAYS)))
 
 
 @settings(max_examples=scaled(300), deadline=None, database=None,

@@ -61,3 +61,31 @@ def drop_on_view(view, mime, point: QPoint, expect_accept: bool = True):
     drop = QDropEvent(QPointF(point), actions, mime, buttons, mods)
     QApplication.sendEvent(viewport, drop)
     return drop
+
+
+def copy_of(example: Path, folder: Path) -> Path:
+    """A copy of an example project: training writes its run folder beside it."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / example.name
+    shutil.copy(example, copy)
+    return copy
+
+
+def show_training_panel(qtbot, window, epochs: int | None = None):
+    """Raise the Training dock, wait for its data preview, optionally set the epochs."""
+    window.docks["training"].raise_()
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: panel.isVisible() and panel.dataset is not None, timeout=10_000)
+    if epochs is not None:
+        panel.training_form.epochs.setValue(epochs)
+    return panel
+
+
+def click_train(qtbot, panel, wait: bool = True, timeout_ms: int = 60_000) -> None:
+    """Click Train like a user; with ``wait``, until the run has ended."""
+    assert panel.train_button.isEnabled()
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    if wait:
+        qtbot.waitUntil(lambda: not panel.is_training(), timeout=timeout_ms)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import torch
 from PySide6.QtCore import Qt
@@ -12,17 +10,19 @@ from safetensors.torch import load_file, save_file
 
 from engine import project as project_file
 from engine.compile import compile_network
-from tests.nodeeditor.app_helpers import EXAMPLE, close_window, open_window, record_errors
+from tests.nodeeditor.app_helpers import (
+    EXAMPLE,
+    click_train,
+    close_window,
+    copy_of,
+    open_window,
+    record_errors,
+    show_training_panel,
+)
 
 LEFT = Qt.MouseButton.LeftButton
 TRANSFER_SOURCE = EXAMPLE.with_name("transfer_digits_source.dwire")
 TRANSFER_TARGET = EXAMPLE.with_name("transfer_digits_target.dwire")
-
-
-def copy_of(example, folder):
-    copy = folder / example.name
-    shutil.copy(example, copy)
-    return copy
 
 
 @pytest.fixture
@@ -37,17 +37,7 @@ def choose_file(monkeypatch, path):
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
 
 
-def show_panel(qtbot, window, epochs):
-    window.docks["training"].raise_()
-    panel = window.training_panel
-    qtbot.waitUntil(lambda: panel.isVisible() and panel.dataset is not None, timeout=10_000)
-    panel.training_form.epochs.setValue(epochs)
-    return panel
-
-
-def train(qtbot, panel):
-    qtbot.mouseClick(panel.train_button, LEFT)
-    qtbot.waitUntil(lambda: not panel.is_training(), timeout=60_000)
+show_panel, train = show_training_panel, click_train
 
 
 def trained_weights(network, tmp_path, name="trained.safetensors"):

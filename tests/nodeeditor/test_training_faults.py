@@ -15,7 +15,6 @@ import errno
 import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,6 @@ import threading
 from collections import Counter
 
 import pytest
-import safetensors.torch
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
@@ -34,7 +32,16 @@ from engine.training.run import Run
 from nodeeditor import export_dialog
 from nodeeditor.export_dialog import ExportChoice
 from nodeeditor.panels.training import run_control
-from tests.nodeeditor.app_helpers import EXAMPLE, ROOT, close_window, open_window
+from tests.faults import checkpoints_fill_the_disk
+from tests.nodeeditor.app_helpers import (
+    EXAMPLE,
+    ROOT,
+    click_train,
+    close_window,
+    copy_of,
+    open_window,
+    show_training_panel,
+)
 from tests.reliability_log import write_case_counts
 
 LEFT = Qt.MouseButton.LeftButton
@@ -49,10 +56,7 @@ def log_faults():
 
 @pytest.fixture
 def project(tmp_path):
-    copy = tmp_path / "project" / EXAMPLE.name
-    copy.parent.mkdir()
-    shutil.copy(EXAMPLE, copy)
-    return copy
+    return copy_of(EXAMPLE, tmp_path / "project")
 
 
 @pytest.fixture
@@ -64,18 +68,10 @@ def window(qtbot, monkeypatch, tmp_path, project):
 
 
 def show_panel(qtbot, window, epochs: int = 2):
-    window.docks["training"].raise_()
-    panel = window.training_panel
-    qtbot.waitUntil(lambda: panel.isVisible() and panel.dataset is not None, timeout=10_000)
-    panel.training_form.epochs.setValue(epochs)
-    return panel
+    return show_training_panel(qtbot, window, epochs)
 
 
-def train(qtbot, panel, wait: bool = True) -> None:
-    assert panel.train_button.isEnabled()
-    qtbot.mouseClick(panel.train_button, LEFT)
-    if wait:
-        qtbot.waitUntil(lambda: not panel.is_training(), timeout=60_000)
+train = click_train
 
 
 def same(a: dict, b: dict) -> bool:
@@ -332,18 +328,8 @@ def test_an_unwritable_project_folder_falls_back_to_the_apps_runs_folder(
 
 def test_a_disk_that_fills_up_mid_run_warns_and_training_goes_on(qtbot, window, monkeypatch):
     panel = show_panel(qtbot, window, epochs=4)
-    real_save = safetensors.torch.save_file
-    written = Counter()
-
-    def checkpoints_fill_the_disk(tensors, filename, *args, **kwargs):
-        if "checkpoints" in str(filename):
-            written["checkpoint"] += 1
-            if written["checkpoint"] > 2:  # epoch 1's last and best went through
-                raise OSError(errno.ENOSPC, "No space left on device")
-        return real_save(tensors, filename, *args, **kwargs)
-
-    monkeypatch.setattr(safetensors.torch, "save_file", checkpoints_fill_the_disk)
-    train(qtbot, panel)
+    with checkpoints_fill_the_disk(after=2):  # epoch 1's last and best go through
+        train(qtbot, panel)
     FAULTS["checkpoint folder that cannot be written"] += 1
     warning = panel.warning_label.text()
     assert (

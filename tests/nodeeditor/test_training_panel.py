@@ -7,30 +7,24 @@ in the panel's thread, and the tests wait for what the user would see.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 
 from nodeeditor.panels.training import run_control
-from tests.nodeeditor.app_helpers import EXAMPLE, close_window, open_window
+from tests.nodeeditor.app_helpers import (
+    EXAMPLE,
+    close_window,
+    copy_of,
+    open_window,
+    show_training_panel,
+)
 
 LEFT = Qt.MouseButton.LeftButton
 LONG = 500  # epochs: a run that lasts until the test stops it
 
 
-def show_panel(qtbot, window):
-    window.docks["training"].raise_()
-    panel = window.training_panel
-    qtbot.waitUntil(lambda: panel.isVisible() and panel.dataset is not None, timeout=10_000)
-    return panel
-
-
-def copy_of(example, folder):
-    """A copy of an example project: training writes its run folder beside it."""
-    copy = folder / example.name
-    shutil.copy(example, copy)
-    return copy
+show_panel = show_training_panel
 
 
 @pytest.fixture

@@ -139,3 +139,16 @@ def test_the_panel_says_when_the_network_no_longer_fits_the_kept_weights(qtbot, 
     assert not panel.error_label.isVisible(), panel.error_label.text()
     warning = panel.warning_label.text()
     assert "started from the kept weights for 1 node(s)" in warning and "fc2" in warning
+
+
+def test_show_files_opens_the_folder_of_the_kept_weights(qtbot, window, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    panel = show_panel(qtbot, window, epochs=1)
+    assert not panel.show_files_button.isEnabled()  # nothing kept yet
+    train(qtbot, panel)
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    qtbot.mouseClick(panel.show_files_button, LEFT)
+    assert [url.toLocalFile() for url in opened] == [str(panel.kept.path.parent)]
+    assert (panel.kept.path.parent / "metrics.csv").is_file()

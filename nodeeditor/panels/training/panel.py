@@ -153,10 +153,19 @@ class TrainingPanel(RunControl, QWidget):
         self.warning_label = _label("", "training_warning")
         self.kept_label = _label(outcome.kept_text(None), "kept_weights")
         self.kept_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.show_files_button = QPushButton("Show files")
+        self.show_files_button.setObjectName("show_run_files")
+        self.show_files_button.setToolTip("Open the folder of the kept weights")
+        self.show_files_button.clicked.connect(self.show_kept_files)
+        kept_row = QHBoxLayout()
+        kept_row.addWidget(self.kept_label, 1)
+        kept_row.addWidget(self.show_files_button)
         self.notes = _label("", "doctor_notes")
         for widget in (self.device_label, self.memory_label, self.error_label,
-                       self.warning_label, self.kept_label, self.notes):  # fmt: skip
+                       self.warning_label):  # fmt: skip
             centre.addWidget(widget)
+        centre.addLayout(kept_row)
+        centre.addWidget(self.notes)
         self.memory_label.hide()
         self.error_label.hide()
         self.warning_label.hide()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 from nodeeditor.panels.training import outcome
@@ -99,6 +101,15 @@ class RunControl:
         analysis = self.document.analysis if self.document is not None else None
         fits = self.kept is None or self.kept.fits(analysis)
         self.kept_label.setText(outcome.kept_text(self.kept, fits))
+        self.show_files_button.setEnabled(self.kept is not None and self.kept.path is not None)
+
+    def show_kept_files(self) -> None:
+        """Open the folder of the kept weights in the desktop's file manager."""
+        if self.kept is None or self.kept.path is None:
+            return
+        url = QUrl.fromLocalFile(str(self.kept.path.parent))
+        if not QDesktopServices.openUrl(url):
+            self._say(f"The kept weights are in {self.kept.path.parent}")
 
     def toggle_pause(self) -> None:
         """Pause, or resume a paused run."""

@@ -89,3 +89,28 @@ def click_train(qtbot, panel, wait: bool = True, timeout_ms: int = 60_000) -> No
     qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     if wait:
         qtbot.waitUntil(lambda: not panel.is_training(), timeout=timeout_ms)
+
+
+def run_driver_then_kill(driver: str, args: list[str], env: dict, ready: str) -> None:
+    """Run the app ``driver`` script in a process until it prints ``ready``, then kill -9.
+
+    ``env`` is added to the environment, with the app offscreen and this repository on
+    the path; no cleanup code of the app can run.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    full_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT), **env}
+    process = subprocess.Popen(
+        [sys.executable, "-c", driver, *args],
+        cwd=ROOT, env=full_env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout.readline() == f"{ready}\n"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+    assert process.returncode == -signal.SIGKILL

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -23,14 +22,6 @@ from tests.nodeeditor.app_helpers import (
 LEFT = Qt.MouseButton.LeftButton
 TRANSFER_SOURCE = EXAMPLE.with_name("transfer_digits_source.dwire")
 TRANSFER_TARGET = EXAMPLE.with_name("transfer_digits_target.dwire")
-
-
-@pytest.fixture
-def window(qtbot, monkeypatch, tmp_path):
-    window = open_window(qtbot, monkeypatch, tmp_path, copy_of(EXAMPLE, tmp_path))
-    yield window
-    window.training_panel.shutdown()
-    close_window(window)
 
 
 def choose_file(monkeypatch, path):

@@ -5,15 +5,18 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import signal
-import subprocess
-import sys
 
 import pytest
 
 from engine import project as project_file
 from nodeeditor import commands, recovery
-from tests.nodeeditor.app_helpers import EXAMPLE, ROOT, close_window, open_window, record_errors
+from tests.nodeeditor.app_helpers import (
+    EXAMPLE,
+    close_window,
+    open_window,
+    record_errors,
+    run_driver_then_kill,
+)
 
 # Opens the user's file, makes one edit, waits for its recovery copy, then idles until
 # the test kills it with SIGKILL: no cleanup code of the app can run.
@@ -42,27 +45,11 @@ while True:
 def run_and_kill(user_file, folder, tmp_path, out_features: int = 48) -> None:
     """Edit ``user_file`` in a real app process, wait for its recovery copy, kill -9 it."""
     env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
         "DEEPWIRE_RECOVERY_DIR": str(folder),
         "DEEPWIRE_AUTOSAVE_SECONDS": "0.2",
         "DEEPWIRE_SETTINGS": str(tmp_path / "driver.ini"),
-        "PYTHONPATH": str(ROOT),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, str(user_file), str(out_features)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout.readline() == "autosaved\n"
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        process.stdout.close()
-    assert process.returncode == -signal.SIGKILL
+    run_driver_then_kill(DRIVER, [str(user_file), str(out_features)], env, "autosaved")
 
 
 @pytest.fixture

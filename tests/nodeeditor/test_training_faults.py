@@ -14,10 +14,6 @@ from __future__ import annotations
 import errno
 import json
 import math
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections import Counter
 
@@ -35,11 +31,11 @@ from nodeeditor.panels.training import run_control
 from tests.faults import checkpoints_fill_the_disk
 from tests.nodeeditor.app_helpers import (
     EXAMPLE,
-    ROOT,
     click_train,
     close_window,
     copy_of,
     open_window,
+    run_driver_then_kill,
     show_training_panel,
 )
 from tests.reliability_log import write_case_counts
@@ -88,6 +84,15 @@ def assert_usable(qtbot, window, panel) -> None:
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(window.document.network) == count
+
+
+def export_last_run(window, monkeypatch, target):
+    """File > Export of the last run's weights to ``target``, as safetensors."""
+    choice = ExportChoice("safetensors", None, str(target), last_run=True)
+    monkeypatch.setattr(export_dialog, "ask_export", lambda *a, **k: choice)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    window.actions_by_name["export"].trigger()
+    return target
 
 
 def run_folders(project):
@@ -191,11 +196,7 @@ def test_nan_after_good_epochs_keeps_the_best_one_and_export_writes_it(
     assert "training diverged" in panel.error_label.text()
     assert kept is not None and 1 <= kept.epoch <= 3
     assert all(torch.isfinite(v).all() for v in kept.state.values() if v.is_floating_point())
-    target = tmp_path / "kept.safetensors"
-    choice = ExportChoice("safetensors", None, str(target), last_run=True)
-    monkeypatch.setattr(export_dialog, "ask_export", lambda *a, **k: choice)
-    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
-    window.actions_by_name["export"].trigger()
+    target = export_last_run(window, monkeypatch, tmp_path / "kept.safetensors")
     assert same(load_file(target), kept.state)
 
 
@@ -303,11 +304,7 @@ def test_no_writable_run_folder_trains_in_memory_and_exports(
     kept = panel.kept
     assert kept is not None and kept.path is None
     assert panel.kept_label.text().endswith("in memory only")
-    target = tmp_path / "from_memory.safetensors"
-    choice = ExportChoice("safetensors", None, str(target), last_run=True)
-    monkeypatch.setattr(export_dialog, "ask_export", lambda *a, **k: choice)
-    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
-    window.actions_by_name["export"].trigger()
+    target = export_last_run(window, monkeypatch, tmp_path / "from_memory.safetensors")
     assert same(load_file(target), kept.state)
     assert_usable(qtbot, window, panel)
 
@@ -368,23 +365,10 @@ while True:
 def kill_while_training(project, tmp_path, epochs_first: int = 2) -> None:
     """Train ``project`` in a real app process and kill -9 it after ``epochs_first``."""
     env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
         "DEEPWIRE_SETTINGS": str(tmp_path / "driver.ini"),
         "DEEPWIRE_RECOVERY_DIR": str(tmp_path / "recovery"),
-        "PYTHONPATH": str(ROOT),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-c", TRAINING_DRIVER, str(project), str(epochs_first)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout.readline() == "trained\n"
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        process.stdout.close()
-    assert process.returncode == -signal.SIGKILL
+    run_driver_then_kill(TRAINING_DRIVER, [str(project), str(epochs_first)], env, "trained")
 
 
 def long_training_copy(project):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from PySide6.QtCore import Qt
 
 from nodeeditor.panels.training import run_control
@@ -25,14 +24,6 @@ LONG = 500  # epochs: a run that lasts until the test stops it
 
 
 show_panel = show_training_panel
-
-
-@pytest.fixture
-def window(qtbot, monkeypatch, tmp_path):
-    window = open_window(qtbot, monkeypatch, tmp_path, copy_of(EXAMPLE, tmp_path))
-    yield window
-    window.training_panel.shutdown()
-    close_window(window)
 
 
 def click(qtbot, button):

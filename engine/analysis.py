@@ -115,6 +115,15 @@ class Analysis:
         """Multiply-accumulates of one sample through the whole network."""
         return sum(self.macs.values())
 
+    def add(self, diagnostics: list[Diagnostic]) -> None:
+        """Add diagnostics found by another check (the data check), keeping the order:
+        errors first, then warnings, each in network order."""
+        index = {node.id: i for i, node in enumerate(self.network.nodes)}
+        self.diagnostics = sorted(
+            [*self.diagnostics, *diagnostics],
+            key=lambda d: (d.severity != ERROR, index.get(d.node, -1)),
+        )
+
     def for_node(self, node_id: str) -> list[Diagnostic]:
         """The diagnostics about one node."""
         return [d for d in self.diagnostics if d.node == node_id]
@@ -155,9 +164,7 @@ def analyze(network: Network) -> Analysis:
     for node_id in order:
         _infer_node(network.node(node_id), network, result, diagnostics)
     _check_weights_size(result, diagnostics)
-    index = {node.id: i for i, node in enumerate(network.nodes)}
-    diagnostics.sort(key=lambda d: (d.severity != ERROR, index.get(d.node, -1)))
-    result.diagnostics = diagnostics
+    result.add(diagnostics)
     return result
 
 

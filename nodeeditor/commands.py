@@ -322,6 +322,22 @@ def set_params(document, node_id: str, params: dict) -> None:
         document.undo_stack.push(SetParamsCommand(network, node_id, dict(node.params), new))
 
 
+def set_params_of(document, edits: dict, text: str = "") -> None:
+    """Change the parameters of several nodes (``{id: {param: value}}``) as one undo
+    step; raises ParamError or NetworkError, pushing nothing, when any value is refused."""
+    network = document.network
+    changes = []
+    for node_id, params in edits.items():
+        node = network.node(node_id)
+        new = node.spec.check_params({**node.params, **params})
+        if new != node.params:
+            changes.append(SetParamsCommand(network, node_id, dict(node.params), new))
+    if changes:
+        with macro(document, text or f"Edit {len(changes)} nodes"):
+            for command in changes:
+                document.undo_stack.push(command)
+
+
 def rename_node(document, old: str, new: str) -> None:
     """Rename a node; raises NetworkError for an invalid or taken id."""
     network = document.network

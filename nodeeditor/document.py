@@ -15,7 +15,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import project as project_file
-from engine.analysis import Analysis, analyze
+from engine.analysis import Analysis
+from engine.data_fit import analyze_project
 from engine.network import Network
 from engine.project import Project
 
@@ -39,10 +40,12 @@ class Document(QObject):
         self.path: Path | None = Path(path) if path else None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
-        self.analysis: Analysis = analyze(self.network)
+        self.analysis: Analysis = analyze_project(self.project, self.base_dir)
         self._pending = False
         for signal in self.network.events.signals():
             signal.connect(self._on_network_changed)
+        # the dataset and the loss are checked too: their edits are undo steps as well
+        self.undo_stack.indexChanged.connect(self._on_network_changed)
 
     @classmethod
     def open(cls, path: str | Path, parent=None) -> Document:
@@ -76,10 +79,20 @@ class Document(QObject):
             self.path_changed.emit()
         self.undo_stack.setClean()
 
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder the project's relative data paths start from."""
+        return self.path.parent if self.path else None
+
+    def request_analysis(self) -> None:
+        """Run the analysis at the next turn of the event loop (after a data change)."""
+        self._on_network_changed()
+
     def reanalyze_now(self) -> Analysis:
-        """Run the analysis at once and announce it."""
+        """Run the analysis (the network, and how it fits the project's data) at once
+        and announce it."""
         self._pending = False
-        self.analysis = analyze(self.network)
+        self.analysis = analyze_project(self.project, self.base_dir)
         self.analysis_changed.emit(self.analysis)
         return self.analysis
 

@@ -12,7 +12,6 @@ error naming both shapes.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,35 +96,21 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.x_train) + len(self.x_val)
 
+    def info(self):
+        """What the network must fit (``engine.data_fit.DataInfo``)."""
+        from engine.data_fit import DataInfo  # it builds on this module
+
+        return DataInfo.of(self)
+
     def suggest(self) -> Suggestion:
         """The Input shape, last layer size and loss that fit this dataset."""
-        shape = self.sample_shape
-        if self.task == "classification":
-            size, loss = self.num_classes, "CrossEntropyLoss"
-            what = f"{size} classes: end with Linear(out_features={size}) and {loss}"
-        elif self.task == "reconstruction":
-            size, loss = math.prod(shape), "MSELoss"
-            what = f"rebuild the input: end with {size} outputs and {loss}"
-        else:
-            size, loss = max(1, math.prod(self.target_shape)), "MSELoss"
-            what = f"predict {size} value(s): end with Linear(out_features={size}) and {loss}"
-        text = f"{self.name}: samples {fmt_shape(shape)} {self.dtype}; {what}"
-        return Suggestion(shape, self.dtype, size, loss, text)
+        return self.info().suggest()
 
     def check_input(self, shape, dtype: str = "float32") -> None:
         """Raise DataError unless an Input of ``shape`` and ``dtype`` can take the samples."""
-        shape = tuple(int(s) for s in shape)
-        if math.prod(shape) != math.prod(self.sample_shape):
-            raise DataError(
-                f"the Input takes {fmt_shape(shape)} but {self.name} samples are "
-                f"{fmt_shape(self.sample_shape)}; set the Input's shape to "
-                f"{fmt_shape(self.sample_shape)}"
-            )
-        if dtype != self.dtype:
-            raise DataError(
-                f"the Input's dtype is {dtype} but {self.name} samples are {self.dtype}; "
-                f"set the Input's dtype to {self.dtype}"
-            )
+        problem = self.info().input_problem(shape, dtype)
+        if problem:
+            raise DataError(problem)
 
     def summary(self) -> str:
         """One line: name, sizes, shape, task."""

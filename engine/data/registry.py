@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.bounds import BoundsError, check_plain
 from engine.data.arrays import ARRAY_PARAMS, load_arrays
 from engine.data.augment import check_augment
 from engine.data.base import TASKS, Dataset, Raw
@@ -83,6 +84,10 @@ def check_section(section: Any) -> tuple[str, dict[str, Any]]:
             raise DataError(
                 f"dataset {name}: unknown param {key!r} (it takes: {', '.join(defaults)})"
             )
+    try:
+        check_plain(params, f"dataset {name}: params")
+    except BoundsError as error:
+        raise DataError(str(error)) from None
     full = {**defaults, **params}
     _check_common(name, full)
     if name in FILE_DATASETS and not isinstance(full["path"], str):
@@ -121,15 +126,7 @@ def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
             field, file, line or column.
     """
     name, params = check_section(section)
-    if name in FILE_DATASETS:
-        path = Path(params["path"]).expanduser()
-        params["path"] = str(
-            path if path.is_absolute() or base_dir is None else Path(base_dir) / path
-        )
-        if params.get("targets"):
-            targets = Path(params["targets"]).expanduser()
-            if not targets.is_absolute() and base_dir is not None:
-                params["targets"] = str(Path(base_dir) / targets)
+    params = resolve_paths(name, params, base_dir)
     loader = LOADERS[name][0]
     try:
         raw = loader(params, params["seed"])
@@ -149,6 +146,20 @@ def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
         if str(error).startswith(source):
             raise
         raise DataError(f"{source}: {error}") from None
+
+
+def resolve_paths(name: str, params: dict, base_dir: str | Path | None) -> dict:
+    """``params`` with a file dataset's ``path`` (and ``targets``) taken from ``base_dir``
+    when relative; other datasets' params are returned as they are."""
+    if name not in FILE_DATASETS:
+        return params
+    params = dict(params)
+    for key in ("path", "targets"):
+        if key == "path" or params.get(key):
+            path = Path(params[key]).expanduser()
+            absolute = path.is_absolute() or base_dir is None
+            params[key] = str(path if absolute else Path(base_dir) / path)
+    return params
 
 
 def _check_finite(where: str, x: np.ndarray, y: np.ndarray) -> None:

@@ -19,9 +19,11 @@ Every field has a default; a wrong one raises TrainingError naming the field::
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.bounds import FLOAT_MAX, INT_MAX, shown
 from engine.errors import TrainingError
 
 LOSSES = {
@@ -50,6 +52,23 @@ SCHEDULER_ALIASES = {"step": "StepLR", "cosine": "CosineAnnealingLR", "one_cycle
 MONITORS = {"val_loss": "min", "val_accuracy": "max", "val_mae": "min", "val_r2": "max",
             "train_loss": "min", "train_accuracy": "max"}  # fmt: skip
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+# What the app's forms call each setting; the doctor and the data check use the same words.
+LABELS = {"epochs": "Epochs", "batch_size": "Batch size", "loss": "Loss",
+          "optimizer": "Optimizer", "optimizer.lr": "Learning rate",
+          "optimizer.weight_decay": "Weight decay", "scheduler": "Schedule",
+          "early_stopping": "Early stopping", "device": "Device", "precision": "Precision",
+          "grad_clip": "Gradient clipping", "l1": "L1 penalty", "seed": "Seed",
+          "dataset.normalize": "Normalize", "dataset.augment": "Augment",
+          "dataset.validation_split": "Validation split"}  # fmt: skip
+
+
+def label(key: str) -> str:
+    """The label the user sees for a setting key (``optimizer.lr`` -> ``Learning rate``);
+    keys without one read as their words (``dataset.n_samples`` -> ``N samples``)."""
+    if key in LABELS:
+        return LABELS[key]
+    words = key.rsplit(".", 1)[-1].replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 @dataclass
@@ -114,9 +133,26 @@ def _fail(field_name: str, text: str):
 
 
 def _int(data: dict, key: str, default, minimum: int) -> int:
-    value = data.get(key, default)
+    return _whole(key, data.get(key, default), minimum)
+
+
+def _whole(where: str, value: Any, minimum: int) -> int:
+    """``value`` if it is a whole number from ``minimum`` to INT_MAX; else TrainingError."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        _fail(key, f"must be a whole number of {minimum} or more, not {value!r}")
+        _fail(where, f"must be a whole number of {minimum} or more, not {value!r}")
+    if value > INT_MAX:
+        _fail(where, f"must be a whole number of at most {INT_MAX:,}, not {shown(value)}")
+    return value
+
+
+def _number(where: str, value: Any) -> float:
+    """``value`` if it is a finite number from 0 to FLOAT_MAX; else TrainingError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        _fail(where, f"must be a number of 0 or more, not {value!r}")
+    if not math.isfinite(value):
+        _fail(where, f"must be a finite number, not {value}")
+    if value > FLOAT_MAX:
+        _fail(where, f"must be at most {shown(FLOAT_MAX)}, not {shown(value)}")
     return value
 
 
@@ -124,8 +160,7 @@ def _float(data: dict, key: str, default, positive: bool = False):
     value = data.get(key, default)
     if value is None and default is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        _fail(key, f"must be a number of 0 or more, not {value!r}")
+    _number(key, value)
     if positive and value == 0:
         _fail(key, "must be more than 0 (or null for none)")
     return float(value)
@@ -181,11 +216,11 @@ def _check_like(where: str, value: Any, default: Any) -> None:
     elif isinstance(default, int | float) or default is None:
         if value is None and default is None:
             return
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            _fail(where, f"must be a number of 0 or more, not {value!r}")
+        _number(where, value)
     elif isinstance(default, list):
         if not (isinstance(value, list) and len(value) == len(default)
-                and all(isinstance(v, int | float) and 0 <= v < 1 for v in value)):  # fmt: skip
+                and all(isinstance(v, int | float) and not isinstance(v, bool)
+                        and 0 <= v < 1 for v in value)):  # fmt: skip
             _fail(where, f"must be {len(default)} numbers from 0 to below 1")
     elif isinstance(default, str) and value not in MONITORS:
         _fail(where, f"must be one of {', '.join(MONITORS)}")
@@ -234,11 +269,6 @@ def _early_stopping(value: Any) -> dict | None:
     full = {**defaults, **value}
     if full["monitor"] not in MONITORS:
         _fail("early_stopping.monitor", f"must be one of {', '.join(MONITORS)}")
-    patience = full["patience"]
-    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-        _fail(
-            "early_stopping.patience",
-            f"must be a whole number of epochs, 1 or more, not {patience!r}",
-        )
+    _whole("early_stopping.patience", full["patience"], 1)
     _check_like("early_stopping.min_delta", full["min_delta"], 0.0)
     return full

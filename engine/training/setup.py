@@ -8,15 +8,14 @@ is wrong before anything runs.
 
 from __future__ import annotations
 
-import math
-
-from engine.analysis import analyze
+from engine import data_fit as fit
+from engine.analysis import ERROR, analyze
 from engine.compile import input_specs, output_ids
-from engine.data.base import Dataset, fmt_shape
+from engine.data.base import Dataset
 from engine.errors import CompileError, TrainingError
 from engine.training.config import TrainingConfig
 
-CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
+CLASS_LOSSES = fit.CLASS_LOSSES
 
 
 def resolve_loss(config: TrainingConfig, dataset: Dataset) -> dict:
@@ -47,43 +46,10 @@ def check_fit(network, dataset: Dataset, loss_name: str):
         )
     _, in_shape, in_dtype = inputs[0]
     dataset.check_input(in_shape, "int64" if in_dtype == "long" else "float32")
-    out_shape = tuple(analysis.shapes[outputs[0]])
-    _check_output(dataset, loss_name, out_shape)
-    return tuple(in_shape), out_shape
-
-
-def _check_output(dataset: Dataset, loss: str, out_shape: tuple) -> None:
-    size = math.prod(out_shape)
-    task = dataset.task
-    if task == "classification":
-        classes = dataset.num_classes
-        if loss in CLASS_LOSSES:
-            if len(out_shape) != 1 or out_shape[0] < classes:
-                raise TrainingError(
-                    f"the network's output is {fmt_shape(out_shape)} but {dataset.name} has "
-                    f"{classes} classes; end with a Linear of out_features={classes}"
-                )
-            return
-        if loss == "BCEWithLogitsLoss" and out_shape == (1,) and classes == 2:
-            return
-        if out_shape != (classes,):
-            raise TrainingError(
-                f"{loss} compares the output with one-hot classes: the output must be "
-                f"({classes},) but it is {fmt_shape(out_shape)}; or use CrossEntropyLoss"
-            )
-        return
-    if loss in CLASS_LOSSES:
-        raise TrainingError(
-            f"{loss} is for classes, but {dataset.name} is a {task} task; use MSELoss, "
-            "L1Loss or HuberLoss"
-        )
-    expected = dataset.sample_shape if task == "reconstruction" else dataset.target_shape
-    if size != math.prod(expected):
-        what = "the input" if task == "reconstruction" else "the targets"
-        raise TrainingError(
-            f"the network's output is {fmt_shape(out_shape)} but {what} of {dataset.name} "
-            f"are {fmt_shape(expected)}; make the last layer give {math.prod(expected)} values"
-        )
+    refused = [d for d in fit.check_fit(analysis, dataset.info(), loss_name) if d.severity == ERROR]
+    if refused:
+        raise TrainingError(refused[0].message)
+    return tuple(in_shape), tuple(analysis.shapes[outputs[0]])
 
 
 def build_loss(loss: dict, num_classes: int):

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -37,8 +36,10 @@ from engine.errors import DeepwireError
 from nodeeditor import commands
 from nodeeditor.panels.training import outcome
 from nodeeditor.panels.training.device_label import DeviceLabel
+from nodeeditor.panels.training.past_runs import latest_kept
 from nodeeditor.panels.training.run_control import RunControl
 from nodeeditor.panels.training.settings_form import DatasetForm, TrainingForm, is_pushing
+from nodeeditor.panels.training.status_bar import StatusProgress
 from nodeeditor.training_thread import main_thread_gc
 
 PREVIEW_DELAY_MS = 250
@@ -48,13 +49,21 @@ REDRAW_MS = 50  # 20 Hz; each tick redraws one plot (see TrainingPlots.refresh)
 def _read_dataset(section: dict, base_dir):
     """(dataset, "") or (None, the sentence why it cannot be loaded)."""
     from engine.data import load_dataset
+    from engine.data_fit import remember
 
     try:
-        return load_dataset(section, base_dir), ""
+        dataset = load_dataset(section, base_dir)
+        remember(section, base_dir, dataset)  # the network is checked against it from now
+        return dataset, ""
     except DeepwireError as failure:
         return None, str(failure)
     except Exception as failure:  # a broken file must not end the app
         return None, f"the data cannot be read: {failure}"
+
+
+def _value(value) -> str:
+    """A param value as users read it: ``[1, 8, 8]`` -> ``(1, 8, 8)``."""
+    return str(tuple(value)) if isinstance(value, list) else str(value)
 
 
 def _label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
@@ -92,7 +101,8 @@ class TrainingPanel(RunControl, QWidget):
         self.task = ""
         self.paused = False
         self.batches = self.epochs = 0
-        self.started_at = self.last_usage = 0.0
+        self.started_at = self.last_usage = self.paused_at = 0.0
+        self.epoch_now, self.rate = 1, 0.0  # the last batch's epoch and samples/s
         self.built = False
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
@@ -126,7 +136,9 @@ class TrainingPanel(RunControl, QWidget):
         self.suggestion = _label("", "dataset_suggestion")
         self.apply_button = QPushButton("Apply to network")
         self.apply_button.setObjectName("apply_suggestion")
-        self.apply_button.setToolTip("Set the Input's shape and dtype to fit the samples")
+        self.apply_button.setToolTip(
+            "Set the Input's shape and dtype and the last layer's size to fit the data"
+        )
         self.apply_button.clicked.connect(self.apply_suggestion)
         for widget in (self.dataset_form, self.summary, self.suggestion, self.apply_button):
             data_layout.addWidget(widget)
@@ -185,10 +197,8 @@ class TrainingPanel(RunControl, QWidget):
         self.train_button.clicked.connect(self.start_training)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
-        self.progress = QProgressBar()
+        self.progress = StatusProgress()
         self.progress.setObjectName("training_progress")
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("ready")
         self.progress.setValue(0)
         self.start_from_kept = QCheckBox("Start from kept weights")
         self.start_from_kept.setObjectName("start_from_kept")
@@ -236,7 +246,8 @@ class TrainingPanel(RunControl, QWidget):
                 self.document.analysis_changed.disconnect(self._update_memory_warning)
                 self.document.analysis_changed.disconnect(self.update_kept_label)
         self.document = document
-        self.set_kept(None)
+        self._forget_runs()
+        self.set_kept(latest_kept(document.path))  # this project's, not the last one's
         self.dataset_form.set_document(document)
         self.training_form.set_document(document)
         document.analysis_changed.connect(self._update_memory_warning)
@@ -247,6 +258,21 @@ class TrainingPanel(RunControl, QWidget):
         if self.isVisible():
             self.load_preview()
 
+    def _forget_runs(self) -> None:
+        """Clear what the runs of the previous document left: curves, results, status."""
+        self.history, self.task, self.paused = [], "", False
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.set_status("ready")
+        for label in (self.error_label, self.warning_label):
+            label.hide()
+        self.notes.setText("")
+        self.device_label.clear_device()
+        if self.built:
+            self.plots.clear()
+            self.results.reset()
+            self.tabs.setCurrentWidget(self.preview)
+
     def _on_undo_index(self, *_) -> None:
         # undo/redo of a dataset or training edit: show the restored values
         if self.run is not None or is_pushing():
@@ -256,7 +282,7 @@ class TrainingPanel(RunControl, QWidget):
             self._on_dataset_changed()
         self.training_form.refresh()
         if self.dataset is not None:
-            self.apply_button.setEnabled(not self.input_fits())
+            self.apply_button.setEnabled(not self.network_fits())
 
     def base_dir(self):
         """The folder relative data paths start from (the project file's)."""
@@ -312,24 +338,27 @@ class TrainingPanel(RunControl, QWidget):
             return
         self.summary.setText(dataset.summary())
         self.suggestion.setText("Suggestion: " + dataset.suggest().text)
-        self.apply_button.setEnabled(self.run is None and not self.input_fits())
+        self.apply_button.setEnabled(self.run is None and not self.network_fits())
+        self.document.request_analysis()  # a file dataset is described now
         self.preview.show_dataset(dataset)
         self._update_memory_warning()
 
-    def input_fits(self) -> bool:
-        """Whether the network's single Input takes the dataset's samples as they are."""
-        inputs = [n for n in self.document.network.nodes if n.type == "Input"]
-        if self.dataset is None or len(inputs) != 1:
-            return False
-        params = inputs[0].params
-        try:
-            self.dataset.check_input(params.get("shape", ()), params.get("dtype", "float32"))
-        except DeepwireError:
-            return False
-        return True
+    def fit_edits(self) -> dict:
+        """What "Apply to network" would change (``engine.data_fit.fit_edits``)."""
+        from engine.data_fit import fit_edits, loss_name
+
+        if self.dataset is None:
+            return {}
+        loss = loss_name(self.document.project.training)
+        return fit_edits(self.document.network, self.dataset.info(), loss)
+
+    def network_fits(self) -> bool:
+        """Whether nothing that "Apply to network" sets needs to change."""
+        return self.dataset is not None and not self.fit_edits()
 
     def apply_suggestion(self) -> bool:
-        """Set the Input's shape and dtype to the suggestion (one undo step).
+        """Set the Input's shape and dtype and the last weighted layer's size to fit
+        the dataset (one undo step).
 
         Returns:
             True when the network was changed.
@@ -342,20 +371,20 @@ class TrainingPanel(RunControl, QWidget):
         if len(inputs) != 1:
             self._say(f"The network has {len(inputs)} Inputs; training needs exactly one.")
             return False
-        node, suggestion = inputs[0], self.dataset.suggest()
-        try:
-            self.dataset.check_input(node.params.get("shape", ()), node.params.get("dtype"))
-            self._say(f"The Input {node.id} already fits {self.dataset.name}.")
+        edits = self.fit_edits()
+        if not edits:
+            self._say(f"The network already fits {self.dataset.name}.")
             return False
-        except DeepwireError:
-            pass
-        params = {"shape": list(suggestion.input_shape), "dtype": suggestion.input_dtype}
         try:
-            commands.set_params(self.document, node.id, params)
+            commands.set_params_of(self.document, edits, f"Fit the network to {self.dataset.name}")
         except DeepwireError as error:
             self._say(str(error))
             return False
-        self._say(f"Input {node.id} now takes {suggestion.input_shape} {suggestion.input_dtype}.")
+        changed = "; ".join(
+            f"{node_id}: " + ", ".join(f"{k} {_value(v)}" for k, v in params.items())
+            for node_id, params in edits.items()
+        )
+        self._say(f"Fitted to {self.dataset.name}: {changed}.")
         self.apply_button.setEnabled(False)
         return True
 
@@ -380,7 +409,7 @@ class TrainingPanel(RunControl, QWidget):
         self.training_form.setEnabled(not running)
         self.start_from_kept.setEnabled(not running and self.kept is not None)
         self.apply_button.setEnabled(
-            not running and self.dataset is not None and not self.input_fits()
+            not running and self.dataset is not None and not self.network_fits()
         )
 
     def _show_notes(self, notes, final: bool) -> None:

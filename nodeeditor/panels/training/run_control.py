@@ -16,7 +16,9 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
+from engine.errors import DeepwireError
 from nodeeditor.panels.training import outcome
+from nodeeditor.panels.training.status_bar import paused_texts, running_texts
 from nodeeditor.run_folder import new_run_folder, remove_if_empty
 
 DOCTOR_EVERY = 2  # epochs between the doctor's looks while training
@@ -62,9 +64,12 @@ class RunControl:
         self.warning_label.hide()
         self.notes.setText("")
         self.progress.setValue(0)
-        self.progress.setFormat("loading the data and building the network…")
+        self.progress.set_status("loading the data and building the network…", "loading…")
+        start, failure = self._start_state()
+        if failure:
+            self._show_failure(failure)
+            return
         self.run_dir, warning = new_run_folder(self.document.path)
-        start = self.kept.state if self.kept and self.start_from_kept.isChecked() else None
         self._run_signature = dict(self.document.analysis.params)
         run = TrainingRun(self.document.network.copy(), section, training, self.base_dir(),
                           self.run_dir, start, self)  # fmt: skip
@@ -80,6 +85,15 @@ class RunControl:
         self.training_started.emit()
         if warning:
             self._on_warning(warning)
+
+    def _start_state(self) -> tuple[dict | None, str]:
+        """(the weights to start from or None, "" or why they cannot be read)."""
+        if self.kept is None or not self.start_from_kept.isChecked():
+            return None, ""
+        try:
+            return self.kept.state, ""
+        except DeepwireError as error:  # kept weights of an earlier run, damaged since
+            return None, f"Cannot start from the kept weights: {error}"
 
     def _connections(self, worker) -> list:
         return [(worker.started, self._on_started), (worker.epoch_ended, self._on_epoch),
@@ -116,14 +130,20 @@ class RunControl:
         if self.run is None:
             return
         self.paused = not self.paused
+        now = time.perf_counter()
+        if self.paused:
+            self.paused_at = now
+        else:  # the ETA counts training time only
+            self.started_at += now - self.paused_at
         self.run.set_paused(self.paused)
         self.pause_button.setText("Resume" if self.paused else "Pause")
+        self._show_status()
 
     def stop_training(self) -> None:
         """Ask the run to stop before its next batch (the best weights are kept)."""
         if self.run is not None:
             self.run.stop()
-            self.progress.setFormat("stopping…")
+            self.progress.set_status("stopping…")
 
     def _on_started(self, event) -> None:
         self.task = event.task
@@ -134,6 +154,7 @@ class RunControl:
         self.device_label.set_device(event.device)
         self.started_at = time.perf_counter()
         self.last_usage = self.started_at
+        self.epoch_now, self.rate = 1, 0.0
 
     def _on_epoch(self, event) -> None:
         self.plots.add_epoch(event)
@@ -141,7 +162,7 @@ class RunControl:
         if event.epoch % DOCTOR_EVERY == 0:
             from engine.training import diagnose
 
-            self._show_notes(diagnose(self.history, self.task), final=False)
+            self._show_notes(diagnose(self.history, self.task, final=False), final=False)
 
     def _on_warning(self, message: str) -> None:
         self.warning_label.setText(f"Warning: {message}")
@@ -151,7 +172,7 @@ class RunControl:
 
     def _on_paused(self, paused: bool) -> None:
         if paused:
-            self.progress.setFormat("paused — " + self.progress.format())
+            self._show_status()
 
     def _tick(self) -> None:
         """Drain buffered batches, move the progress bar, redraw the curves."""
@@ -177,30 +198,35 @@ class RunControl:
     def _show_progress(self, event) -> None:
         done = (event.epoch - 1) * event.batches + event.batch
         self.progress.setValue(done)
-        fraction = done / max(1, self.progress.maximum())
+        self.epoch_now, self.rate = event.epoch, event.samples_per_s
+        self._show_status()
+
+    def _show_status(self) -> None:
+        """Where the run is: epoch, ETA and speed; no ETA while paused."""
+        epoch = self.epoch_now
+        if self.paused:
+            self.progress.set_status(*paused_texts(epoch, self.epochs))
+            return
+        fraction = self.progress.value() / max(1, self.progress.maximum())
         elapsed = time.perf_counter() - self.started_at
         left = elapsed * (1 - fraction) / fraction if fraction > 0 else 0
         minutes, seconds = divmod(int(left), 60)
-        state = "paused — " if self.paused else ""
-        self.progress.setFormat(
-            f"{state}epoch {event.epoch}/{self.epochs} · ETA {minutes}:{seconds:02d} · "
-            f"{event.samples_per_s:,.0f} samples/s"
-        )
+        eta = f"{minutes}:{seconds:02d}"
+        self.progress.set_status(*running_texts(epoch, self.epochs, eta, self.rate))
 
     def _on_finished(self, end, results, kept) -> None:
         run = self._end_run()
         if run is None:
             return
         before = self.kept
-        if kept is not None:
-            kept.signature = self._run_signature  # the network as it was trained
-            self.set_kept(kept)
+        self._keep(kept)
         self.results.show_results(end, results)
         self.tabs.setCurrentWidget(self.results)
         self._show_notes(end.notes, final=True)
         self.progress.setValue(self.progress.maximum() if end.reason == "finished" else
                                self.progress.value())  # fmt: skip
-        self.progress.setFormat(f"{end.reason.replace('_', ' ')} after {end.epochs_done} epoch(s)")
+        reason = end.reason.replace("_", " ")
+        self.progress.set_status(f"{reason} after {end.epochs_done} epoch(s)", reason)
         summary = f"{self.results.summary.text().rstrip('.')}. {outcome.end_text(kept, before)}"
         self.results.summary.setText(summary)
         self._say(self.results.summary.text())
@@ -210,16 +236,23 @@ class RunControl:
         if self._end_run() is None:
             return
         text = outcome.failure_text(message, kept, self.kept)
-        if kept is not None:
-            kept.signature = self._run_signature  # the network as it was trained
-            self.set_kept(kept)
+        self._keep(kept)
+        self._show_failure(text)
+        self.training_ended.emit("failed")
+
+    def _show_failure(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.setStyleSheet("color: #e5484d")
         self.error_label.show()
-        self.progress.setFormat("failed")
+        self.progress.set_status("failed")
         self.results.summary.setText(text)
         self._say(text)
-        self.training_ended.emit("failed")
+
+    def _keep(self, kept) -> None:
+        """Make the weights a run of this network kept the current ones (None: no change)."""
+        if kept is not None:
+            kept.signature = self._run_signature  # the network as it was trained
+            self.set_kept(kept)
 
     def _end_run(self):
         run = self.run
@@ -248,19 +281,23 @@ class RunControl:
             return
         for signal, slot in self._connections(run.worker):
             signal.disconnect(slot)
+        before = self.kept
         run.shutdown()
+        kept = run.worker.kept  # the stopped run's best weights, written to its folder
         self._end_run()
-        self.progress.setFormat("stopped")
+        self._keep(kept)
+        self.progress.set_status("stopped")
+        if self.built:
+            self.results.summary.setText(f"Stopped. {outcome.end_text(kept, before)}")
 
     def confirm_close(self, doing: str = "close") -> bool:
-        """Before the window closes (or opens another project): ask while training, then
-        stop cleanly; the run's best weights are written to its folder.
+        """Before the window closes (or opens another project): ask while training.
+
+        Nothing is stopped here: the caller asks its other questions (unsaved changes)
+        first and calls ``shutdown`` only once the close really happens, so a Cancel
+        there leaves the run training.
 
         Returns:
             False when the user wants to keep training.
         """
-        if self.run is not None:
-            if not ask_stop_training(self.window(), doing):
-                return False
-            self.shutdown()
-        return True
+        return self.run is None or ask_stop_training(self.window(), doing)

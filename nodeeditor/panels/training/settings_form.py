@@ -16,20 +16,19 @@ from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
 from engine.data import dataset_names, dataset_params
 from engine.data.registry import FILE_DATASETS
 from engine.errors import DeepwireError
-from engine.training.config import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingConfig
+from engine.training.config import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingConfig, label
+from nodeeditor.panels.spin_boxes import float_spin, int_spin
 
 MERGE_ID = 0x7D1
 
@@ -76,22 +75,6 @@ def set_section(document, section: str, new, field: str = "") -> None:
 def is_pushing() -> bool:
     """Whether a form is pushing its own edit right now."""
     return PUSHING[0]
-
-
-def _spin(minimum: int, maximum: int, value: int) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(minimum, maximum)
-    box.setValue(value)
-    return box
-
-
-def _double(value: float, decimals: int = 6, step: float = 0.001) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setDecimals(decimals)
-    box.setRange(0.0, 1e6)
-    box.setSingleStep(step)
-    box.setValue(value)
-    return box
 
 
 def _combo(items, current: str) -> QComboBox:
@@ -153,7 +136,7 @@ class DatasetForm(QWidget):
                 continue
             field = self._field(key, default, values[key], section["name"])
             self.fields[key] = field
-            self.layout_.addRow(key.replace("_", " "), field)
+            self.layout_.addRow(label(f"dataset.{key}"), field)
 
     def _field(self, key, default, value, name) -> QWidget:
         if isinstance(default, bool):
@@ -161,10 +144,10 @@ class DatasetForm(QWidget):
             widget.setChecked(bool(value))
             widget.toggled.connect(lambda v, k=key: self._set_param(k, v))
         elif isinstance(default, int) and isinstance(value, int):
-            widget = _spin(0, 10_000_000, value)
+            widget = int_spin(0, 10_000_000, value)
             widget.valueChanged.connect(lambda v, k=key: self._set_param(k, v))
         elif isinstance(default, float) and isinstance(value, int | float):
-            widget = _double(float(value), 3, 0.05)
+            widget = float_spin(0.0, 1e6, value, 3, 0.05)
             widget.valueChanged.connect(lambda v, k=key: self._set_param(k, round(v, 6)))
         elif key == "path" and name in FILE_DATASETS:
             return self._path_field(value, name)
@@ -248,26 +231,27 @@ class TrainingForm(QWidget):
         self.document = None
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        self.epochs = _spin(1, 100_000, 10)
-        self.batch_size = _spin(1, 1_000_000, 64)
+        self.epochs = int_spin(1, 100_000, 10)
+        self.batch_size = int_spin(1, 1_000_000, 64)
         self.loss = _combo(["auto", *LOSSES], "auto")
         self.optimizer = _combo(OPTIMIZERS, "Adam")
-        self.lr = _double(0.001, 6, 0.0005)
-        self.weight_decay = _double(0.0, 6, 0.0001)
+        self.lr = float_spin(0.0, 1e6, 0.001, 6, 0.0005)
+        self.weight_decay = float_spin(0.0, 1e6, 0.0, 6, 0.0001)
         self.scheduler = _combo(["none", *SCHEDULERS], "none")
-        self.patience = _spin(0, 10_000, 0)
+        self.patience = int_spin(0, 10_000, 0)
         self.patience.setSpecialValueText("off")
         self.device = _combo(["auto", "cpu", "cuda", "mps"], "auto")
         self.precision = _combo(["fp32", "bf16", "fp16", "auto"], "fp32")
-        rows = [("Epochs", self.epochs, "epochs"), ("Batch size", self.batch_size, "batch_size"),
-                ("Loss", self.loss, "loss"), ("Optimizer", self.optimizer, "optimizer"),
-                ("Learning rate", self.lr, "lr"), ("Weight decay", self.weight_decay, "weight_decay"),
-                ("Schedule", self.scheduler, "scheduler"),
-                ("Early stopping", self.patience, "patience"), ("Device", self.device, "device"),
-                ("Precision", self.precision, "precision")]  # fmt: skip
-        for label, widget, name in rows:
+        rows = [("epochs", self.epochs, "epochs"), ("batch_size", self.batch_size, "batch_size"),
+                ("loss", self.loss, "loss"), ("optimizer", self.optimizer, "optimizer"),
+                ("optimizer.lr", self.lr, "lr"),
+                ("optimizer.weight_decay", self.weight_decay, "weight_decay"),
+                ("scheduler", self.scheduler, "scheduler"),
+                ("early_stopping", self.patience, "patience"), ("device", self.device, "device"),
+                ("precision", self.precision, "precision")]  # fmt: skip
+        for key, widget, name in rows:  # labels from the engine: the doctor uses the same
             widget.setObjectName(f"training_{name}")
-            form.addRow(label, widget)
+            form.addRow(label(key), widget)
             signal = getattr(widget, "valueChanged", None) or widget.currentTextChanged
             signal.connect(lambda *_, n=name: self._on_edit(n))
         self._loading = False

@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QUndoGroup
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
 
 from engine.errors import DeepwireError
-from nodeeditor import dialogs, files, icons, recovery, theme
+from nodeeditor import dialogs, files, icons, recovery, theme, wheel_guard
 from nodeeditor.actions import EDIT_ACTIONS, build_actions, build_menus, build_toolbar
 from nodeeditor.document import Document
 from nodeeditor.panels.diagnostics import DiagnosticsPanel
@@ -51,6 +51,7 @@ class MainWindow(files.FileHandling, QMainWindow):
 
     def __init__(self, document: Document | None = None, settings: Settings | None = None):
         super().__init__()
+        wheel_guard.install()  # the wheel scrolls panels, never an unfocused field
         self.settings = settings or Settings()
         self.document: Document | None = None
         self.scene = None

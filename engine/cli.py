@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "engine.commands.inspect",
     "engine.commands.layers",
     "engine.commands.export",
+    "engine.commands.importing",
     "engine.commands.train",
 )
 

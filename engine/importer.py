@@ -12,6 +12,10 @@ Nothing is guessed silently. Whatever cannot be mapped is listed by name in one
 the original, and the whole imported network is run against the model on an example
 input with the model's weights, so an import that succeeds computes what the model
 computes. ``deepwire code`` output imports back to the network it came from.
+
+Importing runs the model's code. A ``sys.exit`` in it ends in an ``ImportModelError``;
+``os._exit`` or a crash cannot be caught in the process that runs it, so
+``deepwire import`` runs this in a child process (``engine.commands.importing``).
 """
 
 from __future__ import annotations
@@ -74,8 +78,32 @@ def import_model(
 
     Raises:
         ImportModelError: the class cannot be loaded or traced, some of its modules or
-            functions have no Deepwire layer (all named), or the result differs.
+            functions have no Deepwire layer (all named), the result differs, or the
+            model's code called ``sys.exit``.
     """
+    try:
+        return _import_model(source, input_shapes, example_inputs, name, model_weights)
+    except SystemExit as stop:  # the user's code ran (file, constructor, forward)
+        what = f"called sys.exit({stop.code!r})"
+        raise ImportModelError(exit_sentence(_label(source), what)) from None
+
+
+def exit_sentence(source: str, what: str) -> str:
+    """The sentence for model code that ended the program while it was being imported."""
+    return (
+        f"{source} {what} while Deepwire ran it to import the model, so nothing was "
+        "imported; a model file must not end the program when it is imported (put such "
+        'code under `if __name__ == "__main__":`)'
+    )
+
+
+def _label(source) -> str:
+    if isinstance(source, str):
+        return source.rpartition(":")[0] or source
+    return getattr(source, "__name__", type(source).__name__)
+
+
+def _import_model(source, input_shapes, example_inputs, name, model_weights) -> ImportResult:
     import torch
     import torch.fx
 

@@ -1,9 +1,9 @@
-"""``deepwire export`` and ``deepwire import``: a network out to files, a PyTorch model in.
+"""``deepwire export``: a network out to files.
 
 ``deepwire export FILE --format FORMAT [--weights W] -o PATH`` writes the weights
-(safetensors, pt), ONNX, a torch.export program or a plain PyTorch folder;
-``deepwire import model.py:Net --input-shape 1,28,28 -o net.dwire`` turns a PyTorch
-model into a project. Weights and models that do not fit end in one sentence and exit 2.
+(safetensors, pt), ONNX, a torch.export program or a plain PyTorch folder. Weights that
+do not fit end in one sentence and exit 2; a read-only target is never replaced.
+(``deepwire import`` is in ``engine.commands.importing``.)
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from engine.cli import EXIT_BAD_INPUT, EXIT_OK
 
 
 def register(commands) -> None:
-    """Add ``export`` and ``import`` to the ``deepwire`` parser."""
+    """Add ``export`` to the ``deepwire`` parser."""
     from engine.export import FORMATS
 
     export = commands.add_parser(
@@ -32,21 +32,6 @@ def register(commands) -> None:
     export.add_argument("--seed", type=int, default=0, help="seed of fresh weights (default 0)")
     export.add_argument("--class-name", default="Model", help="class name in model.py (python)")
     export.set_defaults(func=run_export)
-
-    imp = commands.add_parser("import", help="turn a PyTorch model into a .dwire project")
-    imp.add_argument("model", help="file.py:ClassName or package.module:ClassName")
-    imp.add_argument("-o", "--output", required=True, help="the .dwire project to write")
-    imp.add_argument(
-        "--input-shape",
-        action="append",
-        metavar="[NAME=]SIZES",
-        help="shape of one sample of an input, without the batch, e.g. 1,28,28 or x=1,28,28; "
-        "repeat for several inputs",
-    )
-    imp.add_argument("--load-weights", help="the model's own state_dict to import with it")
-    imp.add_argument("--weights-out", help="also write the weights as .safetensors, for export")
-    imp.add_argument("--name", default="model", help="the network's name (default: model)")
-    imp.set_defaults(func=run_import)
 
 
 def run_export(args) -> int:
@@ -80,54 +65,6 @@ def run_export(args) -> int:
     for path in result.files:
         print(f"wrote {path}")
     return EXIT_OK
-
-
-def run_import(args) -> int:
-    """Import a PyTorch model and save it as a project; exit 2 if it cannot be imported."""
-    from engine.importer import ImportModelError, import_model
-    from engine.weights import WeightsError, save_weights
-
-    try:
-        shapes = _input_shapes(args.input_shape)
-        result = import_model(
-            args.model, input_shapes=shapes, name=args.name, model_weights=args.load_weights
-        )
-    except (ImportModelError, WeightsError) as error:
-        print(f"deepwire: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    proj = project_file.Project(networks={args.name: result.network})
-    project_file.save(proj, args.output)
-    print(f"imported {result.class_name}: {len(result.network)} nodes -> {args.output}")
-    if args.weights_out:
-        save_weights(result.weights, args.weights_out)
-        print(f"wrote {args.weights_out}")
-    return EXIT_OK
-
-
-def _input_shapes(values: list[str] | None):
-    """``["1,28,28"]`` -> ``[(1, 28, 28)]``; ``["x=4", "y=2,3"]`` -> a dict by name."""
-    from engine.importer import ImportModelError
-
-    if not values:
-        return None
-    named, ordered = {}, []
-    for value in values:
-        name, _, sizes = value.rpartition("=")
-        try:
-            shape = tuple(int(s) for s in sizes.replace("x", ",").split(",") if s.strip())
-        except ValueError:
-            shape = ()
-        if not shape or any(s < 1 for s in shape):
-            raise ImportModelError(
-                f"--input-shape {value!r}: give positive sizes separated by commas, e.g. 1,28,28"
-            )
-        if name:
-            named[name.strip()] = shape
-        else:
-            ordered.append(shape)
-    if named and ordered:
-        raise ImportModelError("--input-shape: name every input (x=1,28,28) or none of them")
-    return named or ordered
 
 
 def _project_network(args):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.export.prepare import DEFAULT_SEED, ExportError, Prepared, prepare
+from engine.file_access import refuse_read_only
 from engine.network import Network
 
 FORMATS = ("safetensors", "pt", "onnx", "program", "python")
@@ -79,15 +80,27 @@ def export(
         ExportError: unknown format or the exporter refused the network.
         CompileError: the network has errors.
         WeightsError: the weights cannot be read or do not fit.
-        ProjectError: the file cannot be written.
+        ProjectError: the file cannot be written, or it is read-only (left unchanged).
     """
     format = check_format(format)
     path = Path(path)
     if format != "python" and path.is_dir():
         raise ExportError(f"{path} is a folder; give a file name such as model{SUFFIXES[format]}")
+    for target in targets(format, path):  # before any work, and before any file changes
+        refuse_read_only(target)
     prepared = prepare(network, weights, seed)
     files = _write(format, prepared, path, network, class_name, project, base_dir)
     return ExportResult(format, path, tuple(files), prepared.fresh, seed)
+
+
+def targets(format: str, path: Path) -> list[Path]:
+    """The files an export to ``path`` may replace."""
+    if format != "python":
+        return [path]
+    from engine.export.train_script import DATA_FILE, INITIAL_WEIGHTS
+
+    names = ("model.py", "model.safetensors", "README.md", "train.py", DATA_FILE, INITIAL_WEIGHTS)
+    return [path / name for name in names]
 
 
 def check_format(format: str) -> str:

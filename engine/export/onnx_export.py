@@ -19,6 +19,7 @@ from pathlib import Path
 
 from engine.errors import DeepwireError
 from engine.export.prepare import ExportError, Prepared
+from engine.file_access import mode_for
 
 _NOISY_LOGGERS = ("torch.onnx", "torch.export", "torch._export", "onnxscript")
 
@@ -49,7 +50,7 @@ def export_onnx(prepared: Prepared, path: Path) -> list[Path]:
                 verbose=False,
             )
         onnx.checker.check_model(temporary, full_check=True)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode_for(path))
         os.replace(temporary, path)
     except DeepwireError:
         raise

@@ -1,0 +1,253 @@
+"""``deepwire import model.py:Net -o net.dwire``: a PyTorch model in, as a project.
+
+Importing runs the model's Python code (the file's top level, the class's constructor
+and ``forward``), so it runs in a child process: whatever that code does (``sys.exit``,
+``os._exit``, a crash inside an extension, changes to torch's global settings) ends the
+child, not this command, which then says what happened in one sentence. The child hands
+back the network as project text and the weights as safetensors bytes; this process
+checks the targets before anything runs and writes the files.
+
+An existing ``-o`` project keeps its dataset, training settings, notes and other
+networks: the import replaces only the network it names (``--name``), and the file it
+replaces is kept as ``NAME.dwire.bak``. A file that is not a project is refused unless
+``--force``; a read-only file is never replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from engine import project as project_file
+from engine.cli import EXIT_BAD_INPUT, EXIT_OK
+from engine.errors import DeepwireError
+from engine.file_access import refuse_read_only
+
+DESCRIPTION = """\
+Turn a PyTorch model into a network of Deepwire layers and save it as a project.
+
+Importing RUNS the model's Python code: the file's top level, the class's constructor
+and its forward, as `python model.py` would. Import only code you trust. It runs in a
+separate process, so code that ends the program (sys.exit, os._exit) or crashes is
+reported and nothing is written.
+
+An existing -o project keeps its dataset, training settings and other networks: only
+the network named by --name is replaced, and the old file is kept as NAME.dwire.bak."""
+
+RESULT, PROJECT, WEIGHTS = "result.json", "imported.dwire", "imported.safetensors"
+
+
+def register(commands) -> None:
+    """Add ``import`` to the ``deepwire`` parser."""
+    imp = commands.add_parser(
+        "import",
+        help="turn a PyTorch model into a .dwire project (runs the model's Python code)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument(
+        "model", help="file.py:ClassName or package.module:ClassName (its code is run)"
+    )
+    imp.add_argument("-o", "--output", required=True, help="the .dwire project to write")
+    imp.add_argument(
+        "--input-shape",
+        action="append",
+        metavar="[NAME=]SIZES",
+        help="shape of one sample of an input, without the batch, e.g. 1,28,28 or x=1,28,28; "
+        "repeat for several inputs",
+    )
+    imp.add_argument("--load-weights", help="the model's own state_dict to import with it")
+    imp.add_argument("--weights-out", help="also write the weights as .safetensors, for export")
+    imp.add_argument("--name", default="model", help="the network's name (default: model)")
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an -o file that is not a Deepwire project (kept as NAME.bak)",
+    )
+    imp.add_argument("--worker", help=argparse.SUPPRESS)  # the child process's result folder
+    imp.set_defaults(func=run_import)
+
+
+def run_import(args) -> int:
+    """Import in a child process and write the project; exit 2 if it cannot be imported."""
+    if args.worker:
+        return run_worker(args)
+    output = Path(args.output)
+    try:
+        input_shapes(args.input_shape)  # wrong sizes are refused before any code runs
+        existing = existing_project(output, args.force)
+        if args.weights_out:
+            weights_format(args.weights_out)
+            refuse_read_only(args.weights_out)
+        text, weights, class_name = import_in_child(args)
+    except DeepwireError as error:
+        print(f"deepwire: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    network = project_file.loads(text, "the imported model").networks[args.name]
+    proj = existing or project_file.Project(networks={})
+    proj.networks[args.name] = network
+    project_file.save(proj, output, backup=True)
+    print(f"imported {class_name}: {len(network)} nodes -> {output}")
+    if existing is not None:
+        print(
+            f"kept the project's other sections; the previous file is "
+            f"{project_file.backup_path(output)}"
+        )
+    if args.weights_out:
+        project_file.write_atomic(Path(args.weights_out), weights)
+        print(f"wrote {args.weights_out}")
+    return EXIT_OK
+
+
+def existing_project(output: Path, force: bool) -> project_file.Project | None:
+    """The project at ``output`` that the import goes into, or None for a new file.
+
+    Raises:
+        ProjectError: ``output`` is read-only, or it is not a project and not ``force``.
+    """
+    refuse_read_only(output)
+    if not output.exists():
+        return None
+    try:
+        return project_file.load(output)
+    except project_file.ProjectError as error:
+        if force:
+            return None
+        raise project_file.ProjectError(
+            f"{output} exists and is not a Deepwire project ({error}), so it was not "
+            "replaced; choose another -o, or add --force to replace it (the old file is "
+            f"then kept as {project_file.backup_path(output).name})"
+        ) from None
+
+
+def import_in_child(args) -> tuple[str, bytes, str]:
+    """Run ``deepwire import --worker`` and return (project text, weights, class name).
+
+    Raises:
+        ImportModelError: the model cannot be imported, or its code ended the child.
+    """
+    from engine.importer import ImportModelError
+
+    with tempfile.TemporaryDirectory(prefix="deepwire-import-") as folder:
+        status = subprocess.call(
+            [*self_command(), *worker_arguments(args, folder)],
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(search_path())},
+            start_new_session=True,  # Ctrl-C goes to this process, which ends the child
+        )
+        result = Path(folder) / RESULT
+        if not result.is_file():
+            raise ImportModelError(ended_sentence(args.model.rpartition(":")[0], status))
+        outcome = json.loads(result.read_text(encoding="utf-8"))
+        if "error" in outcome:
+            raise ImportModelError(outcome["error"])
+        text = (Path(folder) / PROJECT).read_text(encoding="utf-8")
+        return text, (Path(folder) / WEIGHTS).read_bytes(), outcome["class_name"]
+
+
+def self_command() -> list[str]:
+    """How to start this command line again (a frozen app is its own interpreter)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "engine"]
+
+
+def search_path() -> list[str]:
+    """This process's module search path, so that the child finds the same modules."""
+    return [entry or os.getcwd() for entry in sys.path]
+
+
+def worker_arguments(args, folder: str) -> list[str]:
+    """The child's command line: the same import, its result going to ``folder``."""
+    argv = ["import", args.model, "-o", args.output, "--name", args.name, "--worker", folder]
+    for shape in args.input_shape or []:
+        argv.append(f"--input-shape={shape}")
+    if args.load_weights:
+        argv += ["--load-weights", args.load_weights]
+    if args.weights_out:
+        argv += ["--weights-out", args.weights_out]  # for its format; this process writes it
+    return argv
+
+
+def weights_format(path: str) -> str:
+    """``safetensors`` or ``pt`` from the weights file's suffix; WeightsError otherwise."""
+    from engine.weights import WEIGHT_SUFFIXES, WeightsError
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in WEIGHT_SUFFIXES:
+        raise WeightsError(f"{Path(path).name}: weights files end in .safetensors or .pt")
+    return "safetensors" if suffix == ".safetensors" else "pt"
+
+
+def ended_sentence(label: str, status: int) -> str:
+    """Why the child ended without a result: the model's code exited or crashed."""
+    from engine.importer import exit_sentence
+
+    if status >= 0:
+        return exit_sentence(label, f"ended the program with exit status {status}")
+    try:
+        name = signal.Signals(-status).name
+    except ValueError:
+        name = f"signal {-status}"
+    return (
+        f"{label} crashed the process that ran it to import the model ({name}), so nothing "
+        "was imported; the model's code, or an extension it loads, failed"
+    )
+
+
+def run_worker(args) -> int:
+    """In the child: import the model and leave the result in ``args.worker``."""
+    from engine.importer import import_model
+    from engine.weights import first_line, weights_bytes
+
+    folder = Path(args.worker)
+    try:
+        result = import_model(
+            args.model,
+            input_shapes=input_shapes(args.input_shape),
+            name=args.name,
+            model_weights=args.load_weights,
+        )
+        proj = project_file.Project(networks={args.name: result.network})
+        project_file.write_atomic(folder / PROJECT, project_file.dumps(proj).encode("utf-8"))
+        fmt = weights_format(args.weights_out) if args.weights_out else "safetensors"
+        project_file.write_atomic(folder / WEIGHTS, weights_bytes(result.weights, fmt))
+        outcome = {"class_name": result.class_name}
+    except DeepwireError as error:
+        outcome = {"error": str(error)}
+    except Exception as error:  # a bug, or user code failing where it was not expected
+        outcome = {"error": f"the import failed ({type(error).__name__}: {first_line(error)})"}
+    project_file.write_atomic(folder / RESULT, json.dumps(outcome).encode("utf-8"))
+    return EXIT_OK
+
+
+def input_shapes(values: list[str] | None):
+    """``["1,28,28"]`` -> ``[(1, 28, 28)]``; ``["x=4", "y=2,3"]`` -> a dict by name."""
+    from engine.importer import ImportModelError
+
+    if not values:
+        return None
+    named, ordered = {}, []
+    for value in values:
+        name, _, sizes = value.rpartition("=")
+        try:
+            shape = tuple(int(s) for s in sizes.replace("x", ",").split(",") if s.strip())
+        except ValueError:
+            shape = ()
+        if not shape or any(s < 1 for s in shape):
+            raise ImportModelError(
+                f"--input-shape {value!r}: give positive sizes separated by commas, e.g. 1,28,28"
+            )
+        if name:
+            named[name.strip()] = shape
+        else:
+            ordered.append(shape)
+    if named and ordered:
+        raise ImportModelError("--input-shape: name every input (x=1,28,28) or none of them")
+    return named or ordered

@@ -9,6 +9,7 @@ not a project, or a read-only one, is refused before the model's code runs.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -17,8 +18,8 @@ from hypothesis import strategies as st
 from engine import project
 from engine.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from engine.importer import ImportModelError, import_model
-from tests.engine.test_project_text import EXAMPLE
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "digits_mlp.dwire"
 MODEL = textwrap.dedent(
     """
     import torch

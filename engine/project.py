@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DeepwireError, ProjectError
+from engine.file_access import mode_for, refuse_read_only
 from engine.network import Network
 
 FORMAT = "deepwire"
@@ -101,24 +102,62 @@ def dumps(project: Project) -> str:
 def loads(text: str, source: str = "project") -> Project:
     """Read a project from ``.dwire`` text; ``source`` names it in error messages."""
     _check_size(len(text), source)
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write: not content
     try:
         data = json.loads(text)
+        _refuse_duplicate_keys(text)
+    except _DuplicateKey as error:
+        raise ProjectError(f"{source}: not a valid project file: {error}") from None
     except RecursionError:
         raise ProjectError(
             f"{source}: not a valid project file: its JSON is nested too deeply"
         ) from None
     except json.JSONDecodeError as error:
-        stripped = text.rstrip()
-        if stripped.startswith("{") and not stripped.endswith("}"):
-            raise ProjectError(
-                f"{source}: not a valid project file: it ends too early (truncated?) after line "
-                f"{stripped.count(chr(10)) + 1}"
-            ) from None
         raise ProjectError(
-            f"{source}: not a valid project file: {error.msg} at line {error.lineno}, "
-            f"column {error.colno}"
+            f"{source}: not a valid project file: {_syntax_problem(text, error)}"
         ) from None
     return from_dict(data, source)
+
+
+class _DuplicateKey(ValueError):
+    """An object of the file names one key twice."""
+
+
+def _unique_keys(pairs: list) -> None:
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(
+                f"the key {_quote(key)} appears twice in one object; a JSON reader would keep "
+                "only the last, so the file is refused rather than guessed at"
+            )
+        seen.add(key)
+
+
+def _refuse_duplicate_keys(text: str) -> None:
+    """Raise _DuplicateKey when an object of (valid JSON) ``text`` repeats a key."""
+    json.loads(
+        text,
+        object_pairs_hook=_unique_keys,
+        parse_int=len,  # the values were checked already: keep this pass cheap
+        parse_float=len,
+        parse_constant=len,
+    )
+
+
+def _syntax_problem(text: str, error: json.JSONDecodeError) -> str:
+    """What is wrong with text that is not JSON, in words."""
+    body = text.rstrip("\x00")
+    if len(body) < len(text):
+        return (
+            f"it ends in {len(text) - len(body)} zero bytes after line "
+            f"{body.count(chr(10)) + 1}: it was damaged while being written (a crash or a "
+            "full disk); its backup (.bak) may be whole"
+        )
+    stripped = text.rstrip()
+    if stripped.startswith("{") and not stripped.endswith("}"):
+        return f"it ends too early (truncated?) after line {stripped.count(chr(10)) + 1}"
+    return f"{error.msg} at line {error.lineno}, column {error.colno}"
 
 
 def load(path: str | os.PathLike) -> Project:
@@ -167,6 +206,7 @@ def save(project: Project, path: str | os.PathLike, backup: bool = False) -> Non
     """
     path = Path(path)
     content = dumps(project).encode("utf-8")
+    refuse_read_only(path)
     if not backup or not path.is_file():
         write_atomic(path, content)
         return
@@ -183,7 +223,12 @@ def save(project: Project, path: str | os.PathLike, backup: bool = False) -> Non
 
 
 def write_atomic(path: Path, content: bytes) -> None:
-    """Replace ``path`` with ``content`` so that a reader sees the old or the new file."""
+    """Replace ``path`` with ``content`` so that a reader sees the old or the new file.
+
+    Raises:
+        ProjectError: the file cannot be written, or it is read-only (left unchanged).
+    """
+    refuse_read_only(path)
     temporary = _write_temporary(path, content)
     try:
         _replace(temporary, path)
@@ -193,11 +238,9 @@ def write_atomic(path: Path, content: bytes) -> None:
 
 
 def _replace(temporary: str, path: Path) -> None:
-    """Rename the written ``temporary`` over ``path``, keeping ``path``'s permissions."""
-    if path.exists():
-        os.chmod(temporary, path.stat().st_mode & 0o777)
-    else:
-        os.chmod(temporary, 0o644)
+    """Rename the written ``temporary`` over ``path``, keeping ``path``'s permissions
+    (a new file gets those of the user's umask)."""
+    os.chmod(temporary, mode_for(path))
     os.replace(temporary, path)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.analysis import Analysis, analyze
+from engine.analysis import Analysis, analyze, format_bytes
 from engine.errors import CompileError
 from engine.network import Network
 
@@ -24,6 +24,20 @@ def build_module(class_name: str, kwargs: dict):
     import torch
 
     return getattr(torch.nn, class_name)(**kwargs)
+
+
+def _build(node, declared: tuple[str, dict], analysis: Analysis):
+    """``build_module`` for ``node``; weights no machine can allocate are a CompileError."""
+    try:
+        return build_module(*declared)
+    except (MemoryError, RuntimeError) as error:
+        if not isinstance(error, MemoryError) and "alloc" not in str(error).lower():
+            raise
+        size = format_bytes(4 * analysis.params.get(node.id, 0))
+        raise CompileError(
+            f"{node.id}: {node.type} needs {size} for its weights, more than this machine "
+            "can allocate; make the layer smaller"
+        ) from None
 
 
 def default_emit(graph, target: str, args: list, params: dict, inputs: list):
@@ -70,7 +84,7 @@ def compile_network(network: Network, analysis: Analysis | None = None) -> torch
         inputs = [analysis.shapes[w.src] for w in wires]
         declared = spec.module(params, inputs) if spec.module else None
         if declared is not None:
-            module = build_module(*declared)
+            module = _build(node, declared, analysis)
             if not node.trainable:
                 module.requires_grad_(False)
             root.add_module(node_id, module)

@@ -1,11 +1,19 @@
-"""Node ids: names users see that are also safe Python identifiers.
+"""Names users give, and user text written into generated code.
 
 A node id becomes a submodule attribute (``self.fc1``), a variable in generated code
 and a key in the weights file, so it must be an identifier, not a keyword, and not a
-name that ``torch.nn.Module`` or ``torch.fx.GraphModule`` already uses.
+name that ``torch.nn.Module`` or ``torch.fx.GraphModule`` already uses. A network name
+(``model``, ``generator``) follows a similar rule (``check_network_name``).
+
+Every other piece of user text or data that reaches generated Python (``model.py``,
+``train.py``) or the README beside it goes through one function, ``literal``: it writes
+a Python literal in printable ASCII with no double quote, no newline and no unpaired
+backslash, so it can close no string, docstring or comment it stands in, whatever the
+text holds (quotes, ``\"\"\"``, backslashes, ``\r``, U+2028, NUL, braces).
 """
 
 import keyword
+import math
 import re
 
 from engine.errors import NetworkError
@@ -88,6 +96,7 @@ RESERVED = frozenset(
 )
 
 MAX_LENGTH = 64
+_NETWORK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
 def check_id(node_id: object) -> str:
@@ -121,3 +130,52 @@ def suggest_id(base: str, taken: set[str] | dict) -> str:
     while f"{stem}{index}" in taken:
         index += 1
     return f"{stem}{index}"
+
+
+def check_network_name(name: object) -> str:
+    """Return ``name`` if it can name a network (``model``, ``encoder-2``); else NetworkError."""
+    if not isinstance(name, str) or not name:
+        raise NetworkError(f"a network name must be a non-empty name, got {name!r}")
+    if len(name) > MAX_LENGTH:
+        raise NetworkError(f"network name {name[:20]!r}... is longer than {MAX_LENGTH} characters")
+    if not _NETWORK_NAME.match(name):
+        raise NetworkError(
+            f"network name {name[:MAX_LENGTH]!r} must start with a letter and hold only "
+            "letters, digits, underscores and hyphens"
+        )
+    return name
+
+
+def literal(value: object) -> str:
+    """``value`` (JSON-like data, tuples allowed) as the source of an equal Python literal.
+
+    The result is printable ASCII without ``"`` or a line break, so it is safe inside
+    code, a docstring, a comment or Markdown: ``literal('say "hi"')`` is
+    ``'say \\x22hi\\x22'``.
+
+    Raises:
+        ValueError: a float that is not finite, or a value that is not plain data.
+    """
+    if isinstance(value, str):
+        return _text_literal(value)
+    if value is None or isinstance(value, bool | int):
+        return repr(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} has no Python literal; numbers must be finite")
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
+    raise ValueError(f"cannot write a {type(value).__name__} into generated code")
+
+
+def _text_literal(text: str) -> str:
+    # unicode_escape escapes backslashes, control characters and everything outside
+    # printable ASCII (U+2028, U+0085, NUL...); quotes are left, so escape them here.
+    body = text.encode("unicode_escape").decode("ascii")
+    return "'" + body.replace("'", "\\'").replace('"', "\\x22") + "'"

@@ -27,7 +27,7 @@ from engine.errors import NetworkError, ParamError
 from engine.events import EventGroup
 from engine.layers import get_spec
 from engine.layers.spec import LayerSpec
-from engine.naming import check_id, suggest_id
+from engine.naming import check_id, check_network_name, suggest_id
 
 
 @dataclass
@@ -76,6 +76,7 @@ class Network:
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
 
     def __post_init__(self):
+        check_network_name(self.name)
         self.events = EventGroup(
             "node_added",
             "node_removed",

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import bounds
 from engine.errors import DeepwireError, ProjectError
 from engine.file_access import mode_for, refuse_read_only
+from engine.naming import check_network_name
 from engine.network import Network
 
 FORMAT = "deepwire"
@@ -104,9 +106,9 @@ def loads(text: str, source: str = "project") -> Project:
     _check_size(len(text), source)
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors write: not content
     try:
-        data = json.loads(text)
+        data = bounds.loads(text)
         _refuse_duplicate_keys(text)
-    except _DuplicateKey as error:
+    except (bounds.BoundsError, _DuplicateKey) as error:
         raise ProjectError(f"{source}: not a valid project file: {error}") from None
     except RecursionError:
         raise ProjectError(
@@ -288,10 +290,18 @@ def from_dict(data: Any, source: str = "project") -> Project:
         fail('"networks" must map names to networks, e.g. {"model": {...}}')
     networks = {}
     for name, network_data in networks_data.items():
+        try:
+            check_network_name(name)
+        except DeepwireError as error:
+            fail(str(error))
         networks[name] = _network_from_dict(name, network_data, f"{source}: network {_quote(name)}")
     for section in ("dataset", "training"):
         if section in data and not isinstance(data[section], dict):
             fail(f'"{section}" must be an object, not {_json_type(data[section])}')
+        try:
+            bounds.check_plain(data.get(section), section)
+        except bounds.BoundsError as error:
+            fail(str(error))
     notes = data.get("notes", "")
     if not isinstance(notes, str):
         fail('"notes" must be text')

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.codegen import generate_code
+from engine.codegen import check_class_name, generate_code
 from engine.export.prepare import ExportError, Prepared
 from engine.layers.rules import fmt
+from engine.naming import literal
 from engine.network import Network
 from engine.project import write_atomic
 from engine.weights import weights_bytes
 
 _README = """# {class_name}: exported from Deepwire
 
-This folder holds the network {name!r} as plain PyTorch; it needs only `torch` and
+This folder holds the network {name} as plain PyTorch; it needs only `torch` and
 `safetensors`, not Deepwire.
 
 - `model.py`: the network as a `torch.nn.Module` class, `{class_name}`.
@@ -53,7 +54,10 @@ _TRAINING = """
 
 `train.py` trains `{class_name}` on the project's dataset ({dataset}) with its
 settings (loss, optimizer, epochs, batch size, seed, validation split, normalisation
-fitted on the training part) and writes the best weights to `model.safetensors`:
+fitted on the training part) and writes the best weights to `trained.safetensors`
+(`--out FILE` to choose another file). It never writes over `model.safetensors` or
+`initial.safetensors`, the weights given at export; load the trained ones with
+`load_file("trained.safetensors")`.
 
 ```
 python train.py                         # --epochs, --batch-size, --device, --out
@@ -84,8 +88,7 @@ def export_python(
     """
     if path.exists() and not path.is_dir():
         raise ExportError(f"{path} is a file; the python format writes a folder")
-    if not class_name.isidentifier():
-        raise ExportError(f"class name {class_name!r} is not a valid Python class name")
+    check_class_name(class_name)
     source = generate_code(network, class_name)
     script = None
     if project is not None and project.dataset is not None:
@@ -179,7 +182,7 @@ def _readme(prepared: Prepared, network: Network, class_name: str) -> str:
     return _README.format(
         training="",
         class_name=class_name,
-        name=network.name,
+        name=literal(network.name),
         weights_note=weights_note,
         example_args=example,
         inputs=inputs or "none",

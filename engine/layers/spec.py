@@ -18,11 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.bounds import FLOAT_MAX, INT_MAX, shown
 from engine.errors import ParamError
 
 Shape = tuple[int, ...]
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "int_or_tuple", "shape", "float_or_tuple")
+MAX_DIMS = 16  # far beyond any layer here, well within torch's 64
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Param:
         default: the value a new node gets.
         help: one line a learner understands.
         minimum / maximum: inclusive bounds for numbers (each element of a tuple).
+            None means the widest a machine holds: +-``INT_MAX`` (a Qt int spin box)
+            for whole numbers, +-``FLOAT_MAX`` for floats (``lower`` / ``upper``).
         choices: the allowed values of a ``choice``; for ``int_or_tuple``, named
             alternatives accepted besides numbers (a Conv's padding ``"same"``).
         length: the tuple length of ``int_or_tuple`` / ``float_or_tuple``.
@@ -59,12 +63,42 @@ class Param:
         if self.kind not in PARAM_KINDS:
             raise ValueError(f"unknown parameter kind {self.kind!r}")
 
+    @property
+    def lower(self) -> float:
+        """The smallest value allowed: ``minimum``, or the most negative a machine holds."""
+        return self.minimum if self.minimum is not None else -self._limit()
+
+    @property
+    def upper(self) -> float:
+        """The largest value allowed: ``maximum``, or the largest a machine holds."""
+        return self.maximum if self.maximum is not None else self._limit()
+
+    def _limit(self) -> float:
+        return FLOAT_MAX if self.kind in ("float", "float_or_tuple") else INT_MAX
+
     def check_type(self, value: Any) -> Any:
         """Return ``value`` normalised to this parameter's type, or raise ParamError.
 
         Lists become tuples for ``*_or_tuple``, and ints are accepted for floats.
-        Ranges are not checked here: see ``check``.
+        Numbers beyond what a machine holds (``bounds``) are refused here, the layer's
+        own range only in ``check``: a file with ``p: 1.5`` opens and shows the error
+        on the node, one with ``out_features: 1e308`` does not open.
         """
+        value = self._check_type(value)
+        if value is None or self.kind in ("bool", "choice") or isinstance(value, str):
+            return value
+        limit = self._limit()
+        for number in value if isinstance(value, tuple) else (value,):
+            if abs(number) > limit:
+                raise ParamError(
+                    f"{self.name} is {shown(number)}, beyond {shown(limit)}, the largest "
+                    "value it can hold"
+                )
+        if self.kind == "shape":
+            _check_shape_size(self.name, value)
+        return value
+
+    def _check_type(self, value: Any) -> Any:
         if value is None:
             if self.optional:
                 return None
@@ -106,10 +140,10 @@ class Param:
             return value
         numbers = value if isinstance(value, tuple) else (value,)
         for number in numbers:
-            if self.minimum is not None and number < self.minimum:
-                raise ParamError(f"{self.name} must be at least {_fmt(self.minimum)}, got {number}")
-            if self.maximum is not None and number > self.maximum:
-                raise ParamError(f"{self.name} must be at most {_fmt(self.maximum)}, got {number}")
+            if number < self.lower:
+                raise ParamError(f"{self.name} must be at least {_fmt(self.lower)}, got {number}")
+            if number > self.upper:
+                raise ParamError(f"{self.name} must be at most {_fmt(self.upper)}, got {number}")
         return value
 
     def to_json(self, value: Any) -> Any:
@@ -118,7 +152,21 @@ class Param:
 
 
 def _fmt(number: float) -> str:
+    if abs(number) >= 1e15:
+        return shown(number)
     return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _check_shape_size(name: str, shape: tuple) -> None:
+    """A shape must fit in a tensor: few dimensions, at most INT_MAX numbers a sample."""
+    if len(shape) > MAX_DIMS:
+        raise ParamError(f"{name} has {len(shape)} dimensions; at most {MAX_DIMS} are allowed")
+    count = math.prod(abs(size) for size in shape)
+    if count > INT_MAX:
+        raise ParamError(
+            f"{name} {list(shape)} makes samples of {shown(count)} numbers; at most "
+            f"{INT_MAX:,} are allowed"
+        )
 
 
 def _as_int(name: str, value: Any) -> int:

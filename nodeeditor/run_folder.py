@@ -16,11 +16,17 @@ from pathlib import Path
 from nodeeditor.settings import app_data_dir
 
 DIR_ENV = "DEEPWIRE_RUNS_DIR"
+WEIGHTS_FILE = "weights.safetensors"  # the run's best weights, written when it ends
 
 
 def app_runs_dir() -> Path:
     """The app's own folder of runs (``$DEEPWIRE_RUNS_DIR`` when set)."""
     return app_data_dir("runs", DIR_ENV)
+
+
+def project_runs_dir(project_path: Path) -> Path:
+    """The folder of the runs of the project at ``project_path``: ``NAME_runs``."""
+    return project_path.parent / f"{project_path.stem}_runs"
 
 
 def _try_create(parent: Path, stamp: str) -> tuple[Path | None, str]:
@@ -50,7 +56,7 @@ def new_run_folder(project_path: Path | None) -> tuple[Path | None, str]:
     name = project_path.stem if project_path else "untitled"
     candidates = [app_runs_dir() / name]
     if project_path is not None:
-        candidates.insert(0, project_path.parent / f"{name}_runs")
+        candidates.insert(0, project_runs_dir(project_path))
     failures = []
     for parent in candidates:
         folder, reason = _try_create(parent, stamp)

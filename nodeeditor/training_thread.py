@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from engine.errors import DeepwireError
 from engine.training import Callback
+from nodeeditor.run_folder import WEIGHTS_FILE
 
 
 @dataclass
@@ -192,6 +193,7 @@ class TrainingWorker(QObject):
         self.base_dir = base_dir
         self.out_dir = out_dir
         self.init_state = init_state
+        self.kept: KeptWeights | None = None  # set once training has ended
         self.batches: collections.deque = collections.deque()
         self.trainer = None
         self._stop = False
@@ -254,7 +256,7 @@ class TrainingWorker(QObject):
             checkpoint.state_tensors(trainer.model), trainer.best_epoch, dict(trainer.best_row)
         )
         if self.out_dir is not None:
-            path = self.out_dir / "weights.safetensors"
+            path = self.out_dir / WEIGHTS_FILE
             try:
                 checkpoint.save_weights(trainer.model, path)
                 kept.path = path
@@ -263,6 +265,7 @@ class TrainingWorker(QObject):
                     f"cannot write {path} ({error.strerror or error}); the weights are kept "
                     "in memory: export them with File > Export"
                 )
+        self.kept = kept
         return kept
 
     # from the main thread -----------------------------------------------------------
@@ -325,7 +328,7 @@ class TrainingRun(QObject):
         model (on the GPU, too) and a copy of its dataset.
         """
         worker = self.worker
-        worker.trainer = worker.network = worker.init_state = None
+        worker.trainer = worker.network = worker.init_state = worker.kept = None
         worker.batches.clear()
         self.setParent(None)
 

@@ -201,13 +201,16 @@ class MainWindow(files.FileHandling, QMainWindow):
         return self.training_panel.confirm_close(doing)
 
     def closeEvent(self, event) -> None:
-        # while training: ask, then stop and join the training thread before closing
+        # while training: ask, and stop and join the training thread only once the window
+        # really closes (a Cancel at "unsaved changes" leaves the run training)
         if self.quitting:  # SIGTERM / SIGINT (nodeeditor.termination): no questions
             self.training_panel.shutdown()
         elif not self.training_panel.confirm_close():
             event.ignore()
             return
         super().closeEvent(event)
+        if event.isAccepted():
+            self.training_panel.shutdown()
 
     # ----------------------------------------------------------------- editing
     def set_editing_locked(self, locked: bool) -> None:

@@ -17,20 +17,12 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QHBoxLayout,
-    QLineEdit,
-    QSpinBox,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QWidget
 
 from engine.errors import ParamError
 from engine.layers.spec import Param
+from nodeeditor.panels.spin_boxes import FloatSpinBox, IntSpinBox, float_spin, int_spin
 
-INT_LIMIT = 2**31 - 1
 _SEPARATORS = re.compile(r"[\s,x×]+")
 
 
@@ -161,8 +153,20 @@ class _LenientMixin:
         super().focusOutEvent(event)
 
     def stepBy(self, steps):
+        stored = self.field.stored
+        if _beyond(stored, self.minimum(), self.maximum()):  # step from the real value
+            self.field.commit_requested.emit(stored + steps * self.singleStep())
+            return
         super().stepBy(steps)
         self.field.commit_requested.emit(self.value())
+
+    def textFromValue(self, value):
+        # the widget holds a clamped value; its text shows the network's own
+        stored = getattr(getattr(self, "field", None), "stored", None)
+        low, high = self.minimum(), self.maximum()
+        if _beyond(stored, low, high) and value in (low, high):
+            return format_value(self.param, stored)
+        return self.plain_text(value)
 
     def _finish(self):
         self.lineEdit().setModified(False)
@@ -174,14 +178,24 @@ class _LenientMixin:
         self.field.commit_requested.emit(value)
 
 
-class _IntSpin(_LenientMixin, QSpinBox):
+def _beyond(value: Any, low: float, high: float) -> bool:
+    """Whether ``value`` is a number outside ``[low, high]``."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    return not low <= value <= high
+
+
+class _IntSpin(_LenientMixin, IntSpinBox):
     integer = True
 
+    def plain_text(self, value):
+        return IntSpinBox.textFromValue(self, value)
 
-class _FloatSpin(_LenientMixin, QDoubleSpinBox):
+
+class _FloatSpin(_LenientMixin, FloatSpinBox):
     integer = False
 
-    def textFromValue(self, value):
+    def plain_text(self, value):
         return _number_text(float(value))
 
     def valueFromText(self, text):
@@ -192,23 +206,19 @@ class _FloatSpin(_LenientMixin, QDoubleSpinBox):
 
 
 class NumberField(ParamField):
-    """A spin box with the parameter's range (int or float)."""
+    """A spin box with the parameter's range (int or float), clamped to what the
+    widget holds (``spin_boxes``); a value beyond it is still shown as it is."""
 
     def __init__(self, param: Param, parent=None):
-        integer = param.kind == "int"
-        spin = _IntSpin() if integer else _FloatSpin()
+        low, high, default = param.minimum, param.maximum, param.default
+        spin = _IntSpin() if param.kind == "int" else _FloatSpin()
         spin.param = param
+        if param.kind == "int":
+            int_spin(low, high, default, spin)
+        else:
+            float_spin(low, high, default, 15, _float_step(default), spin)
         spin.setKeyboardTracking(False)
         spin.setAccelerated(True)
-        if integer:
-            low = -INT_LIMIT if param.minimum is None else max(int(param.minimum), -INT_LIMIT)
-            high = INT_LIMIT if param.maximum is None else min(int(param.maximum), INT_LIMIT)
-        else:
-            spin.setDecimals(15)
-            low = -1e12 if param.minimum is None else param.minimum
-            high = 1e12 if param.maximum is None else param.maximum
-            spin.setSingleStep(_float_step(param.default))
-        spin.setRange(low, high)
         super().__init__(param, spin, parent)
         spin.field = self
         self.stored = param.default

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from nodeeditor import theme
 from nodeeditor.panels.training.dataset_view import CLASS_COLORS, image_grid, scatter
 
+WAITING = "Results appear here when training ends."
 REASONS = {
     "finished": "Finished",
     "stopped": "Stopped by you",
@@ -79,7 +80,7 @@ class ResultsView(QWidget):
         self.setObjectName("training_results")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.summary = QLabel("Results appear here when training ends.")
+        self.summary = QLabel(WAITING)
         self.summary.setObjectName("results_summary")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
@@ -111,13 +112,17 @@ class ResultsView(QWidget):
         self.reconstruction_title.hide()
         layout.insertWidget(1, self.reconstruction_title)
 
-    def clear(self) -> None:
-        """Hide every picture (a new run starts)."""
-        self.summary.setText("Training…")
+    def clear(self, text: str = "Training…") -> None:
+        """Hide every picture and say ``text`` (a new run starts, another project opens)."""
+        self.summary.setText(text)
         pictures = (self.confusion, self.confusion_title, self.boundary, self.reconstruction,
                     self.reconstruction_title)  # fmt: skip
         for widget in pictures:
             widget.hide()
+
+    def reset(self) -> None:
+        """Back to the state before any run (another project is shown)."""
+        self.clear(WAITING)
 
     def show_results(self, end, results: dict) -> None:
         """Show ``end``'s metrics and the pictures in ``results``."""

@@ -75,7 +75,7 @@ def kill_rounds(kills: int) -> tuple[int, int]:
             ok = len(found) == 1 and user_file.read_bytes() == before
             if ok:
                 copy, lock = found[0]
-                restored = recovery.restored_document(copy, copy.info()["original"])
+                restored = recovery.restored_document(copy, copy.info())
                 ok = restored.network.node("fc1").params["out_features"] == 20 + round_
                 ok = ok and restored.path == user_file and restored.modified
                 lock.close()

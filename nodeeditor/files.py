@@ -4,7 +4,8 @@ A mixin of ``MainWindow``. The user's work is never lost: a file that fails to l
 shows the engine's message (``ProjectError``) and leaves the current document as it was;
 a failed save says so and keeps the unsaved mark; closing the window or replacing the
 document with unsaved changes asks first (Save / Discard / Cancel). Saving goes through
-``Document.save``, which is atomic in the engine.
+``Document.save``, which is atomic in the engine. A read-only file is never replaced:
+Save onto one asks whether to save under another name instead.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from engine import project as project_file
 from engine.errors import DeepwireError
+from engine.file_access import is_read_only
 from nodeeditor import dialogs, icons, recovery
 from nodeeditor.document import Document
 
@@ -96,6 +99,8 @@ class FileHandling:
         return self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:
+        if is_read_only(path):
+            return self._save_instead_of_read_only(path)
         try:
             self.document.save(path)
         except (DeepwireError, OSError) as error:
@@ -103,9 +108,17 @@ class FileHandling:
                 self, "Cannot save", f"The project was not saved: {error}. Your work is kept."
             )
             return False
+        recovery.saved(self)  # a crash from now on restores into this file
         self.settings.add_recent_file(path)
         self.show_message(f"Saved {path.name}")
         return True
+
+    def _save_instead_of_read_only(self, path: Path) -> bool:
+        """``path`` may not be replaced: offer to save under another name."""
+        if not ask_save_read_only(self, path.name):
+            return False
+        other = dialogs.save_path(self, str(path.with_name(f"{path.stem} copy{path.suffix}")))
+        return other is not None and self._save_to(Path(other))
 
     def confirm_stop_training(self, doing: str) -> bool:
         """Whether a run may be stopped to ``doing`` (asks while one runs)."""
@@ -184,6 +197,21 @@ class FileHandling:
 
 
 _DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
+
+
+def ask_save_read_only(parent: QWidget, name: str) -> bool:
+    """Ask whether to save under another name because ``name`` is read-only."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "The file is read-only",
+        f"{name} is read-only, so Deepwire will not replace it. Save your work under another name?",
+        QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    save_as = box.addButton("Save As…", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(save_as)
+    box.exec()
+    return box.clickedButton() is save_as
 
 
 def _dropped_project(mime) -> Path | None:

@@ -3,7 +3,7 @@
 Each window keeps a recovery copy of its unsaved document in the recovery folder
 (``QStandardPaths.AppDataLocation/recovery``, or ``$DEEPWIRE_RECOVERY_DIR``), never
 beside or over the user's own file. A copy is ``KEY.dwire`` (the project text, written
-atomically) plus ``KEY.json`` (the original path, the title and the time), and
+atomically) plus ``KEY.json`` (the original file, the title and the time), and
 ``KEY.lock``, which the window holds locked while it lives; the operating system drops
 the lock when the process dies, however it dies, so a copy whose lock can be taken
 belongs to a crashed session.
@@ -15,10 +15,18 @@ to the saved state) and when the window closes cleanly. At the next start
 ``offer_restore(window)`` finds copies of crashed sessions and asks about each
 (``ask_restore``, which tests replace): a restored document opens modified, with its original path,
 so Save writes there; its copy goes once it is saved or discarded.
+
+The original file is recorded as an absolute path (a path as typed would name another
+file when Deepwire next starts in another folder) with the identity of its content when
+the document was opened or last saved (``file_identity``). A restored document is bound
+to that path only if the file there is still that content; when it is gone or is now
+another file, the work is restored as an untitled document, so Save asks for a name
+rather than replacing a file the work never came from.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -101,13 +109,19 @@ class Copy:
         data = json.loads(self.info_path.read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
 
-    def write(self, document: Document) -> None:
-        """Write the document's project, then the sidecar, atomically; ProjectError."""
+    def write(self, document: Document, original: dict | None = None) -> None:
+        """Write the document's project, then the sidecar, atomically; ProjectError.
+
+        ``original`` is ``{"path": absolute path, "identity": file_identity}`` of the
+        file the document was opened from or last saved to.
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
         text = project_file.dumps(document.project).encode("utf-8")
         project_file.write_atomic(self.project_path, text)
+        original = original or {}
         info = {
-            "original": str(document.path) if document.path else None,
+            "original": original.get("path"),
+            "identity": original.get("identity"),
             "title": document.title,
             "time": time.time(),
             "pid": os.getpid(),
@@ -128,6 +142,7 @@ class AutoSaver(QObject):
         self.copy = Copy(folder or recovery_dir(), uuid.uuid4().hex[:12])
         self.seconds = seconds or autosave_seconds()
         self.document: Document | None = None
+        self.original: dict | None = None  # the document's file as last opened or saved
         self.lock = None
         self.error: str | None = None
         self.timer = QTimer(self)
@@ -140,6 +155,7 @@ class AutoSaver(QObject):
             return
         self.discard()
         self.document = document
+        self.note_saved()
         document.undo_stack.indexChanged.connect(self._on_changed)
         document.undo_stack.cleanChanged.connect(self._on_changed)
         self._on_changed()
@@ -151,6 +167,11 @@ class AutoSaver(QObject):
         self.copy, self.lock = recovered, lock
         self._on_changed()
 
+    def note_saved(self) -> None:
+        """Remember which file the document now matches (after opening or saving it)."""
+        path = self.document.path if self.document is not None else None
+        self.original = original_of(path) if path else None
+
     def write_now(self) -> bool:
         """Write the copy now if the document has unsaved changes; True if written."""
         self.timer.stop()
@@ -159,7 +180,7 @@ class AutoSaver(QObject):
         try:
             if self.lock is None:
                 self.lock = try_lock(self.copy.lock_path)
-            self.copy.write(self.document)
+            self.copy.write(self.document, self.original)
         except (DeepwireError, OSError) as error:
             self._report(f"Cannot keep a recovery copy: {error}")
             return False
@@ -210,6 +231,28 @@ def attach(window, document: Document) -> AutoSaver:
         saver = window.autosaver = AutoSaver(window)
     saver.watch(document)
     return saver
+
+
+def saved(window) -> None:
+    """``window``'s document was just saved: its file is the one to restore into."""
+    saver = getattr(window, "autosaver", None)
+    if saver is not None:
+        saver.note_saved()
+
+
+def original_of(path: str | os.PathLike) -> dict:
+    """The record of the file at ``path``: absolute path and identity (see the module)."""
+    absolute = Path(path).resolve()
+    return {"path": str(absolute), "identity": file_identity(absolute)}
+
+
+def file_identity(path: str | os.PathLike) -> dict | None:
+    """Size and SHA-256 of the file's content, or None when it cannot be read."""
+    try:
+        content = Path(path).read_bytes()
+    except OSError:
+        return None
+    return {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
 
 
 def detach(window) -> None:
@@ -287,7 +330,7 @@ def offer_restore(window, folder: Path | None = None) -> list:
             _drop_lock(copy, lock)
             continue
         try:
-            document = restored_document(copy, info.get("original"))
+            document = restored_document(copy, info)
         except DeepwireError as error:
             dialogs.show_error(window, "Cannot restore this work", str(error))
             _drop_lock(copy, lock)
@@ -295,16 +338,36 @@ def offer_restore(window, folder: Path | None = None) -> list:
         target = window if not shown and not window.document.modified else _new_window(window)
         target.set_document(document)
         attach(target, document).adopt(copy, lock)
+        if info.get("original") and document.path is None:
+            target.show_message(_UNBOUND.format(name=Path(info["original"]).name), 20_000)
         shown.append(target)
     return shown
 
 
-def restored_document(copy: Copy, original: str | None) -> Document:
-    """The copy's project as a modified document whose path is the original file."""
+_UNBOUND = (
+    "Restored as Untitled: {name} has changed or is gone since this work was kept, so "
+    "Save asks for a name rather than replacing it"
+)
+
+
+def restored_document(copy: Copy, info: dict) -> Document:
+    """The copy's project as a modified document.
+
+    Its path is the original file when that is still the file the work was based on
+    (same absolute path, same content); otherwise the document is untitled.
+    """
     project = project_file.load(copy.project_path)
-    document = Document(project, original or None)
+    document = Document(project, restore_path(info))
     document.undo_stack.resetClean()
     return document
+
+
+def restore_path(info: dict) -> Path | None:
+    """The file a restored document may be saved to, or None (see the module)."""
+    original, identity = info.get("original"), info.get("identity")
+    if not isinstance(original, str) or not Path(original).is_absolute() or not identity:
+        return None
+    return Path(original) if file_identity(original) == identity else None
 
 
 def _new_window(window):

@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QPushButton
 
 from engine import project as project_file
-from nodeeditor import commands
+from nodeeditor import commands, dialogs, files
 from nodeeditor.settings import Settings
 from tests.nodeeditor.app_helpers import (
     EXAMPLE,
     close_window,
+    copy_of,
     drop_on_view,
     open_window,
     record_errors,
@@ -214,3 +215,65 @@ def test_a_dwire_file_dropped_on_the_canvas_opens_and_other_files_do_not(window,
     dropped.write_text(EXAMPLE.read_text())
     drop_on_view(view, file_mime(dropped), centre)
     qtbot.waitUntil(lambda: window.document.path == dropped)
+
+
+# ------------------------------------------------------------------ read-only files
+def read_only_window(qtbot, monkeypatch, tmp_path, mode=0o444):
+    """A window on a copy of the example whose file is then made read-only (``mode``)."""
+    path = copy_of(EXAMPLE, tmp_path)
+    window = open_window(qtbot, monkeypatch, tmp_path, path)
+    edit(window)
+    path.chmod(mode)
+    return window, path, path.read_bytes()
+
+
+def click_when_shown(qtbot, text: str) -> None:
+    """Click the button labelled ``text`` of the next modal dialog, as a user would."""
+
+    def click():
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(10, click)
+            return
+        button = next(b for b in box.findChildren(QPushButton) if b.text() == text)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, click)
+
+
+def test_save_onto_a_read_only_file_asks_and_saves_under_another_name(qtbot, monkeypatch, tmp_path):
+    window, path, before = read_only_window(qtbot, monkeypatch, tmp_path)
+    offered = []
+    monkeypatch.setattr(
+        dialogs, "save_path", lambda parent, suggestion="": offered.append(suggestion) or other
+    )
+    other = tmp_path / "mine.dwire"
+    click_when_shown(qtbot, "Save As…")
+    assert window.save()
+    assert offered == [str(tmp_path / "digits_mlp copy.dwire")]
+    assert path.read_bytes() == before and path.stat().st_mode & 0o777 == 0o444
+    assert window.document.path == other and not window.document.modified
+    assert project_file.load(other).network.node("fc1").params["out_features"] == 48
+    close_window(window)
+
+
+@pytest.mark.parametrize("mode", [0o444, 0o400, 0o555, 0o040])
+@pytest.mark.parametrize("way", ["save", "save as onto it", "close and save"])
+def test_a_read_only_file_is_never_replaced_and_cancel_keeps_the_work(
+    qtbot, monkeypatch, tmp_path, mode, way
+):
+    window, path, before = read_only_window(qtbot, monkeypatch, tmp_path, mode)
+    asked = []
+    monkeypatch.setattr(files, "ask_save_read_only", lambda parent, name: asked.append(name))
+    if way == "save":
+        assert not window.save()
+    elif way == "save as onto it":
+        assert not window.save_as(path)
+    else:
+        answer(monkeypatch, Button.Save)
+        assert not window.close()
+    assert asked == ["digits_mlp.dwire"]
+    assert path.read_bytes() == before and path.stat().st_mode & 0o777 == mode
+    assert not project_file.backup_path(path).exists()
+    assert window.document.modified and window.document.path == path
+    close_window(window)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import project as project_file
-from nodeeditor import commands, recovery
+from nodeeditor import commands, dialogs, recovery
+from nodeeditor.document import Document
 from tests.nodeeditor.app_helpers import (
     EXAMPLE,
     close_window,
@@ -50,6 +54,28 @@ def run_and_kill(user_file, folder, tmp_path, out_features: int = 48) -> None:
         "DEEPWIRE_SETTINGS": str(tmp_path / "driver.ini"),
     }
     run_driver_then_kill(DRIVER, [str(user_file), str(out_features)], env, "autosaved")
+
+
+def run_in_folder_and_kill(start_folder, typed_path, folder, tmp_path) -> None:
+    """Like ``run_and_kill``, with the app started in ``start_folder`` and the file given
+    as typed there (a relative path), as ``cd A; deepwire user.dwire`` does."""
+    env = {
+        "DEEPWIRE_RECOVERY_DIR": str(folder),
+        "DEEPWIRE_AUTOSAVE_SECONDS": "0.2",
+        "DEEPWIRE_SETTINGS": str(tmp_path / "driver.ini"),
+    }
+    driver = "import os, sys\nos.chdir(sys.argv[3])\n" + DRIVER
+    run_driver_then_kill(driver, [typed_path, "48", str(start_folder)], env, "autosaved")
+
+
+def two_projects_named_alike(tmp_path):
+    """``A/user.dwire`` (the one edited) and ``B/user.dwire``, another project."""
+    a, b = tmp_path / "A", tmp_path / "B"
+    a.mkdir()
+    b.mkdir()
+    shutil.copy(EXAMPLE, a / "user.dwire")
+    shutil.copy(EXAMPLE.with_name("digits_cnn.dwire"), b / "user.dwire")
+    return a / "user.dwire", b / "user.dwire"
 
 
 @pytest.fixture
@@ -169,6 +195,97 @@ def test_a_broken_recovery_copy_is_dropped_without_a_traceback(
     assert len(errors) == 1 and "truncated" in errors[0]
     assert not window.document.modified
     close_window(window)
+
+
+def test_work_typed_as_a_relative_path_restores_into_its_own_file_from_another_folder(
+    qtbot, monkeypatch, tmp_path, folder
+):
+    edited, other = two_projects_named_alike(tmp_path)
+    other_before = other.read_bytes()
+    run_in_folder_and_kill(edited.parent, "user.dwire", folder, tmp_path)
+    monkeypatch.chdir(other.parent)  # the next start is in B, where user.dwire is B's own
+    window = open_window(qtbot, monkeypatch, tmp_path, path=None)
+    answer_restore(monkeypatch, recovery.RESTORE)
+    assert recovery.offer_restore(window) == [window]
+    assert window.document.path == edited
+    assert window.save()
+    assert other.read_bytes() == other_before
+    assert project_file.load(edited).network.node("fc1").params["out_features"] == 48
+    close_window(window)
+
+
+def test_work_whose_file_changed_since_restores_untitled_and_save_asks_for_a_name(
+    qtbot, monkeypatch, tmp_path, folder, user_file
+):
+    run_and_kill(user_file, folder, tmp_path)
+    pulled = EXAMPLE.with_name("digits_cnn.dwire").read_bytes()
+    user_file.write_bytes(pulled)  # e.g. `git pull` brought another version meanwhile
+    window = open_window(qtbot, monkeypatch, tmp_path, path=None)
+    answer_restore(monkeypatch, recovery.RESTORE)
+    messages = []
+    monkeypatch.setattr(window, "show_message", lambda text, *a: messages.append(text))
+    assert recovery.offer_restore(window) == [window]
+    assert window.document.path is None and window.document.modified
+    assert "Restored as Untitled: mine.dwire has changed" in messages[0]
+    elsewhere = tmp_path / "kept.dwire"
+    monkeypatch.setattr(dialogs, "save_path", lambda parent, suggestion="": elsewhere)
+    assert window.save()
+    assert user_file.read_bytes() == pulled
+    assert project_file.load(elsewhere).network.node("fc1").params["out_features"] == 48
+    close_window(window)
+
+
+# What happens to the user's file between the crash and the next start, and whether the
+# restored work may then be saved into it.
+AFTER_CRASH = {
+    "untouched": True,
+    "rewritten with the same bytes": True,  # a new inode and time: still the same content
+    "edited": False,
+    "replaced by another project": False,
+    "deleted": False,
+    "replaced by a folder": False,
+}
+
+
+@settings(max_examples=30, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    change=st.sampled_from(sorted(AFTER_CRASH)),
+    typed=st.sampled_from(["user.dwire", "./user.dwire", "../A/user.dwire"]),
+    start_elsewhere=st.booleans(),
+)
+def test_a_restored_document_is_bound_only_to_the_same_file(
+    qtbot, tmp_path_factory, change, typed, start_elsewhere
+):
+    tmp = tmp_path_factory.mktemp("restore")
+    edited, other = two_projects_named_alike(tmp)
+    with contextlib.chdir(edited.parent):
+        document = Document.open(typed)
+        saver = recovery.AutoSaver(folder=tmp / "recovery", seconds=60)
+        saver.watch(document)
+        commands.set_params(document, "fc1", {"out_features": 7})
+        assert saver.write_now()
+    change_after_crash(edited, change)
+    with contextlib.chdir(other.parent if start_elsewhere else edited.parent):
+        restored = recovery.restored_document(saver.copy, saver.copy.info())
+    assert restored.path == (edited if AFTER_CRASH[change] else None)
+    assert restored.network.node("fc1").params["out_features"] == 7 and restored.modified
+    saver.close()
+
+
+def change_after_crash(path, change: str) -> None:
+    if change == "rewritten with the same bytes":
+        content = path.read_bytes()
+        path.unlink()
+        path.write_bytes(content)
+    elif change == "edited":
+        path.write_text(path.read_text().replace('"out_features": 64', '"out_features": 65'))
+    elif change == "replaced by another project":
+        shutil.copy(EXAMPLE.with_name("digits_cnn.dwire"), path)
+    elif change in ("deleted", "replaced by a folder"):
+        path.unlink()
+        if change == "replaced by a folder":
+            path.mkdir()
 
 
 # ------------------------------------------------------------------ saving

@@ -4,21 +4,26 @@ One column is the target (``target``, by default the last one); the others are t
 features. A column whose every value is a number is numeric; a column of words is
 categorical and becomes one-hot columns (categories in sorted order). The task is
 classification when the target holds words or a few whole numbers, otherwise
-regression (``task`` overrides it). Problems name the file, the line and the column:
+regression (``task`` overrides it). Each column has its own name in the header; a
+categorical feature has at most ``MAX_CATEGORIES`` words. Problems name the file, the line and the column:
 ``data.csv: line 7, column 'age': 'abc' is not a number``.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from engine.data.base import Raw
+from engine.data.files import check_size, read_file
+from engine.data.labels import class_labels
 from engine.errors import DataError
 
 _MAX_CLASSES_FOR_NUMBERS = 20
+MAX_CATEGORIES = 1000  # one-hot columns per categorical feature
 
 
 def _number(text: str) -> float | None:
@@ -30,23 +35,17 @@ def _number(text: str) -> float | None:
 
 def read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[list[str]]]:
     """The header and the data rows, checked for size and empty cells."""
-    if path.exists() and not path.is_file() and not path.is_dir():
-        raise DataError(f"{path}: not a regular file (a device or a pipe cannot be read as CSV)")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        text = read_file(path, "a CSV file").decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{path.name}: not a text file (it is not UTF-8)") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot be read ({error.strerror})") from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise DataError(f"{path.name}: the file is empty; it needs a header row and data rows")
     if delimiter is None:
         delimiter = max(",;\t", key=lines[0].count)
     rows = list(csv.reader(lines, delimiter=delimiter))
-    header = [name.strip() for name in rows[0]]
+    header = _header(path, rows[0])
     body = []
     for number, row in enumerate(rows[1:], start=2):
         if not row or all(not cell.strip() for cell in row):
@@ -68,6 +67,21 @@ def read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[list[s
     return header, body
 
 
+def _header(path: Path, row: list[str]) -> list[str]:
+    """The column names, each given and different (a repeated name would load one column
+    under several names)."""
+    header = [name.strip() for name in row]
+    if "" in header:
+        raise DataError(f"{path.name}: column {header.index('') + 1} of the header has no name")
+    name, count = Counter(header).most_common(1)[0]
+    if count > 1:
+        raise DataError(
+            f"{path.name}: the header names column {name!r} {count} times; give each column "
+            "its own name"
+        )
+    return header
+
+
 def _column_kind(path: Path, name: str, values: list[str]) -> str:
     numbers = [_number(v) for v in values]
     bad = [i for i, n in enumerate(numbers) if n is None]
@@ -80,8 +94,14 @@ def _column_kind(path: Path, name: str, values: list[str]) -> str:
     return "categorical"
 
 
-def _one_hot(values: list[str]) -> np.ndarray:
+def _one_hot(path: Path, name: str, values: list[str]) -> np.ndarray:
     categories = sorted(set(values))
+    if len(categories) > MAX_CATEGORIES:
+        raise DataError(
+            f"{path.name}: column {name!r} has {len(categories)} different words, more than "
+            f"the {MAX_CATEGORIES} categories a column may have (an identifier or free text "
+            'is not a category); leave it out with "columns" or store numbers'
+        )
     index = {c: i for i, c in enumerate(categories)}
     out = np.zeros((len(values), len(categories)), dtype=np.float32)
     out[np.arange(len(values)), [index[v] for v in values]] = 1.0
@@ -99,7 +119,27 @@ def _target(path: Path, name: str, values: list[str], task: str):
     categories = sorted(set(values), key=lambda v: (_number(v) is None, _number(v) or 0, v))
     index = {c: i for i, c in enumerate(categories)}
     labels = np.array([index[v] for v in values], dtype=np.int64)
+    labels, categories = class_labels(labels, path.name, categories)
     return labels, "classification", categories
+
+
+def _features(path: Path, chosen: list | None, header: list[str], target: str) -> list[str]:
+    """The feature columns: ``chosen`` (each once, never the target) or all but the target."""
+    features = chosen or [name for name in header if name != target]
+    known = set(header)
+    for name in features:
+        if name not in known:
+            raise DataError(f"{path.name}: there is no column {name!r} to use as a feature")
+        if name == target:
+            raise DataError(
+                f"{path.name}: column {name!r} is the target; it cannot also be a feature"
+            )
+    name, count = Counter(features).most_common(1)[0] if features else ("", 0)
+    if count > 1:
+        raise DataError(f'{path.name}: "columns" names {name!r} {count} times')
+    if not features:
+        raise DataError(f"{path.name}: there are no feature columns besides the target")
+    return features
 
 
 def load_csv(params: dict, seed: int) -> Raw:
@@ -112,18 +152,16 @@ def load_csv(params: dict, seed: int) -> Raw:
             f"{path.name}: there is no column {target!r} (columns: {', '.join(header)})"
         )
     columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
-    features = params["columns"] or [name for name in header if name != target]
+    features = _features(path, params["columns"], header, target)
     parts = []
     for name in features:
-        if name not in columns:
-            raise DataError(f"{path.name}: there is no column {name!r} to use as a feature")
         values = columns[name]
         if _column_kind(path, name, values) == "numeric":
             parts.append(np.array([float(v) for v in values], dtype=np.float32)[:, None])
         else:
-            parts.append(_one_hot(values))
-    if not parts:
-        raise DataError(f"{path.name}: there are no feature columns besides the target")
+            parts.append(_one_hot(path, name, values))
+            width = sum(part.shape[1] for part in parts)
+            check_size(path.name, 4 * len(rows) * width, f"{width} feature columns")
     y, task, names = _target(path, target, columns[target], params["task"])
     text = f"{path.name}: {len(rows)} rows, target {target!r}"
     return Raw(np.concatenate(parts, axis=1), y, task, "tabular", names, text)

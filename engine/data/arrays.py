@@ -153,6 +153,8 @@ def _pick(archive, path: Path, key: str | None, names: tuple[str, ...], what: st
 def _samples(x: np.ndarray, path: Path) -> tuple[np.ndarray, str]:
     if x.ndim < 2:
         raise DataError(f"{path.name}: samples must be an array of shape (N, ...), got {x.shape}")
+    if x.size == 0:
+        raise DataError(f"{path.name}: the samples {fmt_shape(x.shape)} hold no values")
     if x.dtype == np.uint8:
         x = x.astype(np.float32) / 255.0
         if x.ndim == 3:

@@ -120,6 +120,8 @@ def load_idx(params: dict, seed: int) -> Raw:
         raise DataError(
             f"{images_path.name}: expected images (N, height, width), got {images.shape}"
         )
+    if images.size == 0:
+        raise DataError(f"{images_path.name}: the images {images.shape} hold no pixels")
     if labels.ndim != 1 or len(labels) != len(images):
         raise DataError(
             f"{labels_path.name}: {len(labels)} labels for {len(images)} images; they must match"

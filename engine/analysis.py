@@ -124,6 +124,13 @@ class Analysis:
             key=lambda d: (d.severity != ERROR, index.get(d.node, -1)),
         )
 
+    def has_weights(self, node_id: str) -> bool:
+        """Whether the node holds weights that training changes (so that freezing it
+        means something); nodes of unknown input shape are judged by their type."""
+        if node_id in self.params:
+            return self.params[node_id] > 0
+        return type_has_weights(self.network.node(node_id))
+
     def for_node(self, node_id: str) -> list[Diagnostic]:
         """The diagnostics about one node."""
         return [d for d in self.diagnostics if d.node == node_id]
@@ -150,6 +157,20 @@ class Analysis:
         state = OPTIMIZER_STATE.get(optimizer, 2) * gradients
         activations = batch_size * sum(self.activation_bytes(n) for n in self.shapes)
         return MemoryEstimate(weights, gradients, state, activations)
+
+
+def type_has_weights(node: Node) -> bool:
+    """Whether a node's layer type, with its settings, has weights: counted on the
+    type's examples (first with the node's settings, then with the example's own)."""
+    spec = node.spec
+    for example in spec.examples:
+        for params in ({**spec.defaults(), **example.params, **node.params},
+                       {**spec.defaults(), **example.params}):  # fmt: skip
+            try:
+                return spec.count_params(params, list(example.inputs)) > 0
+            except Exception:  # settings that do not suit this example: try the next
+                continue
+    return False
 
 
 def analyze(network: Network) -> Analysis:

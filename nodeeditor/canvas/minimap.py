@@ -2,18 +2,24 @@
 
 It draws each node as a small rectangle in its family colour and the part of the
 network the view shows as a frame; clicking or dragging on it centres the view there.
-It shows itself only when the network does not fit in the view. The nodes are drawn
+It shows itself only when the network does not fit in the view, takes at most a
+third of a small view (none at all when that would be too small to use), and sits in
+the corner of the view where it covers the fewest nodes. The nodes are drawn
 once into a pixmap, redrawn only when nodes are added, removed or moved (not on every
 frame of a drag), so that it costs nothing while editing.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
+from nodeeditor.canvas.node_item import NodeItem
+
 SIZE = (190, 130)
+SMALLEST = (96, 64)  # below this a minimap is no use: none is shown
+SHARE = 0.3  # the most of the view's width or height it takes
 MARGIN = 10
 
 
@@ -43,19 +49,51 @@ class Minimap(QWidget):
 
     def refresh(self) -> None:
         """Show or hide (the network fits in the view or not) and repaint."""
+        if self.view.scene() is None:  # the view is being torn down
+            return
         visible = self.view.visible_scene_rect()
         needed = not self._nodes_rect.isEmpty() and not visible.contains(self._nodes_rect)
+        needed = needed and self._place()
         self.setVisible(needed)
         if needed:
-            viewport = self.view.viewport().geometry()
-            self.move(
-                viewport.right() - self.width() - MARGIN,
-                viewport.bottom() - self.height() - MARGIN,
-            )
             world = self._nodes_rect.united(visible).adjusted(-40, -40, 40, 40)
             if world != self._world:
                 self._world, self._pixmap = world, None
             self.update()
+
+    def _place(self) -> bool:
+        """Size it to the view and move it to the corner that hides the fewest nodes;
+        False when the view is too small for one."""
+        viewport = self.view.viewport().geometry()
+        width = int(min(SIZE[0], viewport.width() * SHARE))
+        height = int(min(SIZE[1], viewport.height() * SHARE))
+        if width < SMALLEST[0] or height < SMALLEST[1]:
+            return False
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+            self._pixmap = None
+        left, right = viewport.left() + MARGIN, viewport.right() - width - MARGIN
+        top, bottom = viewport.top() + MARGIN, viewport.bottom() - height - MARGIN
+        corners = [
+            QPoint(right, bottom),
+            QPoint(left, bottom),
+            QPoint(right, top),
+            QPoint(left, top),
+        ]
+        self.move(min(corners, key=lambda corner: self._covered(QRect(corner, self.size()))))
+        return True
+
+    def _covered(self, rect: QRect) -> float:
+        """Area of nodes (in scene units) under ``rect`` of the view."""
+        view = self.view
+        corner = QRect(view.viewport().mapFrom(view, rect.topLeft()), rect.size())
+        scene_rect = view.mapToScene(corner).boundingRect()
+        total = 0.0
+        for item in view.scene().items(scene_rect):
+            if isinstance(item, NodeItem):
+                overlap = scene_rect.intersected(item.sceneBoundingRect())
+                total += overlap.width() * overlap.height()
+        return total
 
     def _scale(self) -> tuple[float, QPointF]:
         """The scale and the offset that centre ``_world`` in the widget."""

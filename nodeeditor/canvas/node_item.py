@@ -9,8 +9,10 @@ the right. The item only draws: the scene updates it from the network's events.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from engine.layers.rules import fmt
@@ -19,6 +21,39 @@ from nodeeditor.canvas import style
 from nodeeditor.canvas.port_item import PortItem
 
 TEXT_LINES = 3
+TITLE_LEFT = 6.0  # the header's text starts here and ends as far from the right edge
+MARK_ROOM = 20.0  # room kept at the right of the header for the error or warning mark
+TITLE_SIZES = (8.5, 8.0, 7.5, 7.0)  # a long type name takes a smaller font before it is cut
+ID_SIZES = (7.5, 7.0)
+TITLE_GAP = 5.0
+MIN_ID = 28.0  # the id keeps at least this much room when it has to be shortened
+
+
+@lru_cache(maxsize=1024)
+def header_texts(type_name: str, node_id: str, marked: bool) -> tuple[str, float, str, float]:
+    """``(title, its font size, id, its font size)`` as they fit side by side in a
+    node's header: the largest sizes that hold both, else the type name beside an id
+    cut with "…" (the tooltip has both in full)."""
+    room = style.NODE_WIDTH - TITLE_LEFT - (MARK_ROOM if marked else TITLE_LEFT)
+    for size in TITLE_SIZES:
+        for id_size in ID_SIZES:
+            if _width(type_name, size, True) + TITLE_GAP + _width(node_id, id_size) <= room:
+                return type_name, size, node_id, id_size
+    fits = [s for s in TITLE_SIZES if _width(type_name, s, True) + TITLE_GAP + MIN_ID <= room]
+    size, id_size = (fits[0] if fits else TITLE_SIZES[-1]), ID_SIZES[-1]
+    id_room = max(room - TITLE_GAP - _width(type_name, size, True), MIN_ID)
+    shown_id = _elide(node_id, id_size, False, id_room)
+    title_room = room - TITLE_GAP - _width(shown_id, id_size)
+    return _elide(type_name, size, True, title_room), size, shown_id, id_size
+
+
+def _width(text: str, size: float, bold: bool = False) -> float:
+    return QFontMetricsF(style.font(size, bold)).horizontalAdvance(text)
+
+
+def _elide(text: str, size: float, bold: bool, width: float) -> str:
+    metrics = QFontMetricsF(style.font(size, bold))
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 class NodeItem(QGraphicsItem):
@@ -160,17 +195,15 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(theme.header(self.family))
         painter.drawPath(header)
+        title, size, node_id, id_size = header_texts(self.type_name, self.node_id, bool(self.mark))
+        right = style.NODE_WIDTH - (MARK_ROOM if self.mark else TITLE_LEFT)
         painter.setPen(theme.text)
-        painter.setFont(style.font(8.5, bold=True))
-        title = QRectF(8, 0, style.NODE_WIDTH - 40, style.HEADER_HEIGHT)
-        painter.drawText(title, Qt.AlignmentFlag.AlignVCenter, self.type_name)
-        painter.setFont(style.font(7.5))
+        painter.setFont(style.font(size, bold=True))
+        area = QRectF(TITLE_LEFT, 0, right - TITLE_LEFT, style.HEADER_HEIGHT)
+        painter.drawText(area, Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(style.font(id_size))
         painter.setPen(theme.dim_text)
-        painter.drawText(
-            QRectF(8, 0, style.NODE_WIDTH - 30, style.HEADER_HEIGHT),
-            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-            self.node_id,
-        )
+        painter.drawText(area, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, node_id)
 
     def _paint_lines(self, painter: QPainter, theme) -> None:
         labelled = any(p.label for p in self.inputs.values())

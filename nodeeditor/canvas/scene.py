@@ -189,6 +189,7 @@ class NetworkScene(QGraphicsScene):
         if not self._ports_visible:
             for port in item.ports():
                 port.setVisible(False)
+        self._reroute()
         self.layout_changed.emit()
 
     def _on_node_removed(self, node) -> None:
@@ -222,7 +223,14 @@ class NetworkScene(QGraphicsScene):
 
     def _on_node_moved(self, node_id: str, old, new) -> None:
         self._nodes[node_id].setPos(QPointF(*new))
+        self._reroute()
         self.layout_changed.emit()
+
+    def _reroute(self) -> None:
+        """Routed wires find their lane again: a node may now stand in it."""
+        for item in self._wires.values():
+            if item.routed:
+                item.update_path()
 
     def _on_wired(self, wire: Wire) -> None:
         src, dst = self._nodes[wire.src], self._nodes[wire.dst]
@@ -233,6 +241,7 @@ class NetworkScene(QGraphicsScene):
         self._wires_by_node.setdefault(wire.src, set()).add(wire)
         self._wires_by_node.setdefault(wire.dst, set()).add(wire)
         self.addItem(item)
+        item.update_path()  # in the scene now: a routed wire can see the other nodes
 
     def _on_unwired(self, wire: Wire) -> None:
         item = self._wires.pop(wire, None)

@@ -1,7 +1,9 @@
 """The view: zoom, pan, keyboard shortcuts, drops from the palette, the search popup
 and the minimap, around a NetworkScene.
 
-Wheel zooms around the cursor; middle-drag or Space+drag pans; F fits the network;
+Wheel zooms around the cursor; middle-drag or Space+drag pans; F fits the network
+(never below a zoom where its text is still readable: a larger network then starts at
+its top-left and the minimap shows the rest); an empty canvas says how to begin;
 Tab or a double-click on empty canvas opens the layer search; Delete, Ctrl+C, Ctrl+V,
 Ctrl+D and Ctrl+A act on the selection. Each edit goes through nodeeditor.commands;
 a refused edit (or any edit while training locks the canvas) says why on the scene's
@@ -11,8 +13,8 @@ a refused edit (or any edit while training locks the canvas) says why on the sce
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QKeySequence, QPainter
-from PySide6.QtWidgets import QGraphicsView, QMenu
+from PySide6.QtGui import QKeySequence, QPainter, QTransform
+from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu
 
 from engine.errors import DeepwireError
 from nodeeditor import clipboard, commands
@@ -25,6 +27,14 @@ from nodeeditor.canvas.wire_item import WireItem
 LAYER_MIME = "application/x-deepwire-layer"
 ZOOM_STEP = 1.2
 ZOOM_RANGE = (0.08, 4.0)
+# Fit goes no lower: the nodes' 8 pt text stays at 9 px or more, wire labels at 8 px.
+FIT_MIN_ZOOM = 0.85
+FIT_MARGIN = 24.0
+EMPTY_HINT = (
+    "Drag a layer here from the Layers panel,\n"
+    "or press Tab to search for one,\n"
+    "or start from an example: File > New."
+)
 _ARROWS = {
     Qt.Key.Key_Left: (-1, 0),
     Qt.Key.Key_Right: (1, 0),
@@ -57,6 +67,9 @@ class NetworkView(QGraphicsView):
         self.popup.chosen.connect(self._on_type_chosen)
         self.minimap = Minimap(self)
         self.minimap.nodes_changed()
+        self.empty_hint = self._build_empty_hint()
+        scene.layout_changed.connect(self._update_empty_hint)
+        self._update_empty_hint()
         scene.wire_dropped.connect(self._on_wire_dropped)
         scene.locked_changed.connect(self._on_locked_changed)
         self.horizontalScrollBar().valueChanged.connect(lambda *_: self.minimap.refresh())
@@ -90,14 +103,20 @@ class NetworkView(QGraphicsView):
         self.zoom_by(1 / ZOOM_STEP)
 
     def fit(self) -> None:
-        """Show the whole network (at most 100 %)."""
+        """Show the whole network, between FIT_MIN_ZOOM and 100 %. A network too large
+        for that is shown from its top-left corner (where its Input is)."""
         items = self.scene().itemsBoundingRect()
         if items.isEmpty():
             return
-        self.fitInView(items.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.0:
-            self.zoom_by(1.0 / self.zoom())
-        self.centerOn(items.center())
+        area = items.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        port = self.viewport().rect()
+        zoom = min(port.width() / area.width(), port.height() / area.height(), 1.0)
+        zoom = max(zoom, FIT_MIN_ZOOM)
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        shown_width, shown_height = port.width() / zoom, port.height() / zoom
+        x = area.center().x() if area.width() <= shown_width else area.left() + shown_width / 2
+        y = area.center().y() if area.height() <= shown_height else area.top() + shown_height / 2
+        self.centerOn(QPointF(x, y))
         self.scene().set_zoom(self.zoom())
         self.minimap.refresh()
 
@@ -121,6 +140,27 @@ class NetworkView(QGraphicsView):
     def resizeEvent(self, event):
         super().resizeEvent(event)
         self.minimap.refresh()
+        self._update_empty_hint()
+
+    # ----------------------------------------------------------------- empty canvas
+    def _build_empty_hint(self) -> QLabel:
+        hint = QLabel(EMPTY_HINT, self.viewport())
+        hint.setObjectName("empty_hint")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        hint.setFont(style.font(11))
+        hint.setStyleSheet(f"color: {self.scene().theme.dim_text.name()}; background: transparent")
+        return hint
+
+    def _update_empty_hint(self) -> None:
+        """Say how to begin while the network has no node; hide it once one exists."""
+        scene = self.scene()
+        if scene is None:  # the view is being torn down
+            return
+        empty = len(scene.network) == 0
+        if empty:
+            self.empty_hint.setGeometry(self.viewport().rect())
+        self.empty_hint.setVisible(empty)
 
     # ----------------------------------------------------------------- mouse
     def mousePressEvent(self, event):
@@ -299,14 +339,16 @@ class NetworkView(QGraphicsView):
             item.setSelected(True)
         ids = scene.selected_node_ids()
         if ids:
-            network = self.document.network
-            frozen = all(not network.node(i).trainable for i in ids)
+            network, analysis = self.document.network, self.document.analysis
+            weighted = [i for i in ids if analysis.has_weights(i)]
+            frozen = all(not network.node(i).trainable for i in weighted)
             menu.addAction("Duplicate", self.duplicate_selection)
             menu.addAction("Copy", self.copy_selection)
-            menu.addAction(
-                "Unfreeze weights" if frozen else "Freeze weights",
-                lambda: self._edit(_set_trainable_all, ids, frozen),
-            )
+            if weighted:  # ReLU, Flatten, Add... have nothing to freeze
+                menu.addAction(
+                    "Unfreeze weights" if frozen else "Freeze weights",
+                    lambda: self._edit(_set_trainable_all, weighted, frozen),
+                )
         if ids or scene.selected_wires():
             menu.addAction("Delete", self.delete_selection)
         if item is None:

@@ -85,6 +85,7 @@ class Inspector(QWidget):
         form.addRow("id", self.id_edit)
         form.addRow("", self.id_error)
         form.addRow("trainable", self.trainable_box)
+        self.form = form
         self.result_label = _label(role="muted", wrap=True)
         self.problems_label = _label(wrap=True)
         self.problems_label.setTextFormat(Qt.TextFormat.RichText)
@@ -175,6 +176,11 @@ class Inspector(QWidget):
             field.set_read_only(self.locked)
         self.id_edit.setReadOnly(self.locked)
         self.trainable_box.setEnabled(not self.locked and spec.role == "layer")
+        analysis = self.document.analysis if self.document else None
+        weighted = (
+            analysis is not None and node.id in analysis.network and analysis.has_weights(node.id)
+        )
+        self.form.setRowVisible(self.trainable_box, weighted)  # ReLU, Flatten: nothing to freeze
         self._show_analysis(node.id)
 
     def _show_analysis(self, node_id: str) -> None:

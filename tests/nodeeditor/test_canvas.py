@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 from engine.project import dumps
 from nodeeditor import commands
 from nodeeditor.canvas.scene import NetworkScene
-from nodeeditor.canvas.view import NetworkView
+from nodeeditor.canvas.view import FIT_MIN_ZOOM, NetworkView
 from nodeeditor.document import Document
 
 LEFT, NO_MOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
@@ -321,6 +321,15 @@ def test_zoom_fit_and_minimap_move_the_view(canvas):
     zoom = canvas.view.zoom()
     canvas.view.zoom_in()
     assert canvas.view.zoom() > zoom
+    canvas.key(Qt.Key.Key_F)  # too wide to fit at a readable zoom: shown from its start
+    assert canvas.view.zoom() == pytest.approx(FIT_MIN_ZOOM)
+    shown = canvas.view.visible_scene_rect()
+    assert shown.contains(
+        canvas.scene.node_item(canvas.doc.network.nodes[0].id).sceneBoundingRect()
+    )
+    assert minimap.isVisible()
+    for node in canvas.doc.network.nodes[2:]:
+        commands.remove_nodes(canvas.doc, [node.id])
     canvas.key(Qt.Key.Key_F)
     assert canvas.view.visible_scene_rect().contains(canvas.scene.itemsBoundingRect())
     assert not minimap.isVisible()
@@ -449,12 +458,15 @@ def test_the_context_menu_freezes_the_selected_nodes_in_one_step(canvas):
     actions = {a.text(): a for a in menu.actions()}
     assert {"Duplicate", "Delete", "Freeze weights"} <= set(actions)
     count = canvas.doc.undo_stack.count()
-    actions["Freeze weights"].trigger()
-    assert [canvas.doc.network.node(i).trainable for i in ids] == [True, False, False, False, True]
+    actions["Freeze weights"].trigger()  # the two Linears; the ReLU has no weights
+    assert [canvas.doc.network.node(i).trainable for i in ids] == [True, False, True, False, True]
     assert canvas.doc.undo_stack.count() == count + 1
     empty = canvas.view.context_menu(QPointF(300, 900))
     assert "Add layer…" in [a.text() for a in empty.actions()]
     assert canvas.scene.selected_node_ids() == ids[1:4]  # empty canvas keeps the selection
+    canvas.scene.select_nodes([ids[2]])
+    relu = canvas.view.context_menu(canvas.scene.node_item(ids[2]).scenePos())
+    assert not any("reeze" in a.text() for a in relu.actions())
 
 
 def test_paste_into_a_view_far_from_the_originals_lands_in_sight(canvas, qtbot):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle
 
-from nodeeditor import dialogs, export_dialog, icons, weights_actions
+from nodeeditor import dialogs, export_dialog, help_pages, icons, weights_actions
 
 Key = QKeySequence.StandardKey
 
@@ -62,6 +62,14 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
         ),
     }
     actions["about"] = _action(w, "&About Deepwire", lambda: dialogs.show_about(w))
+    actions["getting_started"] = _action(
+        w, "&Getting Started", lambda: help_pages.show_getting_started(w), Key.HelpContents,
+        None, "How to draw, train and export a first network",
+    )  # fmt: skip
+    actions["shortcuts"] = _action(
+        w, "&Keyboard Shortcuts", lambda: help_pages.show_shortcuts(w), "Ctrl+/", None,
+        "Every key of the menus and the canvas",
+    )  # fmt: skip
     actions["export"] = _action(
         w, "&Export…", lambda: export_dialog.export_from_window(w), "Ctrl+Shift+E", None,
         "Export the network: weights, ONNX, a torch.export program or a PyTorch folder",
@@ -80,12 +88,19 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     undo.setProperty("icon_name", "undo")
     undo.setIcon(icons.icon("undo"))
     redo = w.undo_group.createRedoAction(w, "&Redo")
-    redo.setShortcut(QKeySequence(Key.Redo))
+    redo.setShortcuts(redo_keys())
     redo.setProperty("icon_name", "redo")
     redo.setIcon(icons.icon("redo"))
     actions["undo"], actions["redo"] = undo, redo
     _add_theme_actions(w, actions)
     return actions
+
+
+def redo_keys() -> list[QKeySequence]:
+    """Redo's keys: the platform's own (Ctrl+Shift+Z on Linux), and Ctrl+Y everywhere."""
+    keys = QKeySequence.keyBindings(Key.Redo)
+    extra = QKeySequence("Ctrl+Y")
+    return keys if extra in keys else [*keys, extra]
 
 
 def _add_theme_actions(window, actions: dict[str, QAction]) -> None:
@@ -129,7 +144,9 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
         theme.addAction(actions[f"theme_{name}"])
     view.addSeparator()
     panels = view.addMenu("&Panels")
-    bar.addMenu("&Help").addAction(actions["about"])
+    help_menu = bar.addMenu("&Help")
+    for name in ("getting_started", "shortcuts", None, "about"):
+        help_menu.addSeparator() if name is None else help_menu.addAction(actions[name])
     return {"file": file_menu, "recent": recent, "edit": edit, "view": view, "panels": panels}
 
 

@@ -62,6 +62,12 @@ def run_app(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.screenshot:
         return screenshot(args.screenshot, args.file, args.theme or "dark")
+    from nodeeditor import platform_check
+
+    problem = platform_check.problem()  # Qt would abort with a bare "no platform plugin"
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
     app = make_application()
     from nodeeditor import dialogs, theme
     from nodeeditor.document import Document
@@ -72,11 +78,7 @@ def run_app(argv: list[str] | None = None) -> int:
     theme.apply_theme(app, args.theme or settings.theme())
     window = MainWindow(settings=settings)
     follow_system_scheme(window)
-    geometry, state = settings.window_state()
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    if state is not None:
-        window.restoreState(state)
+    window.restore_layout(*settings.window_state())
     window.show()
     if args.file:
         from engine.errors import DeepwireError
@@ -86,8 +88,9 @@ def run_app(argv: list[str] | None = None) -> int:
             settings.add_recent_file(args.file)
         except DeepwireError as error:
             dialogs.show_error(window, "Cannot open this file", str(error))
-    from nodeeditor import recovery
+    from nodeeditor import geometry_report, recovery
 
+    geometry_report.install(window)  # only with DEEPWIRE_TEST_REPORT (tests/realdisplay)
     recovery.offer_restore(window)  # work left unsaved by a crash
     from nodeeditor import termination
 

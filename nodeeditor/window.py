@@ -15,9 +15,16 @@ API for other panels:
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QUndoGroup
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QStackedLayout,
+    QWidget,
+)
 
 from engine.errors import DeepwireError
 from nodeeditor import dialogs, files, icons, recovery, theme, wheel_guard
@@ -30,6 +37,13 @@ from nodeeditor.panels.training import TrainingPanel
 from nodeeditor.settings import Settings
 
 Area = Qt.DockWidgetArea
+DEFAULT_SIZE = (1400, 860)
+CANVAS_MIN_SHARE = 0.4  # a restored layout leaving the canvas less than this is not kept
+TRAINING_SHARE = 0.4  # the Training dock's height when its tab is raised, at least
+
+
+def _clamp(value: float, low: int, high: int) -> int:
+    return int(min(max(value, low), high))
 
 
 def format_count(count: int) -> str:
@@ -57,6 +71,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.scene = None
         self.view = None
         self.locked = False
+        self._check_restored_layout = False  # see restore_layout
         self.quitting = False  # closing because the system asked (nodeeditor.termination)
         self.docks: dict[str, QDockWidget] = {}
         self.undo_group = QUndoGroup(self)
@@ -69,13 +84,22 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.actions_by_name = build_actions(self)
         self.menus = build_menus(self, self.actions_by_name)
         self.toolbar = build_toolbar(self, self.actions_by_name)
-        self.resize(1400, 860)
+        self.resize(*DEFAULT_SIZE)
+        self._build_canvas_holder()
         self._build_panels()
         self._build_status_bar()
         self._check_theme_action()
         self.set_document(document or Document())
 
     # ----------------------------------------------------------------- layout
+    def _build_canvas_holder(self) -> None:
+        # The central widget is set once: replacing it on a shown window (New, Open)
+        # made Qt hand its room to the docks and squeeze the canvas to a sliver.
+        holder = QWidget()
+        holder.setObjectName("canvas_holder")
+        self.canvas_layout = QStackedLayout(holder)
+        self.setCentralWidget(holder)
+
     def _build_panels(self) -> None:
         self.palette_panel = Palette()
         self.palette_panel.add_requested.connect(self.add_layer_at_centre)
@@ -89,14 +113,66 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.add_dock("training", "Training", self.training_panel, Area.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["diagnostics"], self.docks["training"])
         self.docks["diagnostics"].raise_()
+        self.docks["training"].visibilityChanged.connect(self._on_training_tab_shown)
+        self._on_training_tab_shown(False)
         self.default_layout()
 
     def default_layout(self) -> None:
         """Give the docks their default sizes: the canvas takes most of the window."""
+        width, height = self.width(), self.height()
+        sides = [_clamp(width * 0.16, 190, 260), _clamp(width * 0.22, 250, 340)]
         self.resizeDocks(
-            [self.docks["palette"], self.docks["inspector"]], [225, 310], Qt.Orientation.Horizontal
+            [self.docks["palette"], self.docks["inspector"]], sides, Qt.Orientation.Horizontal
         )
-        self.resizeDocks([self.docks["diagnostics"]], [110], Qt.Orientation.Vertical)
+        bottom = _clamp(height * 0.15, 110, 180)
+        self.resizeDocks([self.docks["diagnostics"]], [bottom], Qt.Orientation.Vertical)
+
+    def _on_training_tab_shown(self, visible: bool) -> None:
+        # The Problems list is happy in a low dock; the training curves are not. Behind
+        # the Problems tab, the panel's minimum height (its plots) would still hold the
+        # shared dock area tall, so it is dropped; raised, the panel gets its minimum
+        # back and the dock grows (never shrinks), once Qt has laid out.
+        self.training_panel.setMinimumHeight(0 if visible else 1)
+        if visible:
+            QTimer.singleShot(0, self.make_room_for_training)
+
+    def make_room_for_training(self) -> None:
+        """Make the Training dock at least ``TRAINING_SHARE`` of the window's height,
+        when it sits above or below the canvas."""
+        dock = self.docks["training"]
+        areas = (Area.BottomDockWidgetArea, Area.TopDockWidgetArea)
+        if dock.isFloating() or self.dockWidgetArea(dock) not in areas:
+            return
+        wanted = int(self.height() * TRAINING_SHARE)
+        if dock.isVisible() and dock.height() < wanted:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
+
+    def restore_layout(self, geometry, state) -> None:
+        """Restore a saved geometry and dock layout; once shown, a layout that leaves
+        the canvas too little of the window is replaced by the default one."""
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None and self.restoreState(state):
+            self._check_restored_layout = True
+
+    def canvas_squeezed(self) -> bool:
+        """Whether the canvas has less than ``CANVAS_MIN_SHARE`` of the window's width
+        or height."""
+        holder = self.centralWidget()
+        return (
+            holder.width() < CANVAS_MIN_SHARE * self.width()
+            or holder.height() < CANVAS_MIN_SHARE * self.height()
+        )
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._check_restored_layout:
+            self._check_restored_layout = False
+            QTimer.singleShot(0, self._keep_canvas_room)
+
+    def _keep_canvas_room(self) -> None:
+        if self.canvas_squeezed():
+            self.default_layout()
 
     def add_dock(self, name: str, title: str, widget: QWidget, area=Area.RightDockWidgetArea):
         """Add a movable dock called ``name``; its toggle goes to View > Panels.
@@ -149,7 +225,12 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.view = NetworkView(self.scene)
         self.view.viewport().installEventFilter(self)  # .dwire files dropped on the canvas
         self.scene.setParent(self.view)
-        self.setCentralWidget(self.view)
+        old_view = self.canvas_layout.currentWidget()
+        self.canvas_layout.addWidget(self.view)
+        self.canvas_layout.setCurrentWidget(self.view)
+        if old_view is not None:
+            self.canvas_layout.removeWidget(old_view)
+            old_view.deleteLater()
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.scene.message.connect(self.show_message)
         document.analysis_changed.connect(self._on_analysis_changed)

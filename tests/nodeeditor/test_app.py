@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QKeySequence, QPalette
-from PySide6.QtWidgets import QApplication, QInputDialog, QLabel
+from PySide6.QtWidgets import QApplication, QInputDialog, QLabel, QTextBrowser
 
-from nodeeditor import commands
+from nodeeditor import commands, dialogs, help_pages
 from nodeeditor.app import SCREENSHOT_SIZE, run_app
+from nodeeditor.document import Document
 from nodeeditor.panels.diagnostics import NODE_ROLE
-from nodeeditor.window import find_node, format_count
+from nodeeditor.settings import Settings
+from nodeeditor.window import MainWindow, find_node, format_count
 from tests.nodeeditor.app_helpers import EXAMPLE, close_window, open_window
 
 Key = QKeySequence.StandardKey
@@ -172,3 +174,73 @@ def test_screenshot_of_a_bad_file_is_one_sentence_and_an_error_status(
     err = capsys.readouterr().err.strip()
     assert "missing.dwire" in err and len(err.splitlines()) == 1
     assert not png.exists()
+
+
+def test_redo_answers_ctrl_y_as_well_as_the_platform_key(window, qtbot):
+    redo = window.actions_by_name["redo"]
+    keys = redo.shortcuts()
+    assert QKeySequence("Ctrl+Y") in keys
+    assert all(key in keys for key in QKeySequence.keyBindings(Key.Redo))
+    commands.set_params(window.document, "fc1", {"out_features": 7})
+    window.actions_by_name["undo"].trigger()
+    window.activateWindow()
+    qtbot.keyClick(window.view, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.network.node("fc1").params["out_features"] == 7
+
+
+def test_help_menu_offers_getting_started_shortcuts_and_about(window):
+    help_menu = window.menuBar().actions()[-1].menu()
+    texts = [a.text() for a in help_menu.actions() if not a.isSeparator()]
+    assert texts == ["&Getting Started", "&Keyboard Shortcuts", "&About Deepwire"]
+    page = help_pages.show_getting_started(window)
+    text = page.findChild(QTextBrowser).toPlainText()
+    assert "Train" in text and "Export" in text and "Tab" in text
+    page.close()
+
+
+def test_the_shortcuts_page_is_made_from_the_menus_real_actions(window):
+    page = help_pages.show_shortcuts(window)
+    text = page.findChild(QTextBrowser).toPlainText()
+    native = QKeySequence.SequenceFormat.NativeText
+    for name in ("new", "open", "save", "undo", "redo", "find", "fit", "export", "quit"):
+        for key in window.actions_by_name[name].shortcuts():
+            assert key.toString(native) in text, name
+    assert "Ctrl+Y" in text and "mouse wheel" in text
+    page.close()
+    # an action added to a menu later is listed without touching the help
+    extra = window.menus["view"].addAction("Frobnicate")
+    extra.setShortcut(QKeySequence("Ctrl+Alt+K"))
+    rows = dict(help_pages.shortcut_sections(window))["View"]
+    assert ("Frobnicate", QKeySequence("Ctrl+Alt+K").toString(native)) in rows
+
+
+def test_a_saved_layout_that_squeezes_the_canvas_is_not_restored(qtbot, monkeypatch, tmp_path):
+    squeezed = open_window(qtbot, monkeypatch, tmp_path)
+    squeezed.resizeDocks(
+        [squeezed.docks["palette"], squeezed.docks["inspector"]],
+        [700, 600],
+        Qt.Orientation.Horizontal,
+    )
+    qtbot.waitUntil(squeezed.canvas_squeezed)
+    geometry, state = squeezed.saveGeometry(), squeezed.saveState()
+    close_window(squeezed)
+
+    window = MainWindow(Document.open(EXAMPLE), Settings())
+    qtbot.addWidget(window)
+    window.restore_layout(geometry, state)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not window.canvas_squeezed())
+    assert window.view.width() > 0.5 * window.width()
+    close_window(window)
+
+
+def test_new_and_open_keep_one_canvas_holder(window, tmp_path):
+    holder = window.centralWidget()
+    other = tmp_path / "other.dwire"
+    other.write_text(EXAMPLE.read_text())
+    window.open_file(other)
+    window.new_file(dialogs.EMPTY_TEMPLATE)
+    assert window.centralWidget() is holder  # replacing it squeezed the canvas
+    assert window.canvas_layout.currentWidget() is window.view
+    assert window.canvas_layout.count() == 1

@@ -22,6 +22,7 @@ PLOT_CURVES = {
     "lr": ("lr",),
 }
 SYMBOLS_UP_TO = 40  # epochs drawn with a dot each
+PLOTS_MIN_HEIGHT = 130
 
 
 def _curve(plot, color: str, name: str, width: float = 2.0, alpha: int = 255, symbol=None):
@@ -47,6 +48,8 @@ class TrainingPlots(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("training_plots")
         self.graphics.setBackground(theme.colors()["base"])
+        # title and epoch axis take about 60 px: without this the curves got no height
+        self.graphics.setMinimumHeight(PLOTS_MIN_HEIGHT)
         layout.addWidget(self.graphics)
         self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss")
         self.metric_plot = self.graphics.addPlot(row=0, col=1, title="accuracy")

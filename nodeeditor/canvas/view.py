@@ -27,8 +27,8 @@ from nodeeditor.canvas.wire_item import WireItem
 LAYER_MIME = "application/x-deepwire-layer"
 ZOOM_STEP = 1.2
 ZOOM_RANGE = (0.08, 4.0)
-# Fit goes no lower: the nodes' 8 pt text stays at 9 px or more, wire labels at 8 px.
-FIT_MIN_ZOOM = 0.85
+# Fit goes no lower: the nodes' 8 pt text stays at 8.5 px or more, their titles at 9 px.
+FIT_MIN_ZOOM = 0.8
 FIT_MARGIN = 24.0
 EMPTY_HINT = (
     "Drag a layer here from the Layers panel,\n"

@@ -25,7 +25,7 @@ from nodeeditor.canvas import style
 from nodeeditor.canvas.node_item import NodeItem
 
 BACK_MARGIN = 0.0  # an input less far than this right of its output is "behind" it
-HOOK = 40.0  # how far a routed wire swings out beside its ports
+HOOK = 30.0  # how far a routed wire swings out beside its ports
 LANE_GAP = 24.0  # distance of a lane from the nodes it passes
 LABEL_PAD = 3.0
 LABEL_MARGIN = 8.0  # free space a label keeps from the nodes on either side

@@ -114,7 +114,9 @@ def test_fit_keeps_a_large_network_readable_and_a_small_one_whole(qtbot):
     canvas = Canvas(qtbot, Document.open(EXAMPLES / "digits_resnet.dwire"))
     canvas.view.resize(900, 600)
     canvas.view.fit()
-    assert canvas.view.zoom() >= FIT_MIN_ZOOM  # body text 8 pt: 9 px or more on screen
+    assert canvas.view.zoom() >= FIT_MIN_ZOOM
+    pixels = style.font(8).pointSizeF() * canvas.view.logicalDpiY() / 72 * canvas.view.zoom()
+    assert pixels >= 8.5  # the nodes' text on screen (it was 6-7 px after Fit)
     shown = canvas.view.visible_scene_rect()
     assert shown.contains(body(canvas, "input"))  # it starts where the data comes in
     assert canvas.view.minimap.isVisible()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -182,10 +183,11 @@ def _choice(data: dict, key: str, default: str, choices) -> str:
 
 def _device(value: Any) -> str:
     ok = isinstance(value, str) and (
-        value in ("auto", "cpu", "cuda", "mps") or value.startswith("cuda:")
+        value in ("auto", "cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d{1,4}", value)
     )
     if not ok:
-        _fail("device", f'must be "auto", "cpu", "cuda", "cuda:N" or "mps", not {value!r}')
+        shown_value = repr(value)[:40]
+        _fail("device", f'must be "auto", "cpu", "cuda", "cuda:N" or "mps", not {shown_value}')
     return value
 
 

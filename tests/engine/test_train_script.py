@@ -73,10 +73,13 @@ def _run(root: Path, command: list[str]):
 
 def test_train_py_trains_in_a_fresh_interpreter_and_keeps_frozen_layers(frozen_folder):
     root, folder, start = frozen_folder
-    out = root / "trained.safetensors"
+    exported = {name: (folder / name).read_bytes() for name in ("model.safetensors",
+                                                                 "initial.safetensors")}  # fmt: skip
+    out = folder / "trained.safetensors"  # by default, beside the exported weights
     done = _run(root, [sys.executable, "-I", "guard.py", str(folder / "train.py"),
-                       "--epochs", "2", "--out", str(out)])  # fmt: skip
+                       "--epochs", "2"])  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
+    assert {name: (folder / name).read_bytes() for name in exported} == exported
     lines = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in lines] == ["1/2", "2/2"]
     assert "val_accuracy" in lines[-1]
@@ -133,3 +136,32 @@ def test_a_dataset_that_does_not_fit_is_an_export_error(tmp_path):
     with pytest.raises(ExportError, match=r"cannot write train\.py: the Input"):
         export(network, "python", tmp_path / "out", project=proj)
     assert not (tmp_path / "out").exists()
+
+
+def _parse_args(folder: Path, monkeypatch, *argv: str):
+    """Run train.py's argument parsing in this process (its imports are torch and model.py)."""
+    import runpy
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(sys, "argv", ["train.py", *argv])
+    monkeypatch.chdir(folder)
+    try:
+        return runpy.run_path(str(folder / "train.py"), run_name="imported")["parse_args"]()
+    finally:
+        sys.modules.pop("model", None)
+
+
+def test_train_py_refuses_to_write_over_the_exported_weights(frozen_folder, monkeypatch, capsys):
+    root, folder, _ = frozen_folder
+    link = root / "innocent.safetensors"
+    link.symlink_to(folder / "model.safetensors")
+    hard = root / "hard.safetensors"
+    os.link(folder / "initial.safetensors", hard)
+    for target in ("model.safetensors", "./initial.safetensors", str(link), str(hard)):
+        with pytest.raises(SystemExit) as done:
+            _parse_args(folder, monkeypatch, "--out", target)
+        assert done.value.code == 2
+        assert "where the export keeps its weights" in capsys.readouterr().err
+    assert _parse_args(folder, monkeypatch).out == str(folder / "trained.safetensors")
+    readme = (folder / "README.md").read_text()
+    assert "`trained.safetensors`" in readme and "never writes over `model.safetensors`" in readme

@@ -34,6 +34,8 @@ TESTS = [
     "tests/nodeeditor/test_termination.py",
     "tests/engine/test_training_faults.py",
     "tests/nodeeditor/test_training_faults.py",
+    "tests/engine/test_hostile_strings.py",
+    "tests/engine/test_numeric_bounds.py",
 ]
 
 
@@ -110,6 +112,30 @@ def training_kill_rounds(kills: int) -> tuple[int, int]:
             intact += ok
             lost += not ok
     return intact, lost
+
+
+def strings_into_code_row(counts: Counter) -> tuple[str, str]:
+    """Hostile strings in every field that reaches model.py, train.py or their README."""
+    tried = counts["strings into generated code: tried"]
+    executed = counts["strings into generated code: executed"]
+    return (
+        "Strings into generated code (quotes, triple quotes, backslashes, CR, U+2028, "
+        "U+0085, NUL, #, braces around a payload, in network names, node ids, ports, layer "
+        "types, choices, dataset and training strings; generated files imported in a fresh "
+        "interpreter)",
+        f"{tried}: refused or written as inert literals; {executed} executed",
+    )
+
+
+def numeric_extremes_row(counts: Counter) -> tuple[str, str]:
+    """Numbers no machine holds in layer params, training settings and dataset params."""
+    refused = counts["numeric extremes: refused"]
+    return (
+        "Numeric extremes (5000-digit integers, 1e308, 2^62, NaN, Infinity, 900-deep "
+        "nesting in every layer parameter, training setting and dataset param; every "
+        "command and the app)",
+        f"{refused}: all refused with one sentence naming the node and parameter or setting",
+    )
 
 
 def table(counts: Counter, status: int, intact: int, lost: int, scale: float,
@@ -195,6 +221,8 @@ def table(counts: Counter, status: int, intact: int, lost: int, scale: float,
             "11: all refused with a ProjectError (notes kept as plain text); nothing run, "
             "no file created",
         ),
+        strings_into_code_row(counts),
+        numeric_extremes_row(counts),
     ]
     lines = [
         f"Property tests at {scale:g}x their stated counts: {result}.",

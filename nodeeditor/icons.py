@@ -8,8 +8,6 @@ in an installed wheel, which puts them under ``<prefix>/share/deepwire``.
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -17,34 +15,20 @@ from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from engine import resources
 from nodeeditor import theme
 
 SIZES = (16, 24, 32, 48)
 
 
 def resources_dir() -> Path:
-    """The ``resources`` folder (icons, examples)."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    source = Path(__file__).resolve().parent.parent / "resources"
-    if source.is_dir():
-        return source
-    for data in installed_data_dirs():
-        if (data / "share" / "deepwire").is_dir():
-            return data / "share" / "deepwire"
-    return source
+    """The ``resources`` folder (icons, examples); see ``engine.resources``."""
+    return resources.resources_dir(__file__, installed_data_dirs())
 
 
 def installed_data_dirs() -> list[Path]:
     """Where an installed wheel's data files went: the environment's, then the user's."""
-    import os
-    import sysconfig
-
-    folders = [sysconfig.get_path("data")]
-    with contextlib.suppress(KeyError):
-        folders.append(sysconfig.get_path("data", f"{os.name}_user"))
-    return [Path(folder) for folder in folders if folder]
+    return resources.installed_data_dirs()
 
 
 def examples_dir() -> Path:

@@ -30,6 +30,8 @@ def test_the_wheel_installs_examples_icons_and_desktop_files(tmp_path):
     icons = {p.name for p in (ROOT / "resources" / "icons").glob("*.svg")}
     assert {f"{data}/deepwire/examples/{n}" for n in examples} <= names
     assert {f"{data}/deepwire/icons/{n}" for n in icons} <= names
+    bundled = {p.name for p in (ROOT / "resources" / "data").iterdir()}
+    assert {f"{data}/deepwire/data/{n}" for n in bundled} <= names
     assert f"{data}/applications/deepwire.desktop" in names
     assert "nodeeditor/launcher.py" in names and "engine/cli.py" in names
 

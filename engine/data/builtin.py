@@ -1,8 +1,9 @@
-"""Datasets that need no download: scikit-learn's bundled sets and synthetic ones.
+"""Datasets that need no download: small bundled sets and synthetic ones.
 
-Bundled (they ship inside scikit-learn): ``digits`` (8x8 grey images, 10 classes),
-``iris``, ``wine``, ``breast_cancer`` (tabular classification) and ``diabetes``
-(regression). Synthetic, generated from the seed: ``moons``, ``circles``, ``spirals``,
+Bundled (copies of scikit-learn's, shipped as compressed ``.npz`` files in
+``resources/data``, so reading them imports nothing heavy): ``digits`` (8x8 grey
+images, 10 classes), ``iris``, ``wine``, ``breast_cancer`` (tabular classification) and
+``diabetes`` (regression). Synthetic, generated from the seed: ``moons``, ``circles``, ``spirals``,
 ``xor`` (2-D points with noise, classification), ``sine`` (forecast the next value of
 a sine wave from ``steps`` values) and ``sequences`` (int64 token sequences whose class
 is the marker token they repeat, for Embedding and Transformer networks).
@@ -14,24 +15,34 @@ import numpy as np
 
 from engine.data.base import Raw
 from engine.errors import DataError
+from engine.resources import data_file
+
+BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 
 
-def _sklearn(name: str):
-    from sklearn import datasets
-
-    return getattr(datasets, f"load_{name}")()
+def bundled(name: str) -> dict[str, np.ndarray]:
+    """The arrays of the bundled data set ``name`` (``resources/data/NAME.npz``)."""
+    path = data_file(f"{name}.npz")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {key: arrays[key] for key in arrays.files}
+    except (OSError, ValueError, EOFError) as error:
+        raise DataError(
+            f"{name}: the built-in data file {path} is missing or damaged ({error}); "
+            "reinstall Deepwire"
+        ) from None
 
 
 def digits(params: dict, seed: int) -> Raw:
-    """scikit-learn's 1797 handwritten digits as (1, 8, 8) images in [0, 1].
+    """The 1797 handwritten digits as (1, 8, 8) images in [0, 1].
 
     ``classes`` (a list such as ``[0, 1, 2, 3, 4]``) keeps only those digits, with
     labels renumbered 0..k-1 in the list's order; null keeps all ten.
     """
-    bunch = _sklearn("digits")
-    x = (bunch.images / 16.0).astype(np.float32)[:, None, :, :]
-    y = bunch.target.astype(np.int64)
-    names = [str(n) for n in bunch.target_names]
+    arrays = bundled("digits")
+    x = (arrays["images"] / 16.0).astype(np.float32)[:, None, :, :]
+    y = arrays["target"].astype(np.int64)
+    names = [str(n) for n in arrays["target_names"]]
     classes = params.get("classes")
     if classes is not None:
         ok = (
@@ -53,9 +64,9 @@ def digits(params: dict, seed: int) -> Raw:
 
 
 def _tabular(name: str, description: str) -> Raw:
-    bunch = _sklearn(name)
-    names = [str(n) for n in bunch.target_names]
-    return Raw(bunch.data.astype(np.float32), bunch.target.astype(np.int64),
+    arrays = bundled(name)
+    names = [str(n) for n in arrays["target_names"]]
+    return Raw(arrays["data"].astype(np.float32), arrays["target"].astype(np.int64),
                "classification", "tabular", names, description)  # fmt: skip
 
 
@@ -76,9 +87,9 @@ def breast_cancer(params: dict, seed: int) -> Raw:
 
 def diabetes(params: dict, seed: int) -> Raw:
     """442 patients, 10 measurements, disease progression after one year."""
-    bunch = _sklearn("diabetes")
-    y = bunch.target.astype(np.float32)[:, None]
-    return Raw(bunch.data.astype(np.float32), y, "regression", "tabular", [],
+    arrays = bundled("diabetes")
+    y = arrays["target"].astype(np.float32)[:, None]
+    return Raw(arrays["data"].astype(np.float32), y, "regression", "tabular", [],
                "diabetes: 10 measurements -> disease progression")  # fmt: skip
 
 

@@ -64,7 +64,7 @@ python train.py                         # --epochs, --batch-size, --device, --ou
 torchrun --nproc_per_node=2 train.py    # DistributedDataParallel (gloo on CPU, nccl on CUDA)
 ```
 
-It needs torch, numpy and safetensors{sklearn}. {start} Layers frozen in
+It needs torch, numpy and safetensors. {start} Layers frozen in
 Deepwire stay as they are (only trainable parameters go to the optimizer).
 {data}{notes}"""
 
@@ -138,13 +138,11 @@ def _training_readme(script, project, prepared: Prepared, class_name: str) -> st
             "\nThe project has no dataset, so there is no `train.py`; add a dataset in "
             "Deepwire and export again to get one.\n"
         )
-    from engine.data.registry import FILE_DATASETS
-
     name = project.dataset["name"]
     data = (
         f"\nThe {name} data were prepared at export (split and normalised) and saved as "
         "`data.npz` beside the script, which loads them from there.\n"
-        if name in FILE_DATASETS
+        if script.data is not None
         else ""
     )
     start = (
@@ -156,7 +154,6 @@ def _training_readme(script, project, prepared: Prepared, class_name: str) -> st
     return _TRAINING.format(
         class_name=class_name,
         dataset=name,
-        sklearn=" and scikit-learn" if name not in FILE_DATASETS else "",
         start=start,
         data=data,
         notes=notes,

@@ -1,14 +1,15 @@
 """``train.py`` for the python export folder: the project's training, without Deepwire.
 
-The script imports torch, numpy, safetensors and (for scikit-learn's bundled datasets)
-scikit-learn, plus the folder's ``model.py``. It runs as ``python train.py`` and as
-``torchrun --nproc_per_node=N train.py`` (DistributedDataParallel, gloo on the CPU and
-nccl on CUDA, every rank on its share of a shuffled index, only rank 0 prints and writes).
+The script imports torch, numpy and safetensors, plus the folder's ``model.py``. It runs
+as ``python train.py`` and as ``torchrun --nproc_per_node=N train.py``
+(DistributedDataParallel, gloo on the CPU and nccl on CUDA, every rank on its share of a
+shuffled index, only rank 0 prints and writes).
 
 One source of truth: the code that makes a built-in dataset, splits and normalises it,
 and builds the loss, optimizer and schedule is copied into the script from the engine
-(``inspect.getsource``), not written twice. File datasets (csv, npz, images, idx) are
-prepared at export and saved beside the script as ``data.npz``.
+(``inspect.getsource``), not written twice. File datasets (csv, npz, images, idx) and
+the bundled ones (digits, iris, ...: files of Deepwire's) are prepared at export and
+saved beside the script as ``data.npz``.
 
 Nothing derived from user text is executed: settings and data params enter the script
 through ``engine.naming.literal`` (a Python literal no text can break out of), and names
@@ -83,7 +84,7 @@ def build_train_script(project, network, base_dir=None, class_name: str = "Model
         raise ExportError(f"cannot write train.py: {error}") from None
     notes = _notes(config, params)
     data = None
-    if name in FILE_DATASETS:
+    if name in FILE_DATASETS or name in builtin.BUNDLED:  # data files: saved beside it
         data = {
             "x_train": dataset.x_train,
             "y_train": dataset.y_train,
@@ -185,7 +186,7 @@ _TEMPLATE = '''"""Train {class_name} (model.py) with the settings of the Deepwir
     python train.py [--epochs N] [--batch-size N] [--device cpu|cuda] [--out {trained}]
     torchrun --nproc_per_node=N train.py      # DistributedDataParallel on N processes
 
-Needs torch, numpy and safetensors (and scikit-learn for its bundled datasets). It starts
+Needs torch, numpy and safetensors. It starts
 from {initial} when that file is here (the weights given at export), otherwise from
 seeded initial weights; it writes the best weights (by validation) to {trained}, never
 over {exported} or {initial}, the weights the export put here.

@@ -15,7 +15,6 @@ shown, so the window opens without it.
 from __future__ import annotations
 
 import contextlib
-import threading
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -33,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import DeepwireError
-from nodeeditor import commands
+from nodeeditor import background, commands
 from nodeeditor.panels.training import outcome
 from nodeeditor.panels.training.device_label import DeviceLabel
 from nodeeditor.panels.training.past_runs import latest_kept
@@ -313,18 +312,20 @@ class TrainingPanel(RunControl, QWidget):
         self.summary.setText("Loading the data…")
         self.preview.show_message("Loading the data…")
         self.gc.hold()  # released when the loading thread ends
-        # not a daemon: Python waits for it before tearing the interpreter (and PySide's
-        # signals) down, so its last emit never meets a half-finalised Qt binding
-        threading.Thread(target=self._load, args=job, name="dataset-preview").start()
+        # a daemon (a read that never ends must not keep the app from exiting), given a
+        # moment at exit so that its last emit never meets a half torn-down Qt
+        background.start(self._load, *job, name="dataset-preview")
 
     def _load(self, generation: int, section: dict, base_dir) -> None:
         try:
             dataset, error = _read_dataset(section, base_dir)
-            with contextlib.suppress(RuntimeError):  # the panel is gone
-                self.loaded.emit(generation, dataset, error)
+            if not background.exiting():
+                with contextlib.suppress(RuntimeError):  # the panel is gone
+                    self.loaded.emit(generation, dataset, error)
         finally:
-            with contextlib.suppress(RuntimeError):  # the app is exiting: Qt objects are gone
-                self.gc.release_requested.emit()
+            if not background.exiting():
+                with contextlib.suppress(RuntimeError):  # Qt objects are gone
+                    self.gc.release_requested.emit()
 
     def _on_loaded(self, generation: int, dataset, error: str) -> None:
         if generation != self._generation:

@@ -1,0 +1,59 @@
+"""Background threads that never keep the application from exiting.
+
+A thread that reads the user's data can block for good (a file on a hung network
+share); as a non-daemon thread it would keep the process alive after the window has
+closed, SIGTERM included. So the app's background work (the data preview, the warm-up
+of heavy imports) runs in daemon threads started here. At exit each still running gets
+a short grace (``GRACE_S`` for all of them together) to end normally, before PySide's
+own exit handler tears Qt down; a thread that wakes after that must check ``exiting()``
+and leave Qt alone.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+
+GRACE_S = 2.0
+
+_running: set[threading.Thread] = set()
+_lock = threading.Lock()
+_exiting = threading.Event()
+_registered: list[bool] = []
+
+
+def start(target, *args, name: str) -> threading.Thread:
+    """Run ``target(*args)`` in a daemon thread called ``name``; returns the thread."""
+    with _lock:
+        if not _registered:
+            # atexit runs its handlers last-in first-out: this one before PySide's
+            atexit.register(_at_exit)
+            _registered.append(True)
+    thread = threading.Thread(target=_run, args=(target, args), name=name, daemon=True)
+    with _lock:
+        _running.add(thread)
+    thread.start()
+    return thread
+
+
+def exiting() -> bool:
+    """Whether the interpreter is exiting: a background thread must not touch Qt then."""
+    return _exiting.is_set()
+
+
+def _run(target, args) -> None:
+    try:
+        target(*args)
+    finally:
+        with _lock:
+            _running.discard(threading.current_thread())
+
+
+def _at_exit() -> None:
+    _exiting.set()
+    deadline = time.monotonic() + GRACE_S
+    with _lock:
+        threads = list(_running)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))

@@ -98,9 +98,12 @@ def load_plain(path: Path, device="cpu") -> object:
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an error's message (its type name when it has none)."""
+    """The first line of an error's message (its type name when it has none); a long
+    line is cut after its first sentence (torch adds paragraphs of advice)."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    line = text.splitlines()[0] if text else type(error).__name__
+    end = line.find(". ", 40)
+    return line[: end + 1] if len(line) > 200 and end > 0 else line
 
 
 def _as_state_dict(data: object, source: str) -> dict[str, torch.Tensor]:
@@ -253,15 +256,32 @@ def load_weights(
     """
     if partial:
         return load_matching_weights(module, source)
+    module.load_state_dict(fitting_weights(module, source), strict=True)
+    return module
+
+
+def fitting_weights(
+    module: torch.nn.Module,
+    source: str | os.PathLike | Mapping[str, torch.Tensor],
+    name: str | None = None,
+) -> dict[str, torch.Tensor]:
+    """The tensors of ``source`` once checked to fit ``module`` (nothing is loaded).
+
+    ``name`` names tensors already read in the message (default "the weights").
+
+    Raises:
+        WeightsError: the file cannot be read, or every mismatch, by node.
+    """
     state = read_weights(source) if isinstance(source, str | os.PathLike) else dict(source)
     problems = check_weights(module, state)
     if problems:
-        name = Path(source).name if isinstance(source, str | os.PathLike) else "the weights"
+        if isinstance(source, str | os.PathLike):
+            name = Path(source).name
+        name = name or "the weights"
         count = len(problems)
         listed = "; ".join(problems[:8]) + (f"; and {count - 8} more" if count > 8 else "")
         raise WeightsError(f"{name} do not fit this network ({count} problem(s)): {listed}")
-    module.load_state_dict(state, strict=True)
-    return module
+    return state
 
 
 def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:

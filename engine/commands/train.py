@@ -24,6 +24,7 @@ from pathlib import Path
 from engine import project as project_file
 from engine.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from engine.errors import CompileError, DataError, TrainingError
+from engine.file_access import is_read_only
 
 
 def register(commands) -> None:
@@ -82,8 +83,14 @@ def _setup(args, distributed):
     return trainer, out
 
 
+# what a run writes into --out; a read-only one of them is refused before training
+OUTPUTS = ("weights.safetensors", "metrics.csv", "checkpoints/last.safetensors",
+           "checkpoints/last.state.pt", "checkpoints/best.safetensors", "checkpoints/best.state.pt")  # fmt: skip
+
+
 def check_writable(folder: Path) -> None:
-    """Create ``folder`` and write a probe file in it; DataError when that fails."""
+    """Create ``folder`` and write a probe file in it; DataError when that fails or when
+    a file the run would replace there is read-only."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -93,6 +100,12 @@ def check_writable(folder: Path) -> None:
             f"cannot write the results to {folder} ({error.strerror or error}); choose "
             "another folder with --out"
         ) from None
+    read_only = [name for name in OUTPUTS if is_read_only(folder / name)]
+    if read_only:
+        raise DataError(
+            f"cannot write the results to {folder}: {read_only[0]} there is read-only, and "
+            "a run would replace it; make it writable or choose another folder with --out"
+        )
 
 
 def _write_weights(trainer, out: Path, failed: bool) -> bool:

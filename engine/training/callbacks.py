@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
+from engine.errors import ProjectError
+from engine.project import write_atomic
 from engine.training.events import BatchEnd, EpochEnd, TrainEnd, TrainFailed, TrainStart
 
 
@@ -139,15 +140,25 @@ class MetricsCSV(Callback):
     """Writes ``metrics.csv``: one row per epoch, rewritten after each epoch.
 
     Columns: ``epoch, train_loss, val_loss``, then ``val_accuracy`` (classification) or
-    ``val_mae, val_r2`` (regression), then ``lr``.
+    ``val_mae, val_r2`` (regression), then ``lr``. A resumed run starts from the
+    checkpoint's history: the epochs before the checkpoint are kept, and rows of later
+    epochs written before a crash are dropped, so the file holds every epoch once.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.rows: list[dict] = []
 
+    def on_train_start(self, trainer, event: TrainStart) -> None:
+        self.rows = [dict(row) for row in trainer.history]
+        if self.rows:
+            self._write(trainer)
+
     def on_epoch_end(self, trainer, event: EpochEnd) -> None:
         self.rows.append(event.row())
+        self._write(trainer)
+
+    def _write(self, trainer) -> None:
         columns = ["epoch", "train_loss", "val_loss"]
         columns += {"classification": ["val_accuracy"], "regression": ["val_mae", "val_r2"]}.get(
             trainer.dataset.task, []
@@ -159,20 +170,12 @@ class MetricsCSV(Callback):
         for row in self.rows:
             writer.writerow({k: _cell(row.get(k)) for k in columns})
         try:
-            write_text_atomic(self.path, stream.getvalue())
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, stream.getvalue().encode("utf-8"))
         except OSError as error:
             trainer.warn(f"cannot write {self.path} ({error.strerror or error}); training goes on")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` through a temporary file (no half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8", newline="")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+        except ProjectError as error:  # read-only, or the write failed: it says which
+            trainer.warn(f"{error}; training goes on")
 
 
 def _cell(value) -> str:

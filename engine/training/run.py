@@ -182,6 +182,36 @@ class Run:
                 sums.update(loss.float(), output.float(), yb)
         return sums.compute()
 
+    # -- resuming ----------------------------------------------------------------------
+    def resume(self, path) -> None:
+        """Continue from the checkpoint at ``path``: weights, optimizer, schedule, history.
+
+        The whole checkpoint is read and checked first (``checkpoint.read_checkpoint``),
+        so a damaged or crafted one ends in a TrainingError naming its file before the
+        model or the trainer's best epoch change.
+        """
+        trainer = self.trainer
+        saved = ckpt.read_checkpoint(path, self.model, self.device)
+        state = saved.state
+        ckpt.check_optimizer_state(state.get("optimizer"), self.optimizer, saved.path)
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            if self.scheduler is not None and state.get("scheduler"):
+                self.scheduler.load_state_dict(state["scheduler"])
+            if self.scaler is not None and state.get("scaler"):
+                self.scaler.load_state_dict(state["scaler"])
+        except (KeyError, ValueError, TypeError) as error:
+            raise TrainingError(
+                f"{saved.path.name}: the checkpoint does not fit these settings (was the "
+                f"optimizer or scheduler changed?): {error}"
+            ) from None
+        self.model.load_state_dict(saved.weights)
+        trainer.history = [dict(row) for row in state["history"]]
+        trainer.best_epoch, trainer.best_value = state["best_epoch"], state.get("best_value")
+        trainer.best_row, trainer.step = dict(state["best_row"]), state["step"]
+        self.start_epoch = self.checkpoint_epoch = state["epoch"]
+        self.best_state = saved.best
+
     # -- between epochs ----------------------------------------------------------------
     def lr(self) -> float:
         """The learning rate of the first parameter group."""

@@ -186,35 +186,8 @@ class Trainer:
         precision = resolve_precision(self.config.precision, self.device)
         run = Run(self, self.device, precision)
         if resume_from is not None:
-            self._restore(run, resume_from)
+            run.resume(resume_from)
         return run
-
-    def _restore(self, run, path) -> None:
-        weights, extra = ckpt.resolve(path)
-        ckpt.load_weights(self.model, weights)
-        state = ckpt.load_state(extra, self.device)
-        try:
-            run.optimizer.load_state_dict(state["optimizer"])
-            if run.scheduler is not None and state.get("scheduler"):
-                run.scheduler.load_state_dict(state["scheduler"])
-            if run.scaler is not None and state.get("scaler"):
-                run.scaler.load_state_dict(state["scaler"])
-        except (KeyError, ValueError) as error:
-            raise TrainingError(
-                f"{extra.name}: the checkpoint does not fit these settings (was the "
-                f"optimizer or scheduler changed?): {error}"
-            ) from None
-        self.history = list(state.get("history", []))
-        self.best_epoch = int(state.get("best_epoch", 0))
-        self.best_value = state.get("best_value")
-        self.best_row = dict(state.get("best_row", {}))
-        self.step = int(state.get("step", 0))
-        run.start_epoch = run.checkpoint_epoch = int(state.get("epoch", 0))
-        best = weights.with_name("best" + ckpt.WEIGHTS_SUFFIX)
-        if self.best_epoch and best.is_file():
-            from safetensors.torch import load_file
-
-            run.best_state = load_file(str(best))
 
     def _loop(self, run) -> TrainEnd:
         config = self.config

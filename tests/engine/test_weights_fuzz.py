@@ -4,7 +4,9 @@ A good ``.safetensors``, ``.pt`` state_dict and checkpoint state file are writte
 hypothesis damages one (truncation, flipped bits, spliced random bytes) and it is read
 the ways users read them: ``read_weights`` and ``load_weights`` (Export, Load
 Weights…, ``--init-weights``) and a checkpoint for ``--resume``. Only the engine's own
-errors may come out, and a failed load leaves the module's weights as they were.
+errors may come out, and a failed load leaves the module's weights as they were. A
+whole checkpoint (last and best weights, state with optimizer) with one file damaged is
+read as ``--resume`` reads it: it resumes whole, or the sentence names that file.
 """
 
 from __future__ import annotations
@@ -80,6 +82,51 @@ def test_damaged_weights_give_one_sentence_and_load_nothing(tmp_path_factory, ca
         assert "w." in message  # names the file
         after = target.state_dict()
         assert all(torch.equal(before[k], after[k]) for k in before)  # nothing half-loaded
+        OUTCOMES["refused"] += 1
+        return
+    OUTCOMES["loaded"] += 1
+
+
+def _checkpoint_files() -> dict[str, bytes]:
+    """The four files of a whole checkpoint of ``module()`` trained one Adam step."""
+    net = module()
+    optimizer = torch.optim.Adam(net.parameters())
+    net(torch.randn(4, 4)).sum().backward()
+    optimizer.step()
+    row = {"epoch": 1, "train_loss": 0.5}
+    state = {"epoch": 1, "step": 1, "history": [row], "best_epoch": 1, "best_value": 0.5,
+             "best_row": row, "optimizer": optimizer.state_dict()}  # fmt: skip
+    weights = save({k: v.contiguous() for k, v in net.state_dict().items()})
+    return {"last.safetensors": weights, "best.safetensors": weights,
+            "last.state.pt": _pt(state), "best.state.pt": _pt(state)}  # fmt: skip
+
+
+CHECKPOINT = _checkpoint_files()
+
+
+@settings(max_examples=scaled(150), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    data=st.data(), name=st.sampled_from(["last.safetensors", "best.safetensors", "last.state.pt"])
+)
+def test_a_checkpoint_with_any_file_damaged_resumes_whole_or_is_refused_naming_it(
+    tmp_path_factory, data, name
+):
+    folder = tmp_path_factory.mktemp("checkpoint")
+    for file_name, content in CHECKPOINT.items():
+        (folder / file_name).write_bytes(content)
+    way = data.draw(st.sampled_from(WAYS))
+    (folder / name).write_bytes(damage(data.draw, CHECKPOINT[name], way))
+    target = module()
+    optimizer = torch.optim.Adam(target.parameters())
+    try:
+        saved = ckpt.read_checkpoint(folder / "last", target, "cpu")
+        ckpt.check_optimizer_state(saved.state["optimizer"], optimizer, saved.path)
+        optimizer.load_state_dict(saved.state["optimizer"])
+        target.load_state_dict(saved.weights)
+    except DeepwireError as error:
+        message = str(error)
+        assert "\n" not in message and name in message  # names the damaged file
         OUTCOMES["refused"] += 1
         return
     OUTCOMES["loaded"] += 1

@@ -10,6 +10,7 @@ import json
 
 from PySide6.QtCore import Qt
 
+from nodeeditor import dialogs
 from nodeeditor.panels.training import run_control
 from tests.nodeeditor.app_helpers import (
     EXAMPLE,
@@ -252,3 +253,71 @@ def test_a_finished_run_lets_go_of_its_model_and_data(qtbot, window):
     assert trainer() is None  # its model and dataset are freed
     assert panel.findChildren(TrainingRun) == []
     assert panel.kept is not None  # the kept weights are a copy, not the trainer's model
+
+
+def test_opening_another_project_shows_its_own_runs_not_the_last_ones(qtbot, window, tmp_path):
+    from safetensors.torch import load_file
+
+    from nodeeditor.panels.training.results import WAITING
+
+    trained = window.document.path
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(1)
+    click(qtbot, panel.train_button)
+    wait_until_idle(qtbot, panel)
+    kept_path = panel.kept.path
+    assert panel.plots.point_count("train_loss") == 1 and not panel.results.confusion.isHidden()
+    assert window.open_file(copy_of(EXAMPLE.with_name("digits_cnn.dwire"), tmp_path / "cnn"))
+    for curve in ("batch_loss", "train_loss", "val_metric", "lr"):
+        assert panel.plots.point_count(curve) == 0
+    assert panel.results.confusion.isHidden() and panel.results.summary.text() == WAITING
+    assert panel.progress.status() == "ready" and panel.progress.value() == 0
+    assert panel.notes.text() == "" and not panel.start_from_kept.isEnabled()
+    assert panel.kept is None and panel.kept_label.text() == "Weights: none trained yet"
+    assert window.open_file(trained)  # back: the weights its run kept are offered again
+    assert panel.kept_label.text().endswith(str(kept_path))
+    assert "of 1 epoch(s) of the run" in panel.kept_label.text()
+    assert panel.start_from_kept.isEnabled() and panel.show_files_button.isEnabled()
+    state = panel.kept.state  # read from the run's file when first needed
+    assert state.keys() == load_file(kept_path).keys()
+
+
+def test_cancel_at_unsaved_changes_on_quit_leaves_the_run_training(qtbot, window, monkeypatch):
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(LONG)  # an unsaved change
+    monkeypatch.setattr(run_control, "ask_stop_training", lambda parent, doing="close": True)
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, title: dialogs.CANCEL)
+    click(qtbot, panel.train_button)
+    qtbot.waitUntil(lambda: len(panel.history) >= 1, timeout=60_000)
+    window.actions_by_name["quit"].trigger()  # Yes to "stop training?", then Cancel
+    assert window.isVisible() and panel.is_training()  # nothing happened: the run goes on
+    panel.shutdown()  # what Quit, New and Open do once they really go ahead
+    assert panel.kept is not None and panel.kept.epoch >= 1
+    assert panel.kept_label.text().startswith(f"Weights: epoch {panel.kept.epoch} ")
+    assert "Kept the weights of epoch" in panel.results.summary.text()
+
+
+def test_the_status_fits_a_narrow_panel_and_a_pause_shows_no_eta(qtbot, window):
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(LONG)
+    dock = window.docks["training"]
+    dock.setFloating(True)
+    dock.resize(1, dock.height())  # as narrow as the panel goes
+    bar = panel.progress
+
+    def fits() -> bool:
+        text = bar.text()
+        return "\n" not in text and bar.fontMetrics().horizontalAdvance(text) <= bar.width()
+
+    click(qtbot, panel.train_button)
+    wait_for_batches(qtbot, panel)
+    qtbot.waitUntil(lambda: "samples/s" in bar.status())
+    assert fits() and "epoch" in bar.text() and bar.toolTip() == bar.status()
+    click(qtbot, panel.pause_button)
+    qtbot.waitUntil(lambda: bar.status().startswith("paused at epoch"))
+    qtbot.wait(300)  # batches already on their way arrive: still no ETA
+    assert "ETA" not in bar.status() and "paused" in bar.text() and fits()
+    click(qtbot, panel.pause_button)
+    qtbot.waitUntil(lambda: "ETA" in bar.status())
+    click(qtbot, panel.stop_button)
+    wait_until_idle(qtbot, panel)

@@ -442,3 +442,20 @@ def test_negative_token_ids_are_refused(tmp_path):
     )  # fmt: skip
     message = refused({"name": "npz", "params": {"path": "tokens.npz"}}, tmp_path)
     assert "token ids, which cannot be negative (found -5)" in message
+
+
+@pytest.mark.parametrize(
+    "command", [["train", "--epochs", "1"], ["export", "-f", "python", "-o", "exported"]]
+)
+def test_the_command_line_on_a_project_whose_data_is_a_pipe_says_so_and_exits(tmp_path, command):
+    project = json.loads((ROOT / "resources/examples/digits_mlp.dwire").read_text())
+    project["dataset"] = {"name": "npz", "params": {"path": "data.npz"}}
+    (tmp_path / "piped.dwire").write_text(json.dumps(project))
+    os.mkfifo(tmp_path / "data.npz")
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", command[0], "piped.dwire", *command[1:]],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+        text=True, timeout=HANG_GUARD_S,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "data.npz: is a named pipe" in done.stderr and "Traceback" not in done.stderr

@@ -105,7 +105,7 @@ def check_id(node_id: object) -> str:
         raise NetworkError(f"a node id must be a non-empty name, got {node_id!r}")
     if len(node_id) > MAX_LENGTH:
         raise NetworkError(f"node id {node_id[:20]!r}... is longer than {MAX_LENGTH} characters")
-    if not _IDENTIFIER.match(node_id):
+    if not _IDENTIFIER.fullmatch(node_id):
         raise NetworkError(
             f"node id {node_id!r} must start with a letter and hold only letters, digits "
             "and underscores"
@@ -138,7 +138,7 @@ def check_network_name(name: object) -> str:
         raise NetworkError(f"a network name must be a non-empty name, got {name!r}")
     if len(name) > MAX_LENGTH:
         raise NetworkError(f"network name {name[:20]!r}... is longer than {MAX_LENGTH} characters")
-    if not _NETWORK_NAME.match(name):
+    if not _NETWORK_NAME.fullmatch(name):
         raise NetworkError(
             f"network name {name[:MAX_LENGTH]!r} must start with a letter and hold only "
             "letters, digits, underscores and hyphens"

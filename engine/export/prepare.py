@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.analysis import analyze
+from engine.bounds import INT_MAX
 from engine.compile import compile_network, input_specs, output_ids
 from engine.errors import DeepwireError
 from engine.network import Network
@@ -75,10 +76,14 @@ def prepare(
     """Compile ``network`` and give it ``weights`` (a file or state_dict) or seeded ones.
 
     Raises:
+        ExportError: ``seed`` is not a whole number from 0 to INT_MAX.
         CompileError: the network has errors.
         WeightsError: the weights do not fit (nothing is exported then).
     """
     import torch
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= INT_MAX:
+        raise ExportError(f"the seed must be a whole number from 0 to {INT_MAX:,}, not {seed}")
 
     analysis = analyze(network)
     with torch.random.fork_rng(devices=[]):

@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine import project as project_file
@@ -182,6 +182,8 @@ def harmless(text: str) -> bool:
 
 @prop_settings(300)
 @given(field=st.sampled_from(VALIDATED), text=hostile)
+@example(field="node id", text="fc1\n")  # `$` matches before a final newline
+@example(field="network name", text="model\n")
 def test_hostile_names_and_choices_are_refused_with_one_sentence(field, text):
     try:
         project = project_file.loads(hostile_file(field, text), "h.dwire")

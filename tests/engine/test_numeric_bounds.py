@@ -243,3 +243,11 @@ def test_huge_dataset_params_are_refused():
     long_path = {"name": "csv", "params": {"path": "a" * 100_000}}
     with pytest.raises(DataError, match="path is 100,000 characters long"):
         check_section(long_path)
+
+
+def test_an_export_seed_beyond_the_bounds_is_one_sentence(tmp_path, capsys):
+    out = tmp_path / "w.safetensors"
+    argv = ["export", str(EXAMPLE), "-f", "safetensors", "-o", str(out), "--seed", str(10**30)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("deepwire: the seed must be a whole number") and not out.exists()

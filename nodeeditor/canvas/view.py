@@ -27,8 +27,8 @@ from nodeeditor.canvas.wire_item import WireItem
 LAYER_MIME = "application/x-deepwire-layer"
 ZOOM_STEP = 1.2
 ZOOM_RANGE = (0.08, 4.0)
-# Fit goes no lower: the nodes' 8 pt text stays at 8.5 px or more, their titles at 9 px.
-FIT_MIN_ZOOM = 0.8
+# Fit goes no lower: the nodes' 8 pt text stays at 8 px or more on a 96 dpi screen.
+FIT_MIN_ZOOM = 0.75
 FIT_MARGIN = 24.0
 EMPTY_HINT = (
     "Drag a layer here from the Layers panel,\n"
@@ -60,6 +60,7 @@ class NetworkView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scene.setSceneRect(QRectF(-50000, -50000, 100000, 100000))
         self._pan_from: QPoint | None = None
+        self._fitted: tuple | None = None  # the view state the last Fit left
         self._space = False
         self._pending_wire = None  # (node, port, is_output) for the popup
         self._popup_pos = QPointF()
@@ -119,6 +120,12 @@ class NetworkView(QGraphicsView):
         self.centerOn(QPointF(x, y))
         self.scene().set_zoom(self.zoom())
         self.minimap.refresh()
+        self._fitted = self._view_state()
+
+    def _view_state(self) -> tuple[float, float, float]:
+        """Zoom and centre: when they are still those of the last Fit, a resize fits again."""
+        centre = self.visible_scene_rect().center()
+        return (round(self.zoom(), 6), round(centre.x()), round(centre.y()))
 
     def center_on_node(self, node_id: str) -> None:
         """Scroll so that a node is in the middle, and select it."""
@@ -138,7 +145,9 @@ class NetworkView(QGraphicsView):
         event.accept()
 
     def resizeEvent(self, event):
-        super().resizeEvent(event)
+        super().resizeEvent(event)  # keeps the centre (AnchorViewCenter)
+        if self._fitted is not None and self._fitted == self._view_state():
+            self.fit()  # not zoomed or moved since Fit: fit the new size
         self.minimap.refresh()
         self._update_empty_hint()
 

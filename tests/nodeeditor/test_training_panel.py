@@ -321,3 +321,19 @@ def test_the_status_fits_a_narrow_panel_and_a_pause_shows_no_eta(qtbot, window):
     qtbot.waitUntil(lambda: "ETA" in bar.status())
     click(qtbot, panel.stop_button)
     wait_until_idle(qtbot, panel)
+
+
+def test_damaged_weights_of_an_earlier_run_are_refused_with_a_sentence(qtbot, window):
+    project = window.document.path
+    folder = project.parent / f"{project.stem}_runs" / "2026-01-01_00-00-00"
+    folder.mkdir(parents=True)
+    (folder / "weights.safetensors").write_bytes(b"\xff" * 64)
+    assert window.open_file(project)
+    panel = show_panel(qtbot, window)
+    assert "the run 2026-01-01_00-00-00" in panel.kept_label.text()
+    click(qtbot, panel.start_from_kept)
+    click(qtbot, panel.train_button)
+    text = panel.error_label.text()
+    assert text.startswith("Cannot start from the kept weights") and "weights.safetensors" in text
+    assert not panel.is_training() and panel.train_button.isEnabled()
+    assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no new run

@@ -267,6 +267,7 @@ class TrainingPanel(RunControl, QWidget):
             label.hide()
         self.notes.setText("")
         self.device_label.clear_device()
+        self.start_from_kept.setChecked(False)  # a choice made for the other project
         if self.built:
             self.plots.clear()
             self.results.reset()

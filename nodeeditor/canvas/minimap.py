@@ -11,7 +11,7 @@ frame of a drag), so that it costs nothing while editing.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -35,11 +35,20 @@ class Minimap(QWidget):
         self._nodes_rect = QRectF()
         self._world = QRectF()
         self._pixmap: QPixmap | None = None
+        self._pending = False
         view.scene().layout_changed.connect(self.nodes_changed)
         self.hide()
 
     def nodes_changed(self) -> None:
-        """Nodes were added, removed or moved: redraw them on the next refresh."""
+        """Nodes were added, removed or moved: redraw them once the burst of changes
+        (a paste, an auto-layout) is over."""
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self.update_nodes)
+
+    def update_nodes(self) -> None:
+        """Take the nodes' places now and refresh."""
+        self._pending = False
         scene = self.view.scene()
         if scene is None:  # the view is being torn down
             return

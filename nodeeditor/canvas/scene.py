@@ -101,7 +101,8 @@ class NetworkScene(QGraphicsScene):
         for node in self.network.nodes:
             self._on_node_added(node)
         for wire in self.network.wires:
-            self._on_wired(wire)
+            self._on_wired(wire, route=False)
+        self._reroute()  # once all are in: routed wires find lanes clear of every node
 
     # ----------------------------------------------------------------- API
     def node_item(self, node_id: str) -> NodeItem | None:
@@ -232,7 +233,7 @@ class NetworkScene(QGraphicsScene):
             if item.routed:
                 item.update_path()
 
-    def _on_wired(self, wire: Wire) -> None:
+    def _on_wired(self, wire: Wire, route: bool = True) -> None:
         src, dst = self._nodes[wire.src], self._nodes[wire.dst]
         item = WireItem(wire, src.outputs[wire.src_port], dst.inputs[wire.dst_port])
         shape = self.document.analysis.shapes.get(wire.src)
@@ -241,7 +242,8 @@ class NetworkScene(QGraphicsScene):
         self._wires_by_node.setdefault(wire.src, set()).add(wire)
         self._wires_by_node.setdefault(wire.dst, set()).add(wire)
         self.addItem(item)
-        item.update_path()  # in the scene now: a routed wire can see the other nodes
+        if route and item.routed:  # in the scene now, it can find a lane clear of all nodes
+            item.update_path()
 
     def _on_unwired(self, wire: Wire) -> None:
         item = self._wires.pop(wire, None)

@@ -67,7 +67,7 @@ class NetworkView(QGraphicsView):
         self.popup = SearchPopup(self)
         self.popup.chosen.connect(self._on_type_chosen)
         self.minimap = Minimap(self)
-        self.minimap.nodes_changed()
+        self.minimap.update_nodes()
         self.empty_hint = self._build_empty_hint()
         scene.layout_changed.connect(self._update_empty_hint)
         self._update_empty_hint()

@@ -144,7 +144,10 @@ class CurveItem(QGraphicsItem):
             rect = QRectF(
                 self._anchor.x() - width / 2, self._anchor.y() - height - 3, width, height
             )
-            if not self._covers_node(rect.adjusted(-LABEL_MARGIN, -1, LABEL_MARGIN, 1)):
+            room = rect.adjusted(-LABEL_MARGIN, -1, LABEL_MARGIN, 1)
+            # only its own two nodes: a query of the scene per label costs a large
+            # network's edits dearly (the lane of a routed wire is clear of the others)
+            if not any(room.intersects(node) for node in self._avoid):
                 self._label_rect, self.shown_label = rect, text
                 break
         self._bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)

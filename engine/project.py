@@ -12,7 +12,8 @@ then renamed over the target, so a failed save leaves the old file as it was. Wi
 backup, also written atomically, and only once the new text is safely on disk).
 
 Opening a file never runs code from it: it is parsed as JSON data only, files larger
-than ``MAX_BYTES`` and JSON nested too deeply are refused with a ProjectError.
+than ``MAX_BYTES`` and JSON nested too deeply are refused with a ProjectError, and so are
+NaN, Infinity and numbers or nesting beyond what Deepwire can hold (``engine.bounds``).
 """
 
 from __future__ import annotations

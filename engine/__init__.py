@@ -10,30 +10,38 @@ runs headless, on servers and under torchrun, and it is the public Python API::
     module = compile_network(proj.network)
 """
 
-from engine.analysis import Analysis, Diagnostic, analyze
-from engine.compile import compile_network
-from engine.errors import (
-    CompileError,
-    DeepwireError,
-    NetworkError,
-    ParamError,
-    ProjectError,
-    ShapeError,
-)
-from engine.network import Network, Node, Wire
+from importlib import import_module
 
-__all__ = [
-    "Analysis",
-    "CompileError",
-    "DeepwireError",
-    "Diagnostic",
-    "Network",
-    "NetworkError",
-    "Node",
-    "ParamError",
-    "ProjectError",
-    "ShapeError",
-    "Wire",
-    "analyze",
-    "compile_network",
-]
+# Names of the public API and their modules, imported on first use (PEP 562): the
+# command line and the app start without loading networkx and the catalogue until they
+# need them, and Ctrl-C during that start finds the entry point's handler in place.
+_EXPORTS = {
+    "Analysis": "engine.analysis",
+    "Diagnostic": "engine.analysis",
+    "analyze": "engine.analysis",
+    "compile_network": "engine.compile",
+    "CompileError": "engine.errors",
+    "DeepwireError": "engine.errors",
+    "NetworkError": "engine.errors",
+    "ParamError": "engine.errors",
+    "ProjectError": "engine.errors",
+    "ShapeError": "engine.errors",
+    "Network": "engine.network",
+    "Node": "engine.network",
+    "Wire": "engine.network",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

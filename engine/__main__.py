@@ -1,12 +1,24 @@
 """``python -m engine``: the headless command line (also under torchrun)."""
 
-import os
-import sys
+from engine.interrupt import EXIT_INTERRUPTED, quit_on_interrupt
 
-from engine.cli import main
+quit_on_interrupt()  # Ctrl-C while the command line is imported: 130, no traceback
+
+import os  # noqa: E402
+import sys  # noqa: E402
+
+
+def _run() -> int:
+    try:
+        from engine.cli import main
+
+        return main()
+    except KeyboardInterrupt:  # before the command could catch it
+        return EXIT_INTERRUPTED
+
 
 if __name__ == "__main__":
-    code = main()
+    code = _run()
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         # Under torchrun the process group is already destroyed here; gloo's threads can
         # still abort in C++ destructors at interpreter exit (shared/PITFALLS.md #13),

@@ -16,6 +16,7 @@ import sys
 from importlib import import_module
 
 from engine.errors import DeepwireError, ProjectError
+from engine.interrupt import handle_interrupt_as_python_does
 
 COMMAND_MODULES = (
     "engine.commands.inspect",
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         print("\nRun `deepwire` with no command (or with a .dwire file) to open the app.")
         return EXIT_BAD_INPUT
+    handle_interrupt_as_python_does()  # the command stops cleanly on Ctrl-C
     try:
         return args.func(args)
     except ProjectError as error:

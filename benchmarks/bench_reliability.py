@@ -5,8 +5,10 @@ times their stated example counts, the recovery, hostile-file and app training-f
 tests once, then kills a real app process ``--kills`` times right after its autosave
 (checking each time that the recovery copy holds the edit and the user's file is
 untouched) and ``--kills`` times while it trains (checking that the run's last
-checkpoint is whole and loads). Prints the Markdown table that docs/reliability.md
-keeps.
+checkpoint is whole and loads). It tries every writer of a user's file against
+read-only targets, and kills ``deepwire train`` ``--kills`` times before resuming it
+(checking that metrics.csv keeps every epoch once). Prints the Markdown table that
+docs/reliability.md keeps.
 
     .venv/bin/python -m benchmarks.bench_reliability --scale 10 --kills 10
 """
@@ -36,6 +38,9 @@ TESTS = [
     "tests/nodeeditor/test_training_faults.py",
     "tests/engine/test_hostile_strings.py",
     "tests/engine/test_numeric_bounds.py",
+    "tests/engine/test_project_text.py",
+    "tests/engine/test_read_only_targets.py",
+    "tests/engine/test_resume.py",
 ]
 
 
@@ -138,8 +143,140 @@ def numeric_extremes_row(counts: Counter) -> tuple[str, str]:
     )
 
 
+def read_only_rounds() -> tuple[int, int]:
+    """Every writer of a user's file against a target in every mode without the owner's
+    write bit; returns (refused with the file unchanged, anything else)."""
+    from tests.engine import test_read_only_targets as cases
+
+    refused = other = 0
+    for writer, (argv, name) in sorted(cases.WRITERS.items()):
+        for mode in cases.NO_OWNER_WRITE:
+            problem = _read_only_case(argv, name, mode)
+            if problem:
+                print(f"{writer} onto mode {mode:o}: {problem}", file=sys.stderr)
+            refused += not problem
+            other += bool(problem)
+    return refused, other
+
+
+def _read_only_case(argv: list[str], name: str, mode: int) -> str:
+    """Run one writer onto a read-only ``name``; what went wrong ('' when refused)."""
+    import contextlib
+    import io
+
+    from engine import cli
+    from tests.engine import test_read_only_targets as cases
+
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        target = cases.prepared_folder(tmp, name, mode)
+        before = cases.snapshot(tmp)
+        fields = {"project": tmp / "moons.dwire", "target": target, "folder": tmp}
+        err = io.StringIO()
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(err),
+            contextlib.chdir(tmp),
+        ):
+            status = cli.main([part.format(**fields) for part in argv])
+        if status != cli.EXIT_BAD_INPUT or "read-only" not in err.getvalue():
+            return f"exit {status}: {err.getvalue().strip()}"
+        return "" if cases.snapshot(tmp) == before else "a file changed"
+
+
+RESUME_SCRIPT = """
+import sys
+from engine import cli
+from tests.faults import checkpoints_fill_the_disk
+with checkpoints_fill_the_disk(after=int(sys.argv[1])):
+    sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+def resume_kill_rounds(kills: int) -> tuple[int, int]:
+    """``kill -9`` of ``deepwire train`` (at epoch 3-6, its checkpoints stopped by a full
+    disk after epoch 1-3), then ``--resume``; returns (runs whose metrics.csv holds every
+    epoch once with the rows before the checkpoint kept, others)."""
+    import contextlib
+    import io
+
+    from engine import cli
+    from engine.training import checkpoint as ckpt
+    from tests.engine.test_resume import rows
+    from tests.engine.test_training_faults import moons_project
+
+    kept = lost = 0
+    for round_ in range(kills):
+        with tempfile.TemporaryDirectory() as folder:
+            tmp = Path(folder)
+            path, out = moons_project(tmp, epochs=100_000), tmp / "run"
+            after, kill_at = 2 * (1 + round_ % 3), 3 + round_ % 4
+            _train_until(path, out, after, kill_at)
+            before = rows(out / "metrics.csv")
+            written = ckpt.load_state(out / "checkpoints/last.state.pt", "cpu")["epoch"]
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+            ):
+                status = cli.main(["train", str(path), "--out", str(out), "--resume", str(out),
+                                   "--epochs", "8", "--no-progress"])  # fmt: skip
+            after_rows = rows(out / "metrics.csv")
+            ok = status == cli.EXIT_OK and after_rows[:written] == before[:written]
+            ok = ok and [int(r["epoch"]) for r in after_rows] == list(range(1, 9))
+            kept += ok
+            lost += not ok
+    return kept, lost
+
+
+def _train_until(path: Path, out: Path, after: int, epoch: int) -> None:
+    """Run ``deepwire train`` (checkpoints fill the disk after ``after`` writes) and
+    kill -9 it once it reports ``epoch``."""
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", RESUME_SCRIPT, str(after), "train", str(path), "--out",
+         str(out), "--no-progress"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        for line in process.stdout:
+            if line.startswith(f"epoch {epoch}/"):
+                break
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate()
+
+
+def read_only_row(result: tuple[int, int]) -> tuple[str, str]:
+    refused, other = result
+    return (
+        "Read-only targets: every writer (code -o, import -o and --weights-out, export -o "
+        "in each format, each file of a python export folder, each file train writes into "
+        "--out) onto a file without its owner's write bit, in 7 modes, as root",
+        f"{refused + other}: {refused} refused with one sentence before any work, no file "
+        f"changed; {other} otherwise",
+    )
+
+
+def resume_row(result: tuple[int, int], counts: Counter) -> tuple[str, str]:
+    kept, lost = result
+    crashes = counts["resume: crash at any epoch, checkpoints lagging, then resume"]
+    crafted = sum(v for k, v in counts.items() if k.startswith("resume: crafted checkpoint"))
+    hostile = sum(v for k, v in counts.items() if k.startswith("resume: hostile checkpoint"))
+    return (
+        "Resume after kill -9 (rows kept): `deepwire train` killed at epoch 3-6 with its "
+        "checkpoints stopped (full disk) after epoch 1-3, then `--resume`; in-process "
+        "crashes at any epoch; crafted checkpoints",
+        f"{kept + lost} kills here ({lost} lost) + {crashes} crashes in test_resume.py: "
+        "metrics.csv holds every epoch once, rows before the checkpoint kept; "
+        f"{crafted + hostile} crafted or hostile checkpoints refused naming the file or "
+        "resumed whole",
+    )
+
+
 def table(counts: Counter, status: int, intact: int, lost: int, scale: float,
-          training: tuple[int, int] = (0, 0)) -> str:  # fmt: skip
+          training: tuple[int, int] = (0, 0), more_rows: tuple = ()) -> str:  # fmt: skip
     """The Markdown table of docs/reliability.md."""
 
     def cases(prefix: str) -> str:
@@ -223,6 +360,7 @@ def table(counts: Counter, status: int, intact: int, lost: int, scale: float,
         ),
         strings_into_code_row(counts),
         numeric_extremes_row(counts),
+        *more_rows,
     ]
     lines = [
         f"Property tests at {scale:g}x their stated counts: {result}.",
@@ -243,9 +381,12 @@ def main() -> int:
     counts, status, seconds = run_tests(args.scale)
     intact, lost = kill_rounds(args.kills)
     training = training_kill_rounds(args.kills)
-    print(table(counts, status, intact, lost, args.scale, training))
+    read_only, resumed = read_only_rounds(), resume_kill_rounds(args.kills)
+    more = (read_only_row(read_only), resume_row(resumed, counts))
+    print(table(counts, status, intact, lost, args.scale, training, more))
     print(f"\n(tests took {seconds:.1f} s)")
-    return 0 if status == 0 and lost == 0 and training[1] == 0 else 1
+    failed = lost or training[1] or read_only[1] or resumed[1]
+    return 0 if status == 0 and not failed else 1
 
 
 if __name__ == "__main__":

@@ -135,6 +135,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.training_panel.setMinimumHeight(0 if visible else 1)
         if visible:
             QTimer.singleShot(0, self.make_room_for_training)
+            self.training_panel.on_raised()  # its plots and data are loaded when first seen
 
     def make_room_for_training(self) -> None:
         """Make the Training dock at least ``TRAINING_SHARE`` of the window's height,

@@ -231,6 +231,16 @@ class TrainingPanel(RunControl, QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if self.seen():
+            self.on_raised()
+
+    def seen(self) -> bool:
+        """Whether the panel is on screen: Qt keeps a dock that is behind another dock's
+        tab "visible", off screen, and the plots and data wait until it is raised."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def on_raised(self) -> None:
+        """The panel came into view (shown, or its tab raised): build it, load the data."""
         self.ensure_built()
         if self.preview_stale:
             QTimer.singleShot(0, self.load_preview)
@@ -254,7 +264,7 @@ class TrainingPanel(RunControl, QWidget):
         document.undo_stack.indexChanged.connect(self._on_undo_index)
         self.preview_stale = True
         self.dataset = None
-        if self.isVisible():
+        if self.seen():
             self.load_preview()
 
     def _forget_runs(self) -> None:
@@ -294,7 +304,7 @@ class TrainingPanel(RunControl, QWidget):
         self.preview_stale = True
         self.dataset = None
         self.apply_button.setEnabled(False)
-        if self.isVisible():
+        if self.seen():
             self.preview_timer.start()
 
     def load_preview(self, wait: bool = False) -> None:

@@ -244,3 +244,11 @@ def test_new_and_open_keep_one_canvas_holder(window, tmp_path):
     assert window.centralWidget() is holder  # replacing it squeezed the canvas
     assert window.canvas_layout.currentWidget() is window.view
     assert window.canvas_layout.count() == 1
+
+
+def test_the_training_panel_is_built_when_its_tab_is_first_raised(window, qtbot):
+    panel = window.training_panel
+    assert not panel.built  # behind the Problems tab: no plots and no data load at start
+    window.docks["training"].raise_()
+    qtbot.waitUntil(lambda: panel.built and panel.dataset is not None, timeout=10_000)
+    assert panel.plots.isVisible()

@@ -69,7 +69,7 @@ def run_app(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     app = make_application()
-    from nodeeditor import dialogs, theme
+    from nodeeditor import dialogs, theme, warmup
     from nodeeditor.document import Document
     from nodeeditor.settings import Settings
     from nodeeditor.window import MainWindow, follow_system_scheme
@@ -80,6 +80,7 @@ def run_app(argv: list[str] | None = None) -> int:
     follow_system_scheme(window)
     window.restore_layout(*settings.window_state())
     window.show()
+    warmup.start_soon(window)  # torch and its compiler, in the background: a quick first Train
     if args.file:
         from engine.errors import DeepwireError
 

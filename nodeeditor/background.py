@@ -3,10 +3,10 @@
 A thread that reads the user's data can block for good (a file on a hung network
 share); as a non-daemon thread it would keep the process alive after the window has
 closed, SIGTERM included. So the app's background work (the data preview, the warm-up
-of heavy imports) runs in daemon threads started here. At exit each still running gets
-a short grace (``GRACE_S`` for all of them together) to end normally, before PySide's
-own exit handler tears Qt down; a thread that wakes after that must check ``exiting()``
-and leave Qt alone.
+of heavy imports) runs in daemon threads started here. At exit each still running that
+ends by touching Qt gets a short grace (``GRACE_S`` for all of them together) to end
+normally, before PySide's own exit handler tears Qt down; a thread that wakes after
+that must check ``exiting()`` and leave Qt alone.
 """
 
 from __future__ import annotations
@@ -23,16 +23,21 @@ _exiting = threading.Event()
 _registered: list[bool] = []
 
 
-def start(target, *args, name: str) -> threading.Thread:
-    """Run ``target(*args)`` in a daemon thread called ``name``; returns the thread."""
+def start(target, *args, name: str, wait_at_exit: bool = True) -> threading.Thread:
+    """Run ``target(*args)`` in a daemon thread called ``name``; returns the thread.
+
+    ``wait_at_exit``: give it the grace at exit (a thread that emits Qt signals at its
+    end); one that never touches Qt is left to the interpreter at once.
+    """
     with _lock:
         if not _registered:
             # atexit runs its handlers last-in first-out: this one before PySide's
             atexit.register(_at_exit)
             _registered.append(True)
     thread = threading.Thread(target=_run, args=(target, args), name=name, daemon=True)
-    with _lock:
-        _running.add(thread)
+    if wait_at_exit:
+        with _lock:
+            _running.add(thread)
     thread.start()
     return thread
 

@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from engine.errors import DeepwireError
 from engine.training import Callback
+from nodeeditor import warmup
 from nodeeditor.run_folder import WEIGHTS_FILE
 
 
@@ -203,6 +204,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         """Load, build, fit and evaluate; ends with ``finished`` or ``failed``."""
+        warmup.wait()  # torch must not be imported from two threads at once
         from engine.data import load_dataset
         from engine.training import MetricsCSV, Trainer
         from engine.training.evaluate import evaluate

@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; QT_QPA_PLATFORM=offscreen $(BIN)/python $$script || exit 1; done
+	@if command -v Xvfb >/dev/null; then $(BIN)/python benchmarks/bench_startup.py --real-display; fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info

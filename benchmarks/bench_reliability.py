@@ -41,6 +41,7 @@ TESTS = [
     "tests/engine/test_project_text.py",
     "tests/engine/test_read_only_targets.py",
     "tests/engine/test_resume.py",
+    "tests/engine/test_data_hostile.py",
 ]
 
 
@@ -248,6 +249,30 @@ def _train_until(path: Path, out: Path, after: int, epoch: int) -> None:
         process.communicate()
 
 
+def special_files_row(counts: Counter) -> tuple[str, str]:
+    tried, refused = counts["special files: tried"], counts["special files: refused"]
+    return (
+        "Special files as data (FIFO, socket, character and block device, symlink loop, "
+        "link to a FIFO, folder) in every reader: CSV, NPZ, NPY targets, IDX file and "
+        "folder, image folder and image file; loaded in a child process",
+        f"{tried}: {refused} refused at once with one sentence naming the file, "
+        f"{counts['special files: hung']} hung",
+    )
+
+
+def size_bombs_row(counts: Counter) -> tuple[str, str]:
+    drawn = counts["size bombs: refused"] + counts["size bombs: loaded"]
+    written = counts["size bombs (hand-written): refused"]
+    return (
+        "Size bombs: labels of any size, sign and type (NPZ, IDX, CSV), one-hot widths, "
+        "headers declaring any dimensions over a few bytes (NPZ stored and deflated, NPY, "
+        "IDX plain and gzipped), deflate bombs, PNGs declaring huge pictures",
+        f"{drawn + written}: {written} hand-written, all refused; {drawn} drawn, "
+        f"{counts['size bombs: refused']} refused with one sentence, "
+        f"{counts['size bombs: loaded']} loaded with bounded classes and memory; none hung",
+    )
+
+
 def read_only_row(result: tuple[int, int]) -> tuple[str, str]:
     refused, other = result
     return (
@@ -382,7 +407,8 @@ def main() -> int:
     intact, lost = kill_rounds(args.kills)
     training = training_kill_rounds(args.kills)
     read_only, resumed = read_only_rounds(), resume_kill_rounds(args.kills)
-    more = (read_only_row(read_only), resume_row(resumed, counts))
+    more = (read_only_row(read_only), resume_row(resumed, counts), special_files_row(counts),
+            size_bombs_row(counts))  # fmt: skip
     print(table(counts, status, intact, lost, args.scale, training, more))
     print(f"\n(tests took {seconds:.1f} s)")
     failed = lost or training[1] or read_only[1] or resumed[1]

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import zipfile
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -97,12 +98,23 @@ def idx_folder(folder: Path, images: bytes | None = None, labels: bytes | None =
     return folder
 
 
-def refused(section: dict, base_dir=None) -> str:
-    """The one sentence ``load_dataset`` refuses ``section`` with."""
+BOMB, WRONG = "size bombs (hand-written)", "data that would load wrongly"
+REFUSED: Counter = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def log_refusals():
+    yield
+    write_case_counts({f"{kind}: refused": count for kind, count in REFUSED.items()})
+
+
+def refused(section: dict, base_dir=None, kind: str = WRONG) -> str:
+    """The one sentence ``load_dataset`` refuses ``section`` with (counted under ``kind``)."""
     with pytest.raises(DataError) as error:
         load_dataset(section, base_dir)
     message = str(error.value)
     assert "\n" not in message.strip() and "Traceback" not in message
+    REFUSED[kind] += 1
     return message
 
 
@@ -253,7 +265,7 @@ def test_special_files_are_described_in_words(tmp_path):
         folder = tmp_path / kind.replace(" ", "_")
         folder.mkdir()
         section, _ = _lay_out(folder, "csv", kind)
-        assert fragment in refused(section, folder), kind
+        assert fragment in refused(section, folder, "special files in words"), kind
 
 
 def test_open_file_checks_the_file_it_opened_not_only_the_name(tmp_path, monkeypatch):
@@ -273,7 +285,7 @@ def test_one_huge_label_in_a_small_npz_is_refused_before_any_class_list(tmp_path
     (tmp_path / "tiny.npz").write_bytes(
         npz_bytes({"x": npy_bytes((40, 2), body=bytes(320)), "y": npy_bytes((40,), "<i8", y.tobytes())})
     )  # fmt: skip
-    message = refused({"name": "npz", "params": {"path": "tiny.npz"}}, tmp_path)
+    message = refused({"name": "npz", "params": {"path": "tiny.npz"}}, tmp_path, BOMB)
     assert f"class label {label} of sample 17 is too large" in message
 
 
@@ -281,14 +293,14 @@ def test_an_idx_label_of_2_31_is_refused(tmp_path):
     labels = (np.arange(12) % 3).astype(">i4")
     labels[5] = 2**31 - 1
     idx_folder(tmp_path, labels=idx_header(0x0C, (12,)) + labels.tobytes())
-    message = refused({"name": "idx", "params": {"path": "."}}, tmp_path)
+    message = refused({"name": "idx", "params": {"path": "."}}, tmp_path, BOMB)
     assert "train-labels-idx1-ubyte: class label 2147483647 of sample 5 is too large" in message
 
 
 def test_a_feature_of_60000_different_words_is_not_one_hot_encoded(tmp_path):
     lines = ["name,size,label"] + [f"user{i:05d},{i % 7},{i % 2}" for i in range(60_000)]
     (tmp_path / "people.csv").write_text("\n".join(lines))
-    message = refused({"name": "csv", "params": {"path": "people.csv"}}, tmp_path)
+    message = refused({"name": "csv", "params": {"path": "people.csv"}}, tmp_path, BOMB)
     assert "column 'name' has 60000 different words" in message
 
 
@@ -298,10 +310,10 @@ def test_an_npz_member_declaring_a_huge_array_is_refused_before_reading(tmp_path
         (tmp_path / "bomb.npz").write_bytes(
             npz_bytes({"x": huge, "y": npy_bytes((4,), "<i8")}, method)
         )
-        message = refused({"name": "npz", "params": {"path": "bomb.npz"}}, tmp_path)
+        message = refused({"name": "npz", "params": {"path": "bomb.npz"}}, tmp_path, BOMB)
         assert "bomb.npz: array 'x'" in message and "more than this computer can hold" in message
     (tmp_path / "bomb.npy").write_bytes(npy_bytes((2**40,), "|u1", bytes(100)))
-    message = refused({"name": "npz", "params": {"path": "bomb.npy"}}, tmp_path)
+    message = refused({"name": "npz", "params": {"path": "bomb.npy"}}, tmp_path, BOMB)
     assert "bomb.npy" in message and "more than this computer can hold" in message
 
 
@@ -309,7 +321,7 @@ def test_an_npz_header_promising_more_than_is_stored_is_refused(tmp_path):
     (tmp_path / "short.npz").write_bytes(
         npz_bytes({"x": npy_bytes((1000, 1000), "<f4", bytes(64)), "y": npy_bytes((4,), "<i8")})
     )  # fmt: skip
-    message = refused({"name": "npz", "params": {"path": "short.npz"}}, tmp_path)
+    message = refused({"name": "npz", "params": {"path": "short.npz"}}, tmp_path, BOMB)
     assert "short.npz: array 'x': the header promises (1000, 1000) float32 values" in message
 
 
@@ -320,7 +332,7 @@ def test_a_deflate_bomb_in_an_npz_is_refused_before_it_is_inflated(tmp_path, mon
         npz_bytes({"x": zeros, "y": npy_bytes((4,), "<i8", bytes(32))}, zipfile.ZIP_DEFLATED)
     )  # fmt: skip
     assert (tmp_path / "zeros.npz").stat().st_size < 20_000
-    message = refused({"name": "npz", "params": {"path": "zeros.npz"}}, tmp_path)
+    message = refused({"name": "npz", "params": {"path": "zeros.npz"}}, tmp_path, BOMB)
     assert "zeros.npz: array 'x': an array of (4194304,) would take" in message
 
 
@@ -329,7 +341,7 @@ def test_gzipped_idx_declaring_huge_dimensions_is_refused_before_inflating(tmp_p
     idx_folder(tmp_path)
     (tmp_path / "train-images-idx3-ubyte").unlink()
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(bomb)
-    message = refused({"name": "idx", "params": {"path": "."}}, tmp_path)
+    message = refused({"name": "idx", "params": {"path": "."}}, tmp_path, BOMB)
     assert "train-images-idx3-ubyte.gz: the header's 60000x65535x65535 values declares" in message
 
 
@@ -339,13 +351,13 @@ def test_gzipped_idx_of_real_zeros_beyond_memory_is_refused_before_inflating(tmp
     idx_folder(tmp_path, images=b"x")
     (tmp_path / "train-images-idx3-ubyte").unlink()
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(zeros)
-    message = refused({"name": "idx", "params": {"path": "."}}, tmp_path)
+    message = refused({"name": "idx", "params": {"path": "."}}, tmp_path, BOMB)
     assert "100x100x100 values would take" in message
 
 
 def test_plain_idx_declaring_more_than_the_file_holds_is_refused_before_reading(tmp_path):
     idx_folder(tmp_path, images=idx_header(0x0E, (2**32 - 1,) * 3) + bytes(8))
-    message = refused({"name": "idx", "params": {"path": "."}}, tmp_path)
+    message = refused({"name": "idx", "params": {"path": "."}}, tmp_path, BOMB)
     assert "train-images-idx3-ubyte" in message
 
 
@@ -354,14 +366,16 @@ def test_plain_idx_declaring_more_than_the_file_holds_is_refused_before_reading(
 def test_a_png_declaring_huge_dimensions_is_refused_before_decoding(tmp_path, width, height):
     # Pillow itself raises above twice its limit and only warns between once and twice
     image_folder(tmp_path / "pics", png_declaring(width, height))
-    message = refused({"name": "images", "params": {"path": "pics"}}, tmp_path)
+    message = refused({"name": "images", "params": {"path": "pics"}}, tmp_path, BOMB)
     assert "a/0.png" in message and str(width) in message
 
 
 def test_image_folder_sized_beyond_memory_is_refused_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "memory_limit", lambda: 1 << 20)
     image_folder(tmp_path / "pics")
-    message = refused({"name": "images", "params": {"path": "pics", "size": [512, 512]}}, tmp_path)
+    message = refused(
+        {"name": "images", "params": {"path": "pics", "size": [512, 512]}}, tmp_path, BOMB
+    )
     assert "pics: 6 images would take" in message
 
 

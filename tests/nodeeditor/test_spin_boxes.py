@@ -102,3 +102,16 @@ def test_a_float_spin_box_clamps_and_ignores_what_is_not_a_number(qtbot, value, 
     box.setValue(0.5)
     box.setValue(value)
     assert box.value() == expected
+
+
+def test_the_progress_bar_counts_more_batches_than_a_c_int_holds(qtbot):
+    from nodeeditor.panels.training.status_bar import StatusProgress
+
+    bar = StatusProgress()
+    qtbot.addWidget(bar)
+    bar.set_steps(3 * 10**9, 6 * 10**9)  # 100,000 epochs of 60,000 batches
+    assert bar.maximum() <= INT_LIMIT and bar.value() / bar.maximum() == pytest.approx(0.5)
+    bar.set_steps(6 * 10**9, 6 * 10**9)
+    assert bar.value() == bar.maximum()
+    bar.set_steps(7, 10)
+    assert (bar.value(), bar.maximum()) == (7, 10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from nodeeditor import commands
 from nodeeditor.export_dialog import ExportDialog
@@ -21,16 +22,25 @@ DOWN, UP = QPoint(0, -120), QPoint(0, 120)
 
 def wheel(widget, delta: QPoint) -> None:
     """Turn the mouse wheel one notch with the cursor over ``widget``'s centre."""
+    QApplication.processEvents()  # pending layout changes first: they move the widget
     window = widget.window()
     QTest.wheelEvent(window.windowHandle(), widget.mapTo(window, widget.rect().center()), delta)
 
 
-def scrolled_over(qtbot, field, delta=DOWN) -> int:
-    """Wheel over ``field`` (unfocused, shown in its scroll area); how far the area moved."""
+def show_in_its_area(qtbot, field):
+    """Scroll ``field``'s area until the field's centre is in sight; the area's bar."""
     area = scroll_area_around(field)
     bar = area.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)  # the test needs an area that can scroll
+    QApplication.processEvents()
     area.ensureWidgetVisible(field)
+    qtbot.waitUntil(lambda: field.visibleRegion().contains(field.rect().center()))
+    return bar
+
+
+def scrolled_over(qtbot, field, delta=DOWN) -> int:
+    """Wheel over ``field`` (unfocused, shown in its scroll area); how far the area moved."""
+    bar = show_in_its_area(qtbot, field)
     before = bar.value()
     assert not field.hasFocus()
     wheel(field, delta)
@@ -54,7 +64,7 @@ def test_the_wheel_scrolls_the_training_settings_and_changes_none(qtbot, window)
 def test_a_field_with_the_focus_still_takes_the_wheel(qtbot, window):
     panel = show_training_panel(qtbot, window)
     form = panel.training_form
-    scroll_area_around(form.batch_size).ensureWidgetVisible(form.batch_size)
+    show_in_its_area(qtbot, form.batch_size)
     form.batch_size.setFocus()
     qtbot.waitUntil(form.batch_size.hasFocus)
     wheel(form.batch_size, UP)

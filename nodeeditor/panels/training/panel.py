@@ -102,6 +102,7 @@ class TrainingPanel(RunControl, QWidget):
         self.batches = self.epochs = 0
         self.started_at = self.last_usage = self.paused_at = 0.0
         self.epoch_now, self.rate = 1, 0.0  # the last batch's epoch and samples/s
+        self.total_steps = 1  # batches in the whole run
         self.built = False
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)

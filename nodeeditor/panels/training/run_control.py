@@ -150,7 +150,8 @@ class RunControl:
         self.batches = event.batches_per_epoch
         self.epochs = event.epochs
         self.plots.clear(METRICS.get(event.task, ""), event.epochs)
-        self.progress.setRange(0, max(1, event.epochs * event.batches_per_epoch))
+        self.total_steps = event.epochs * event.batches_per_epoch
+        self.progress.set_steps(0, self.total_steps)
         self.device_label.set_device(event.device)
         self.started_at = time.perf_counter()
         self.last_usage = self.started_at
@@ -197,7 +198,7 @@ class RunControl:
 
     def _show_progress(self, event) -> None:
         done = (event.epoch - 1) * event.batches + event.batch
-        self.progress.setValue(done)
+        self.progress.set_steps(done, self.total_steps)
         self.epoch_now, self.rate = event.epoch, event.samples_per_s
         self._show_status()
 

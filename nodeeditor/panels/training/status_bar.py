@@ -4,13 +4,16 @@ A status is given as texts from the fullest to the shortest (``epoch 108/200 · 
 0:26 · 1,086 samples/s``, ``epoch 108/200 · ETA 0:26``, ``epoch 108/200``...); the
 bar shows the first that fits its width and elides the last when none does, so the
 text is never wrapped or cut however narrow the panel is. ``format()`` and the tooltip
-hold the full text.
+hold the full text. Progress is counted in steps (batches), as many as a run has:
+``set_steps`` scales them to the C int the bar holds.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressBar
+
+from nodeeditor.panels.spin_boxes import INT_LIMIT
 
 TEXT_MARGIN = 6  # px kept free on each side of the text
 SHORTEST = "epoch 888/888"  # the bar is never too narrow for this
@@ -44,6 +47,12 @@ class StatusProgress(QProgressBar):
         self.setFormat(text)
         self.setToolTip(text)
         self.update()
+
+    def set_steps(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total`` steps, however many (the bar holds a C int)."""
+        scale = -(-max(total, 1) // INT_LIMIT)  # steps per unit of the bar, rounded up
+        self.setRange(0, -(-max(total, 1) // scale))
+        self.setValue(min(done // scale, self.maximum()))
 
     def status(self) -> str:
         """The full status text."""

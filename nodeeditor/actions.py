@@ -98,9 +98,8 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
 
 def redo_keys() -> list[QKeySequence]:
     """Redo's keys: the platform's own (Ctrl+Shift+Z on Linux), and Ctrl+Y everywhere."""
-    keys = QKeySequence.keyBindings(Key.Redo)
-    extra = QKeySequence("Ctrl+Y")
-    return keys if extra in keys else [*keys, extra]
+    own, extra = QKeySequence(Key.Redo), QKeySequence("Ctrl+Y")
+    return [own] if own == extra else [own, extra]
 
 
 def _add_theme_actions(window, actions: dict[str, QAction]) -> None:

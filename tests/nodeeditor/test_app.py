@@ -180,7 +180,7 @@ def test_redo_answers_ctrl_y_as_well_as_the_platform_key(window, qtbot):
     redo = window.actions_by_name["redo"]
     keys = redo.shortcuts()
     assert QKeySequence("Ctrl+Y") in keys
-    assert all(key in keys for key in QKeySequence.keyBindings(Key.Redo))
+    assert QKeySequence(Key.Redo) in keys  # the platform's own
     commands.set_params(window.document, "fc1", {"out_features": 7})
     window.actions_by_name["undo"].trigger()
     window.activateWindow()

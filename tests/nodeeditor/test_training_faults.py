@@ -270,19 +270,20 @@ def test_closing_the_window_while_training_writes_the_best_weights(
 
 
 def test_opening_another_project_while_training_asks_and_keeps_the_weights(
-    qtbot, window, project, monkeypatch
+    qtbot, window, project, monkeypatch, tmp_path
 ):
+    other = copy_of(EXAMPLE, tmp_path / "other")  # never trained (runs may sit beside EXAMPLE)
     panel = show_panel(qtbot, window, epochs=100_000)
     asked = []
     monkeypatch.setattr(run_control, "ask_stop_training",
                         lambda parent, doing: asked.append(doing) or len(asked) > 1)  # fmt: skip
     train(qtbot, panel, wait=False)
     qtbot.waitUntil(lambda: len(panel.history) >= 1, timeout=60_000)
-    assert not window.open_file(EXAMPLE)  # "No": training goes on
+    assert not window.open_file(other)  # "No": training goes on
     assert asked == ["open another project"] and panel.is_training()
-    assert window.open_file(EXAMPLE)
+    assert window.open_file(other)
     FAULTS["opening another project while training"] += 1
-    assert not panel.is_training() and window.document.path == EXAMPLE
+    assert not panel.is_training() and window.document.path == other
     [folder] = run_folders(project)
     assert same(load_file(folder / "weights.safetensors"),
                 load_file(folder / "checkpoints/best.safetensors"))  # fmt: skip

@@ -61,7 +61,8 @@ def choose_template(parent: QWidget, templates: dict[str, Path]) -> Path | str |
         cancelled.
     """
     names = [EMPTY_TEMPLATE, *templates]
-    choice, ok = QInputDialog.getItem(parent, "New project", "Start from:", names, 0, False)
+    label = "Start the new project from an example, or from an empty network:"
+    choice, ok = QInputDialog.getItem(parent, "New project", label, names, 0, False)
     if not ok:
         return None
     return templates.get(choice, EMPTY_TEMPLATE)

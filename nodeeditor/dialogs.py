@@ -81,5 +81,5 @@ def show_about(parent: QWidget) -> None:
         "About Deepwire",
         "<h3>Deepwire</h3><p>Design neural networks by drawing them: the network is "
         "checked and its shapes are shown while you draw, it trains live, and it exports "
-        "as weights, ONNX, TorchScript or readable PyTorch code.</p>",
+        "as weights, ONNX, a torch.export program or readable PyTorch code.</p>",
     )

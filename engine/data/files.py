@@ -95,10 +95,11 @@ def open_file(path: Path, expected: str = "a data file") -> BinaryIO:
         raise
 
 
-def read_file(path: Path, expected: str = "a data file") -> bytes:
-    """All bytes of the regular file ``path`` (see ``open_file``), size checked first."""
+def read_file(path: Path, expected: str = "a data file", expansion: int = 1) -> bytes:
+    """All bytes of the regular file ``path`` (see ``open_file``), its size checked first:
+    ``expansion`` times it must fit in memory (what reading it will take)."""
     with open_file(path, expected) as stream:
-        check_size(path.name, file_size(stream), "the file")
+        check_size(path.name, expansion * file_size(stream), "reading the file")
         try:
             return stream.read()
         except OSError as error:
@@ -138,7 +139,9 @@ def memory_limit() -> int:
 
 
 def fmt_bytes(count: int) -> str:
-    """``1.5 GB``, ``640 KB``."""
+    """``1.5 GB``, ``640 KB`` (a declared size can be too large for a float)."""
+    if count >= 10**18:
+        return "more than 1000 PB"
     value = float(count)
     for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
         if value < 1000 or unit == "PB":

@@ -61,6 +61,8 @@ def _read(stream, path: Path, size: int, gzipped: bool) -> np.ndarray:
     dims, dtype, header = _header(stream, path)
     expected = math.prod(dims) * dtype.itemsize
     shape = "x".join(str(d) for d in dims)
+    if expected == 0:
+        raise DataError(f"{path.name}: the IDX header declares no values ({shape})")
     if gzipped:
         check_ratio(path.name, expected, size, f"the header's {shape} values")
     check_size(path.name, math.prod(dims) * (dtype.itemsize + 4), f"{shape} values")

@@ -30,6 +30,7 @@ from engine.data.base import TASKS, Dataset, Raw
 from engine.data.builtin import BUILTINS
 from engine.data.idx import IDX_PARAMS, load_idx
 from engine.data.images import IMAGE_PARAMS, load_images
+from engine.data.labels import class_labels
 from engine.data.split import fit_normalizer, normalize, split_indices
 from engine.data.tabular import CSV_PARAMS, load_csv
 from engine.errors import DataError
@@ -187,7 +188,10 @@ def build(name: str, raw: Raw, params: dict) -> Dataset:
         task = "reconstruction"
     elif params["task"] != "auto" and params["task"] != task:
         raise DataError(f"{name}: the targets make this a {task} task, not {params['task']}")
-    labels = y if task == "classification" else None
+    labels = None
+    if task == "classification":  # whatever the loader: whole numbers indexing the names
+        labels, _ = class_labels(y, name, list(raw.class_names))
+        y = labels
     train, val = split_indices(len(x), params["validation_split"], params["seed"], labels)
     x_train, x_val, y_train, y_val = x[train], x[val], y[train], y[val]
     target_mean, target_std = 0.0, 1.0

@@ -24,6 +24,7 @@ from engine.errors import DataError
 
 _MAX_CLASSES_FOR_NUMBERS = 20
 MAX_CATEGORIES = 1000  # one-hot columns per categorical feature
+CSV_EXPANSION = 20  # Python's rows of strings take about this many times the text
 
 
 def _number(text: str) -> float | None:
@@ -36,7 +37,7 @@ def _number(text: str) -> float | None:
 def read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[list[str]]]:
     """The header and the data rows, checked for size and empty cells."""
     try:
-        text = read_file(path, "a CSV file").decode("utf-8-sig")
+        text = read_file(path, "a CSV file", CSV_EXPANSION).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{path.name}: not a text file (it is not UTF-8)") from None
     lines = text.splitlines()

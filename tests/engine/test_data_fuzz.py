@@ -241,7 +241,7 @@ _CONTAINERS = ["npz stored", "npz deflated", "npy", "idx", "idx gzip"]
 def declared_files(draw):
     """A file whose header declares dimensions from ``_DIM`` over a few stored bytes."""
     container = draw(st.sampled_from(_CONTAINERS))
-    dims = tuple(draw(st.lists(_DIM, min_size=1, max_size=4)))
+    dims = tuple(draw(st.lists(_DIM, min_size=1, max_size=draw(st.sampled_from([4, 40])))))
     stored = draw(st.binary(max_size=256))
     if container.startswith("npz"):
         method = zipfile.ZIP_DEFLATED if container.endswith("deflated") else zipfile.ZIP_STORED
@@ -250,7 +250,7 @@ def declared_files(draw):
         return container, npz_bytes({"x": body, "y": labels}, method)
     if container == "npy":
         return container, npy_bytes((max(2, dims[0]), *dims[1:]), "<f4", stored)
-    data = idx_header(0x08, (*dims, 1, 1)[:3]) + stored
+    data = idx_header(0x08, dims) + stored
     return container, gzip.compress(data) if container == "idx gzip" else data
 
 

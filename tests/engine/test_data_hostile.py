@@ -473,3 +473,20 @@ def test_the_command_line_on_a_project_whose_data_is_a_pipe_says_so_and_exits(tm
     )  # fmt: skip
     assert done.returncode != 0
     assert "data.npz: is a named pipe" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_labels_of_any_loader_are_checked_once_more_when_the_dataset_is_built():
+    from engine.data.base import Raw
+    from engine.data.registry import COMMON_PARAMS, build
+
+    x = np.zeros((6, 2), np.float32)
+    raw = Raw(x, np.array([0, 1, 0, 1, 0, 7]), "classification", "tabular", ["a", "b"])
+    with pytest.raises(DataError, match="class label 7 of sample 5 is too large: with 2 class"):
+        build("mine", raw, dict(COMMON_PARAMS))
+
+
+def test_a_csv_too_large_to_parse_in_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "memory_limit", lambda: 1 << 20)  # a 1 MB computer
+    (tmp_path / "big.csv").write_text("a,label\n" + "1,0\n2,1\n" * 20_000)  # 160 KB
+    message = refused({"name": "csv", "params": {"path": "big.csv"}}, tmp_path, BOMB)
+    assert "big.csv: reading the file would take" in message

@@ -214,7 +214,10 @@ def resume_kill_rounds(kills: int) -> tuple[int, int]:
             after, kill_at = 2 * (1 + round_ % 3), 3 + round_ % 4
             _train_until(path, out, after, kill_at)
             before = rows(out / "metrics.csv")
+            # rows of epochs the checkpoint holds (the kill may have come before the last
+            # one reached metrics.csv: the resumed run writes it from the checkpoint)
             written = ckpt.load_state(out / "checkpoints/last.state.pt", "cpu")["epoch"]
+            written = min(written, len(before))
             with (
                 contextlib.redirect_stdout(io.StringIO()),
                 contextlib.redirect_stderr(io.StringIO()),

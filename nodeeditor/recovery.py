@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 import uuid
 from dataclasses import dataclass
@@ -247,8 +248,12 @@ def original_of(path: str | os.PathLike) -> dict:
 
 
 def file_identity(path: str | os.PathLike) -> dict | None:
-    """Size and SHA-256 of the file's content, or None when it cannot be read."""
+    """Size and SHA-256 of the file's content, or None when it is not a project-sized
+    regular file (a pipe or a device now at that path is never read)."""
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > project_file.MAX_BYTES:
+            return None
         content = Path(path).read_bytes()
     except OSError:
         return None
@@ -338,7 +343,7 @@ def offer_restore(window, folder: Path | None = None) -> list:
         target = window if not shown and not window.document.modified else _new_window(window)
         target.set_document(document)
         attach(target, document).adopt(copy, lock)
-        if info.get("original") and document.path is None:
+        if isinstance(info.get("original"), str) and document.path is None:
             target.show_message(_UNBOUND.format(name=Path(info["original"]).name), 20_000)
         shown.append(target)
     return shown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 
@@ -244,6 +245,7 @@ AFTER_CRASH = {
     "replaced by another project": False,
     "deleted": False,
     "replaced by a folder": False,
+    "replaced by a pipe": False,  # never read: it would block the start for ever
 }
 
 
@@ -282,10 +284,29 @@ def change_after_crash(path, change: str) -> None:
         path.write_text(path.read_text().replace('"out_features": 64', '"out_features": 65'))
     elif change == "replaced by another project":
         shutil.copy(EXAMPLE.with_name("digits_cnn.dwire"), path)
-    elif change in ("deleted", "replaced by a folder"):
+    elif change in ("deleted", "replaced by a folder", "replaced by a pipe"):
         path.unlink()
         if change == "replaced by a folder":
             path.mkdir()
+        elif change == "replaced by a pipe":
+            os.mkfifo(path)
+
+
+@pytest.mark.parametrize(
+    "original", [5, ["/etc/passwd"], "relative.dwire", "/dev/zero", None, "/no/such/file.dwire"]
+)
+def test_a_crafted_sidecar_restores_untitled_without_a_traceback(
+    qtbot, monkeypatch, tmp_path, folder, original
+):
+    folder.mkdir()
+    shutil.copy(EXAMPLE, folder / "abc.dwire")
+    info = {"original": original, "identity": {"size": 0, "sha256": "0"}, "title": "x", "time": 1}
+    (folder / "abc.json").write_text(json.dumps(info))
+    window = open_window(qtbot, monkeypatch, tmp_path, path=None)
+    answer_restore(monkeypatch, recovery.RESTORE)
+    assert recovery.offer_restore(window) == [window]
+    assert window.document.path is None and window.document.modified
+    close_window(window)
 
 
 # ------------------------------------------------------------------ saving

@@ -89,8 +89,7 @@ class _Archive:
         return self
 
     def __exit__(self, *_) -> None:
-        self.zip.close()
-        self.zip.fp = None
+        self.zip.close()  # leaves the stream it was given open
         self.stream.close()
 
     def keys(self) -> list[str]:

@@ -107,7 +107,7 @@ def test_a_signal_quits_at_once_and_keeps_unsaved_work_for_the_next_start(
     assert project.read_bytes() == before  # the user's file is not touched
     [(copy, lock)] = recovery.orphans(tmp_path / "recovery")
     try:
-        restored = recovery.restored_document(copy, copy.info()["original"])
+        restored = recovery.restored_document(copy, copy.info())
         assert restored.network.node("fc1").params["out_features"] == 33
         assert restored.path == project
     finally:

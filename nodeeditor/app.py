@@ -96,7 +96,9 @@ def run_app(argv: list[str] | None = None) -> int:
     from nodeeditor import termination
 
     termination.install(app)  # logout, kill, Ctrl-C: quit keeping the work
-    return termination.exit_status(app, app.exec())
+    from nodeeditor import background
+
+    return background.leave(termination.exit_status(app, app.exec()))
 
 
 def screenshot(png: str, file: str | None, theme_name: str = "dark") -> int:

@@ -15,6 +15,13 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QTextBrowser, QVBoxLayout
 
 NATIVE = QKeySequence.SequenceFormat.NativeText
+# Dedicated keys that the platform's standard shortcuts include (a "Redo" key) but few
+# keyboards have: listing them ("Redo or Ctrl+Y") reads as a typo.
+_DEDICATED_KEYS = frozenset(
+    getattr(Qt.Key, name)
+    for name in ("Key_Undo", "Key_Redo", "Key_Copy", "Key_Cut", "Key_Paste", "Key_Open",
+                 "Key_Save", "Key_New", "Key_Close", "Key_Find", "Key_ZoomIn", "Key_ZoomOut")
+)  # fmt: skip
 
 # What the canvas view handles itself (nodeeditor/canvas/view.py), not as QActions.
 CANVAS_GESTURES = (
@@ -68,10 +75,16 @@ def menu_shortcuts(menu: QMenu) -> list[tuple[str, str]]:
     for action in menu.actions():
         if action.menu() is not None:
             rows.extend(menu_shortcuts(action.menu()))
-        elif action.shortcuts():
-            keys = " or ".join(key.toString(NATIVE) for key in action.shortcuts())
-            rows.append((_plain(action.text()), keys))
+        else:
+            keys = [key.toString(NATIVE) for key in action.shortcuts() if _typed(key)]
+            if keys:
+                rows.append((_plain(action.text()), " or ".join(keys)))
     return rows
+
+
+def _typed(sequence: QKeySequence) -> bool:
+    """Whether ``sequence`` is typed on a common keyboard (not a dedicated Redo key)."""
+    return not (sequence.count() == 1 and sequence[0].key() in _DEDICATED_KEYS)
 
 
 def shortcut_sections(window) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -74,7 +75,10 @@ def main() -> int:
     from nodeeditor.settings import Settings
     from nodeeditor.window import MainWindow
 
-    window = MainWindow(Document.open(ROOT / "resources/examples/digits_mlp.dwire"), Settings())
+    # train a copy: the run folder goes beside the project, never into resources/examples
+    project = Path(tempfile.mkdtemp()) / "digits_mlp.dwire"
+    shutil.copy(ROOT / "resources/examples/digits_mlp.dwire", project)
+    window = MainWindow(Document.open(project), Settings())
     window.resize(1400, 900)
     window.show()
     window.docks["training"].raise_()

@@ -101,20 +101,24 @@ _NETWORK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 def check_id(node_id: object) -> str:
     """Return ``node_id`` if it is a valid node id; otherwise raise NetworkError."""
-    if not isinstance(node_id, str) or not node_id:
-        raise NetworkError(f"a node id must be a non-empty name, got {node_id!r}")
-    if len(node_id) > MAX_LENGTH:
-        raise NetworkError(f"node id {node_id[:20]!r}... is longer than {MAX_LENGTH} characters")
-    if not _IDENTIFIER.fullmatch(node_id):
-        raise NetworkError(
-            f"node id {node_id!r} must start with a letter and hold only letters, digits "
-            "and underscores"
-        )
+    _check_name(node_id, "node id", _IDENTIFIER, "letters, digits and underscores")
     if keyword.iskeyword(node_id) or keyword.issoftkeyword(node_id):
         raise NetworkError(f"node id {node_id!r} is a Python keyword; choose another name")
     if node_id in RESERVED:
         raise NetworkError(f"node id {node_id!r} is reserved by PyTorch; choose another name")
     return node_id
+
+
+def _check_name(name: object, what: str, pattern: re.Pattern, allowed: str) -> None:
+    """Raise NetworkError unless ``name`` is a non-empty, short ``pattern`` match."""
+    if not isinstance(name, str) or not name:
+        raise NetworkError(f"a {what} must be a non-empty name, got {name!r}")
+    if len(name) > MAX_LENGTH:
+        raise NetworkError(f"{what} {name[:20]!r}... is longer than {MAX_LENGTH} characters")
+    if not pattern.fullmatch(name):
+        raise NetworkError(
+            f"{what} {name[:MAX_LENGTH]!r} must start with a letter and hold only {allowed}"
+        )
 
 
 def suggest_id(base: str, taken: set[str] | dict) -> str:
@@ -134,15 +138,7 @@ def suggest_id(base: str, taken: set[str] | dict) -> str:
 
 def check_network_name(name: object) -> str:
     """Return ``name`` if it can name a network (``model``, ``encoder-2``); else NetworkError."""
-    if not isinstance(name, str) or not name:
-        raise NetworkError(f"a network name must be a non-empty name, got {name!r}")
-    if len(name) > MAX_LENGTH:
-        raise NetworkError(f"network name {name[:20]!r}... is longer than {MAX_LENGTH} characters")
-    if not _NETWORK_NAME.fullmatch(name):
-        raise NetworkError(
-            f"network name {name[:MAX_LENGTH]!r} must start with a letter and hold only "
-            "letters, digits, underscores and hyphens"
-        )
+    _check_name(name, "network name", _NETWORK_NAME, "letters, digits, underscores and hyphens")
     return name
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from engine import project as project_file
 from engine.analysis import analyze, format_bytes
@@ -52,11 +53,17 @@ def _network(args):
 
 
 def run_validate(args) -> int:
-    """Print every diagnostic of every network; exit 1 when there are errors."""
+    """Print every diagnostic of every network, the main one checked against the
+    project's dataset too; exit 1 when there are errors."""
+    from engine.data_fit import analyze_project
+
     proj = project_file.load(args.file)
     errors = 0
     for name, network in proj.networks.items():
-        analysis = analyze(network)
+        if network is proj.network:
+            analysis = analyze_project(proj, Path(args.file).resolve().parent)
+        else:
+            analysis = analyze(network)
         prefix = f"{name}: " if len(proj.networks) > 1 else ""
         for diagnostic in analysis.diagnostics:
             print(f"{prefix}{diagnostic}")

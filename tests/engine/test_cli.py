@@ -44,6 +44,28 @@ def test_validate_network_with_errors_exits_1(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    ("outputs", "status", "said"),
+    [
+        (
+            32,
+            0,
+            "warning: linear1: Linear gives 32 outputs but digits has 10 classes; set out_features to 10",
+        ),
+        (4, 1, "error: linear1: Linear gives 4 outputs but digits has 10 classes"),
+    ],
+)
+def test_validate_checks_the_network_against_the_projects_data(
+    tmp_path, capsys, outputs, status, said
+):
+    network = chain(("Linear", {"out_features": outputs}), input_shape=(64,))
+    path = tmp_path / "net.dwire"
+    project_file.save(Project({"model": network}, dataset={"name": "digits", "params": {}}), path)
+    code, out, err = run(capsys, "validate", str(path))
+    assert (code, err) == (status, "")
+    assert said in out
+
+
+@pytest.mark.parametrize(
     ("content", "expected"),
     [
         (None, "no such file"),

@@ -62,7 +62,14 @@ def wait_for_epoch():
     seen["error"] = window().training_panel.error_label.text()
     print(json.dumps(seen), flush=True)
     window().training_panel.stop_training()
-    QTimer.singleShot(0, app.quit)
+    quit_when_stopped()
+
+def quit_when_stopped():
+    # quitting asks every window to close, and one still training asks "stop training?"
+    if window().training_panel.is_training():
+        QTimer.singleShot(20, quit_when_stopped)
+    else:
+        app.quit()
 
 QTimer.singleShot(0, shown)
 sys.exit(run_app([sys.argv[1]]))

@@ -16,8 +16,8 @@ from numbers import Real
 
 from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 
-INT_LIMIT = 2**31 - 1
-FLOAT_LIMIT = 1e12  # beyond this a double spin box's width (from its range) gets absurd
+from engine.bounds import FLOAT_MAX as FLOAT_LIMIT  # the engine's bounds are these widgets'
+from engine.bounds import INT_MAX as INT_LIMIT
 
 
 def _finite(value) -> float | None:

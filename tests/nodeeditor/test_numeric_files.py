@@ -13,14 +13,7 @@ from engine import project as project_file
 from engine.errors import DeepwireError
 from nodeeditor.document import Document
 from tests.engine.test_numeric_bounds import HOSTILE_FILES
-from tests.nodeeditor.app_helpers import close_window, open_window, record_errors
-
-
-@pytest.fixture
-def window(qtbot, monkeypatch, tmp_path):
-    window = open_window(qtbot, monkeypatch, tmp_path)
-    yield window
-    close_window(window)
+from tests.nodeeditor.app_helpers import record_errors
 
 
 def test_opening_each_file_shows_one_message_and_keeps_the_project(window, monkeypatch, tmp_path):

@@ -15,6 +15,18 @@ to change, in the words of the app's forms (``engine.training.config.LABELS``):
   higher Learning rate;
 - plateau: the validation metric has stopped improving: a Schedule.
 
+A GAN's rows (``train_d_loss``, ``train_g_loss``, ``train_d_real``, ``train_d_fake``,
+``train_g_grad``, ``fake_spread``, ``real_spread``) are read for its own failures, each
+named with the adversarial settings (``adversarial.d_steps``...):
+
+- the discriminator wins: D(real) near 1 and D(fake) near 0 for the last epochs, with its
+  loss near 0 or the generator's gradient fallen by orders of magnitude: lower the
+  discriminator's learning rate or D steps, label smoothing, a smaller discriminator;
+- mode collapse: the generated samples spread far less than the data: lower the
+  generator's learning rate, more noise dimensions, a smaller batch, label smoothing;
+- oscillation: the generator's loss swings up and down widely without settling: lower
+  both learning rates, Adam with beta1 0.5.
+
 ``Note.settings`` keeps the setting keys (``optimizer.lr``) and layer types for code
 that acts on them. Torch is not needed; the app and the console show the same notes.
 """
@@ -23,18 +35,31 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from engine.training.config import label
 
 FAST_DROP = 0.10  # the loss fell by at least this share over the last STILL_WINDOW epochs
 STILL_WINDOW = 3
 
+GAN_WINDOW = 3  # a GAN failure must hold for this many of the last epochs
+GAN_MIN_EPOCHS = 5  # a young generator has not spread out yet: no collapse before this
+CONFIDENT = 0.9  # D(real) at least this and D(fake) at most 1 - this: the discriminator wins
+D_LOSS_NEAR_ZERO = 0.1  # a healthy GAN's discriminator loss stays near 2 ln 2 = 1.39
+GRAD_FALL = 100.0  # the generator's gradient fell by two orders of magnitude from its peak
+COLLAPSE = 0.25  # generated samples spread less than this share of the data's spread
+SWING_WINDOW = 8  # oscillation is read over the last epochs, at most this many
+SWING_MIN_EPOCHS = 6
+SWING_TURNS = 0.5  # share of the possible turns (up, then down) that the loss makes
+SWING_AMPLITUDE = 0.5  # (max - min) / median of the generator's loss over the window
+SETTLING = 0.5  # the last half's swing below this share of the first half's: settling
+
 
 @dataclass(frozen=True)
 class Note:
     """One finding: ``kind`` (divergence, overfitting, underfitting, still_learning,
-    plateau), the sentence to show, and the settings or layer types it suggests
-    changing."""
+    plateau; for a GAN discriminator_wins, mode_collapse, oscillation), the sentence to
+    show, and the settings or layer types it suggests changing."""
 
     kind: str
     message: str
@@ -153,15 +178,116 @@ def _plateau(history: list[dict], val: list[float]) -> Note | None:
     )
 
 
+def _gan_series(history: list[dict], key: str) -> list[float]:
+    """A GAN metric under its own name or, as ``EpochEnd.row()`` writes ``val``, with ``val_``."""
+    return _series(history, key) or _series(history, f"val_{key}")
+
+
+def _discriminator_wins(history: list[dict]) -> Note | None:
+    real = _series(history, "train_d_real")[-GAN_WINDOW:]
+    fake = _series(history, "train_d_fake")[-GAN_WINDOW:]
+    if len(real) < GAN_WINDOW or len(fake) < GAN_WINDOW:
+        return None
+    if min(real) < CONFIDENT or max(fake) > 1 - CONFIDENT:
+        return None
+    d_loss = _series(history, "train_d_loss")[-GAN_WINDOW:]
+    grad = [g for g in _series(history, "train_g_grad") if math.isfinite(g)]
+    near_zero = len(d_loss) == GAN_WINDOW and max(d_loss) <= D_LOSS_NEAR_ZERO
+    vanished = len(grad) > 1 and grad[-1] * GRAD_FALL <= max(grad)
+    if not (near_zero or vanished):
+        return None  # sure of itself, yet the generator still gets a gradient
+    seen = f"D(real) is {real[-1]:.3g} and D(fake) {fake[-1]:.3g}"
+    if near_zero:
+        seen += f", its loss {d_loss[-1]:.3g}"
+    if vanished:
+        seen += f"; the generator's gradient fell from {max(grad):.3g} to {grad[-1]:.3g}"
+    d_lr, d_steps = "adversarial.discriminator_optimizer.lr", "adversarial.d_steps"
+    smoothing = "adversarial.label_smoothing"
+    return Note(
+        "discriminator_wins",
+        f"The discriminator wins: it tells real from generated samples every time ({seen}), "
+        "so the generator gets nothing to learn from. Lower the "
+        f"{label(d_lr)} or the {label(d_steps)}, set {label(smoothing)} (0.1 makes real "
+        "labels 0.9), or make the discriminator smaller (fewer out_features / channels).",
+        [d_lr, d_steps, smoothing, "out_features", "out_channels"],
+    )
+
+
+def _mode_collapse(history: list[dict]) -> Note | None:
+    if len(history) < GAN_MIN_EPOCHS:
+        return None
+    fake = _gan_series(history, "fake_spread")[-GAN_WINDOW:]
+    real = _gan_series(history, "real_spread")[-GAN_WINDOW:]
+    if len(fake) < GAN_WINDOW or len(real) < GAN_WINDOW:
+        return None
+    if any(not f < COLLAPSE * r for f, r in zip(fake, real)):
+        return None
+    g_lr, smoothing = "adversarial.generator_optimizer.lr", "adversarial.label_smoothing"
+    return Note(
+        "mode_collapse",
+        f"Mode collapse: the generated samples spread {fake[-1]:.3g} against the data's "
+        f"{real[-1]:.3g} for the last {GAN_WINDOW} epochs: the generator makes a few kinds of "
+        f"sample only. Lower the {label(g_lr)}, give the generator more noise dimensions "
+        f"(a larger shape on its Input), use a smaller {label('batch_size')} or minibatch "
+        f"features in the discriminator, or set {label(smoothing)}.",
+        [g_lr, "Input", "batch_size", smoothing],
+    )
+
+
+def _swing(values: list[float]) -> tuple[float, float]:
+    """How ``values`` oscillate: the share of possible turns they make (a rise followed
+    by a fall or the reverse) and their range relative to their median size."""
+    steps = [b - a for a, b in pairwise(values)]
+    turns = sum(1 for a, b in pairwise(steps) if a * b < 0)
+    possible = max(len(steps) - 1, 1)
+    size = sorted(abs(v) for v in values)[len(values) // 2]
+    amplitude = (max(values) - min(values)) / size if size > 0 else 0.0
+    return turns / possible, amplitude
+
+
+def _oscillation(history: list[dict]) -> Note | None:
+    g_loss = [v for v in _series(history, "train_g_loss") if math.isfinite(v)]
+    if len(g_loss) < SWING_MIN_EPOCHS:
+        return None
+    window = g_loss[-SWING_WINDOW:]
+    turns, amplitude = _swing(window)
+    half = len(window) // 2
+    first, last = window[:half], window[half:]
+    settling = max(last) - min(last) < SETTLING * (max(first) - min(first))
+    if turns < SWING_TURNS or amplitude < SWING_AMPLITUDE or settling:
+        return None
+    keys = [f"adversarial.{net}_optimizer.{name}" for name in ("lr", "betas")
+            for net in ("generator", "discriminator")]  # fmt: skip
+    return Note(
+        "oscillation",
+        f"Oscillation: the generator's loss swung between {min(window):.3g} and "
+        f"{max(window):.3g} over the last {len(window)} epochs without settling: each "
+        f"network keeps overshooting the other. Lower both learning rates ("
+        f"{label(keys[0])} and {label(keys[1])}; try a tenth), and use "
+        f"Adam with beta1 0.5 ({label(keys[2])} and {label(keys[3])}: 0.5, 0.999).",
+        keys,
+    )
+
+
+def diagnose_gan(history: list[dict]) -> list[Note]:
+    """Notes about an adversarial run: the discriminator winning, mode collapse,
+    oscillation (each that is seen, in that order)."""
+    found = (_discriminator_wins(history), _mode_collapse(history), _oscillation(history))
+    return [note for note in found if note]
+
+
 def diagnose(history: list[dict], task: str = "classification", final: bool = True) -> list[Note]:
     """Notes about a training run from its per-epoch rows (``EpochEnd.row()``).
 
     Args:
         history: one dict per epoch with ``train_loss`` and, when there is validation
-            data, ``val_loss``, plus ``train_accuracy``/``train_r2`` when known.
+            data, ``val_loss``, plus ``train_accuracy``/``train_r2`` when known; or a
+            GAN's rows (``train_d_loss``...), read by ``diagnose_gan``.
         task: the dataset's task.
         final: the run has ended (False while it trains: a falling loss is then no news).
     """
+    if _series(history, "train_d_loss"):
+        return diagnose_gan(history)
     train = _series(history, "train_loss")
     val = _series(history, "val_loss")
     if not train:

@@ -3,8 +3,8 @@
 Left: the dataset (name, params, a one-line summary, the suggestion with "Apply to
 network") and the training settings, both editing the project (undoable). Centre:
 Train / Pause / Stop, a progress bar with epoch, ETA and samples per second, the device,
-a memory warning, live curves and the training doctor's notes. Right: a preview of the
-data and, after a run, the results.
+a memory warning, live curves (for a GAN, its live view: ``gan_view.py``) and the
+training doctor's notes. Right: a preview of the data and, after a run, the results.
 
 Training runs in a QThread (``nodeeditor.training_thread``), driven by ``RunControl``
 (``run_control.py``); the network is locked for editing meanwhile. Batches are drained and the curves redrawn by one timer at about
@@ -245,6 +245,12 @@ class TrainingPanel(RunControl, QWidget):
         self.ensure_built()
         if self.preview_stale:
             QTimer.singleShot(0, self.load_preview)
+
+    def show_view(self, view) -> None:
+        """Show a GAN's live view (a ``GanView`` event from the run) in place of the
+        curves; drawn by the panel's timer like them."""
+        self.ensure_built()
+        self.plots.show_view(view)
 
     # ------------------------------------------------------------------ document
     def set_document(self, document) -> None:

@@ -6,6 +6,10 @@ batches arrive (a ``setData`` per batch would slow training and the window: see
 shared/PITFALLS.md #5-6). Curves downsample by peaks and clip to the view.
 
 The x axis of every plot is the epoch; a batch sits at ``epoch - 1 + batch / batches``.
+
+An adversarial run (its epoch rows hold ``train_d_loss``, or a ``GanView`` arrives)
+shows the GAN view (``gan_view.py``) in place of the three plots: their loss, metric
+and learning rate say little about two networks trained against each other.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from nodeeditor import theme
+from nodeeditor.panels.training.gan_view import GanLiveView
 
 METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²", "mae": "MAE"}
 PLOT_CURVES = {
@@ -38,7 +43,7 @@ def _curve(plot, color: str, name: str, width: float = 2.0, alpha: int = 255, sy
 
 
 class TrainingPlots(QWidget):
-    """Three stacked plots sharing the epoch axis."""
+    """Three plots side by side sharing the epoch axis, or the GAN view."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -71,12 +76,18 @@ class TrainingPlots(QWidget):
             "val_metric": _curve(self.metric_plot, "#f97316", "validation", symbol="o"),
             "lr": _curve(self.lr_plot, "#22c55e", "lr", 1.5),
         }
+        self.gan = GanLiveView()
+        layout.addWidget(self.gan)
         self.clear()
 
     def clear(self, metric: str = "accuracy", epochs: int = 0) -> None:
         """Forget every point; ``metric`` names the second plot's metric and ``epochs``
         fixes the epoch axis (0: follow the data)."""
         self.metric = metric
+        self.adversarial = False
+        self.graphics.show()
+        self.gan.hide()
+        self.gan.clear(epochs)
         self.metric_plot.setVisible(bool(metric))  # reconstruction has no metric
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             if epochs:
@@ -104,13 +115,29 @@ class TrainingPlots(QWidget):
             self._mark("loss", "lr")
 
     def add_epoch(self, event) -> None:
-        """Add an epoch's training and validation losses and metric (``EpochEnd``)."""
+        """Add an epoch's training and validation losses and metric (``EpochEnd``);
+        a GAN's epoch goes to the GAN view."""
+        if self.gan.add_row(event.row()):
+            self.show_adversarial()
         for part, values in (("train", event.train), ("val", event.val)):
             if "loss" in values:
                 self._append(f"{part}_loss", event.epoch, values["loss"])
             if self.metric in values:
                 self._append(f"{part}_metric", event.epoch, values[self.metric])
         self._mark("loss", "metric")
+
+    def show_view(self, view) -> None:
+        """Show a GAN's live view (a ``GanView`` event) at the next refresh."""
+        self.show_adversarial()
+        self.gan.show_view(view)
+
+    def show_adversarial(self) -> None:
+        """Show the GAN view in place of the loss, metric and learning-rate plots."""
+        if not self.adversarial:
+            self.adversarial = True
+            self.graphics.hide()
+            self.gan.show()
+        self._mark("gan")
 
     def _append(self, key: str, x: float, y: float) -> None:
         xs, ys = self.points[key]
@@ -131,6 +158,9 @@ class TrainingPlots(QWidget):
         if not self.dirty_plots:
             return
         name = self.dirty_plots.pop(0)
+        if name == "gan":
+            self.gan.refresh()
+            return
         for key in PLOT_CURVES[name]:
             xs, ys = self.points[key]
             curve = self.curves[key]
@@ -146,11 +176,13 @@ class TrainingPlots(QWidget):
 
     def refresh_all(self) -> None:
         """Redraw every plot now (at the end of a run)."""
-        self._mark("loss", "metric", "lr")
+        self._mark("loss", "metric", "lr", "gan")
         while self.dirty_plots:
             self.refresh()
 
     def _mark(self, *names: str) -> None:
         for name in names:
+            if self.adversarial and name != "gan":
+                continue  # hidden behind the GAN view: its points are kept, not drawn
             if name not in self.dirty_plots:
                 self.dirty_plots.append(name)

@@ -27,8 +27,8 @@ from engine.data.base import Suggestion, fmt_shape
 from engine.data.registry import FILE_DATASETS, check_section, resolve_paths
 from engine.errors import DeepwireError
 from engine.network import Network, Node
+from engine.training.core.build import CLASS_LOSSES
 
-CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
 VALUE_LOSSES = ("MSELoss", "L1Loss", "HuberLoss")
 # The parameters that set how many numbers a layer gives (its last or channel axis).
 SIZE_PARAMS = ("out_features", "out_channels", "hidden_size", "embedding_dim")
@@ -120,6 +120,9 @@ def _builtin(name: str, p: dict) -> DataInfo | None:
         return DataInfo(name, (1, 8, 8), num_classes=len(set(classes)) if classes else 10)
     if name in points or name == "spirals":
         return DataInfo(name, (2,), num_classes=2 if name in points else p["classes"])
+    modes = {"rings": 8, "grid": 25, "spiral": p.get("turns")}  # GAN sets: the class is the mode
+    if name in modes:
+        return DataInfo(name, (2,), num_classes=modes[name])
     tabular = {"iris": (4, 3), "wine": (13, 3), "breast_cancer": (30, 2)}
     if name in tabular:
         features, classes = tabular[name]

@@ -12,6 +12,7 @@ error naming both shapes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +63,9 @@ class Dataset:
             metrics in the target's own units undo it.
         description: one line for the app.
         augment: image augmentation switched on (``engine.data.augment``); empty for none.
+        x_mean, x_std: the samples were normalised with these (shaped to broadcast
+            against one sample); None when they were not.
+        x_scale: the loader divided the source's values by this (digits: 16).
     """
 
     name: str
@@ -77,6 +81,9 @@ class Dataset:
     target_std: float = 1.0
     description: str = ""
     augment: dict = field(default_factory=dict)
+    x_mean: np.ndarray | None = None
+    x_std: np.ndarray | None = None
+    x_scale: float = 1.0
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -92,6 +99,40 @@ class Dataset:
     def target_shape(self) -> tuple[int, ...]:
         """The shape of one target (``()`` for a class index)."""
         return tuple(int(s) for s in self.y_train.shape[1:])
+
+    def denormalize(self, samples: np.ndarray) -> np.ndarray:
+        """Samples in the units of the data as loaded, before normalisation (digits: 0-16
+        as scikit-learn gives them; ``rings``: the plane's coordinates).
+
+        Args:
+            samples: any leading batch axes, then the data's sample shape or as many
+                numbers flat (a Linear generator's output).
+
+        Returns:
+            The samples in the data's sample shape; the same values when the data was
+            neither normalised nor scaled, else float32.
+
+        Raises:
+            DataError: the samples do not hold one sample's numbers along their last axes.
+        """
+        samples = np.asarray(samples)
+        shape, ndim = self.sample_shape, len(self.sample_shape)
+        if samples.ndim >= ndim and samples.shape[samples.ndim - ndim :] == shape:
+            lead = samples.shape[: samples.ndim - ndim]
+        elif samples.ndim >= 1 and samples.shape[-1] == math.prod(shape):
+            lead = samples.shape[:-1]
+        else:
+            raise DataError(
+                f"samples of shape {fmt_shape(samples.shape)} are not {self.name} samples "
+                f"of {fmt_shape(shape)} (after any batch axes)"
+            )
+        samples = samples.reshape(*lead, *shape)
+        if self.x_std is None and self.x_scale == 1.0:
+            return samples
+        samples = samples.astype(np.float32)
+        if self.x_std is not None:
+            samples = samples * self.x_std + self.x_mean
+        return (samples * np.float32(self.x_scale)).astype(np.float32)
 
     def __len__(self) -> int:
         return len(self.x_train) + len(self.x_val)
@@ -132,6 +173,7 @@ class Raw:
         kind: ``tabular``, ``image``, ``sequence`` or ``tokens``.
         class_names: a name per class for classification.
         description: one line for the app.
+        x_scale: the loader divided the source's values by this (digits: 16, to [0, 1]).
     """
 
     x: np.ndarray
@@ -140,3 +182,4 @@ class Raw:
     kind: str = "tabular"
     class_names: list[str] = field(default_factory=list)
     description: str = ""
+    x_scale: float = 1.0

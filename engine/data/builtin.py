@@ -7,6 +7,13 @@ images, 10 classes), ``iris``, ``wine``, ``breast_cancer`` (tabular classificati
 ``xor`` (2-D points with noise, classification), ``sine`` (forecast the next value of
 a sine wave from ``steps`` values) and ``sequences`` (int64 token sequences whose class
 is the marker token they repeat, for Embedding and Transformer networks).
+
+For GANs, 2-D distributions whose samples are the point (the adversarial recipe reads
+only x; y is the mode, so they also classify): ``rings`` (8 Gaussians on a circle),
+``grid`` (25 Gaussians on a 5x5 grid) and ``spiral`` (one continuous arm; ``spirals`` is
+the classification set of interleaved arms). They keep the plane's coordinates by
+default (``normalize`` false), so generated points and the true modes
+(``engine.data.modes``) are compared in the units the params give.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ def bundled(name: str) -> dict[str, np.ndarray]:
 
 
 def digits(params: dict, seed: int) -> Raw:
-    """The 1797 handwritten digits as (1, 8, 8) images in [0, 1].
+    """The 1797 handwritten digits as (1, 8, 8) images in [0, 1] (scikit-learn's 0-16 / 16).
 
     ``classes`` (a list such as ``[0, 1, 2, 3, 4]``) keeps only those digits, with
     labels renumbered 0..k-1 in the list's order; null keeps all ten.
@@ -60,7 +67,7 @@ def digits(params: dict, seed: int) -> Raw:
         relabel[classes] = np.arange(len(classes))
         x, y, names = x[keep], relabel[y[keep]], [names[c] for c in classes]
     return Raw(x, y, "classification", "image", names,
-               "handwritten digits 0-9, 8x8 pixels")  # fmt: skip
+               "handwritten digits 0-9, 8x8 pixels", x_scale=16.0)  # fmt: skip
 
 
 def _tabular(name: str, description: str) -> Raw:
@@ -138,6 +145,56 @@ def xor(params: dict, seed: int) -> Raw:
     return _points(x, label, params["noise"], rng, "XOR: 2-D points, 2 classes")
 
 
+def ring_centers(radius: float, modes: int = 8) -> np.ndarray:
+    """The modes of ``rings``: ``modes`` points evenly on a circle, the first on the x axis."""
+    angle = 2 * np.pi * np.arange(modes) / modes
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
+
+
+def grid_centers(spacing: float, side: int = 5) -> np.ndarray:
+    """The modes of ``grid``: ``side`` x ``side`` points ``spacing`` apart around 0, row by row."""
+    steps = (np.arange(side) - (side - 1) / 2) * spacing
+    across, up = np.meshgrid(steps, steps)
+    return np.stack([across.ravel(), up.ravel()], 1)
+
+
+def _gaussians(centers: np.ndarray, params: dict, seed: int, text: str) -> Raw:
+    """Samples spread equally over Gaussians of ``params["std"]`` around ``centers``."""
+    n, rng = params["n_samples"], np.random.default_rng(seed)
+    mode = np.arange(n) % len(centers)
+    x = centers[mode] + rng.normal(0.0, params["std"], (n, 2))
+    names = [str(c) for c in range(len(centers))]
+    return Raw(
+        x.astype(np.float32), mode.astype(np.int64), "classification", "tabular", names, text
+    )
+
+
+def rings(params: dict, seed: int) -> Raw:
+    """8 Gaussians on a circle of ``radius``; the class is the mode (for GANs)."""
+    text = f"rings: 8 Gaussians on a circle of radius {params['radius']:g}, 2-D points (GANs)"
+    return _gaussians(ring_centers(params["radius"]), params, seed, text)
+
+
+def grid(params: dict, seed: int) -> Raw:
+    """25 Gaussians on a 5x5 grid ``spacing`` apart around 0; the class is the mode."""
+    text = f"grid: 25 Gaussians {params['spacing']:g} apart, 2-D points (GANs)"
+    return _gaussians(grid_centers(params["spacing"]), params, seed, text)
+
+
+def spiral(params: dict, seed: int) -> Raw:
+    """One continuous spiral arm of ``turns`` turns out to ``radius``, points spread
+    evenly along it; the class is the turn a point lies on (for GANs, unlike ``spirals``)."""
+    n, turns, rng = params["n_samples"], params["turns"], np.random.default_rng(seed)
+    along = np.sqrt(rng.uniform(0.0, 1.0, n))  # the arm's length grows as its angle squared
+    angle = 2 * np.pi * turns * along
+    x = np.stack([np.cos(angle), np.sin(angle)], 1) * (params["radius"] * along)[:, None]
+    x = x + rng.normal(0.0, params["noise"], x.shape)
+    turn = np.minimum((turns * along).astype(np.int64), turns - 1)
+    return Raw(x.astype(np.float32), turn, "classification", "tabular",
+               [str(c) for c in range(turns)],
+               f"spiral: one arm of {turns} turns, 2-D points (GANs)")  # fmt: skip
+
+
 def sine(params: dict, seed: int) -> Raw:
     """Windows of ``steps`` values of noisy sine waves; the target is the next value."""
     n, steps, rng = params["n_samples"], params["steps"], np.random.default_rng(seed)
@@ -168,6 +225,7 @@ def sequences(params: dict, seed: int) -> Raw:
 
 
 _POINTS = {"n_samples": 500, "noise": 0.1}
+_PLANE = {"n_samples": 500, "normalize": False}  # GAN sets: points in the plane's units
 BUILTINS = {
     "digits": (digits, {"classes": None}),
     "iris": (iris, {}),
@@ -178,6 +236,9 @@ BUILTINS = {
     "circles": (circles, {**_POINTS, "factor": 0.5, "noise": 0.05}),
     "spirals": (spirals, {**_POINTS, "classes": 2, "noise": 0.02}),
     "xor": (xor, {**_POINTS, "noise": 0.05}),
+    "rings": (rings, {**_PLANE, "radius": 2.0, "std": 0.05}),
+    "grid": (grid, {**_PLANE, "spacing": 2.0, "std": 0.05}),
+    "spiral": (spiral, {**_PLANE, "radius": 2.0, "turns": 2, "noise": 0.05}),
     "sine": (sine, {"n_samples": 1000, "steps": 20, "noise": 0.05}),
     "sequences": (sequences, {"n_samples": 1000, "length": 16, "vocab_size": 20, "classes": 2}),
 }

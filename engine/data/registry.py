@@ -5,8 +5,9 @@ types are errors naming the field.
 
 - ``validation_split`` (0.2): share of samples kept apart to validate on.
 - ``seed`` (0): the split and the synthetic data follow it.
-- ``normalize`` (true): standardise samples (and regression targets) with statistics of
-  the training part.
+- ``normalize`` (true; false for the GAN sets ``rings``, ``grid`` and ``spiral``, whose
+  points stay in the plane's coordinates): standardise samples (and regression targets)
+  with statistics of the training part. A dataset's own defaults override these.
 - ``augment`` (false): true, or ``{"hflip", "vflip", "shift", "noise"}`` for images.
 - ``task`` ("auto"): ``classification``, ``regression`` or ``reconstruction`` (the
   target is the input, for autoencoders).
@@ -100,14 +101,22 @@ def _check_common(name: str, params: dict) -> None:
     split = params["validation_split"]
     if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split < 1:
         raise DataError(f'dataset {name}: "validation_split" must be a number from 0 to below 1')
-    for key in ("seed", "limit", "n_samples", "steps", "length", "vocab_size", "classes"):
+    wholes = ("seed", "limit", "n_samples", "steps", "length", "vocab_size", "classes", "turns")
+    for key in wholes:
         value = params.get(key)
         if value is None and key == "limit":
             continue
         if key == "classes" and name == "digits":
             continue  # a list of digits, checked by the loader
-        if key in params and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise DataError(f'dataset {name}: "{key}" must be a whole number of 0 or more')
+        least = 1 if key == "turns" else 0
+        if key in params and (
+            isinstance(value, bool) or not isinstance(value, int) or value < least
+        ):
+            raise DataError(f'dataset {name}: "{key}" must be a whole number of {least} or more')
+    for key in ("noise", "factor", "radius", "std", "spacing"):
+        value = params.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise DataError(f'dataset {name}: "{key}" must be a number of 0 or more')
     if not isinstance(params["normalize"], bool):
         raise DataError(f'dataset {name}: "normalize" must be true or false')
     if params["task"] not in ("auto", *TASKS):
@@ -195,9 +204,11 @@ def build(name: str, raw: Raw, params: dict) -> Dataset:
     train, val = split_indices(len(x), params["validation_split"], params["seed"], labels)
     x_train, x_val, y_train, y_val = x[train], x[val], y[train], y[val]
     target_mean, target_std = 0.0, 1.0
+    x_mean = x_std = None
     if params["normalize"] and raw.kind != "tokens":
         mean, std = fit_normalizer(x_train, raw.kind)
         x_train, x_val = normalize(x_train, mean, std), normalize(x_val, mean, std)
+        x_mean, x_std = mean[0], std[0]  # without the batch axis: they fit one sample
         if task == "regression":
             target_mean, target_std = float(y_train.mean()), float(y_train.std() or 1.0)
             y_train = ((y_train - target_mean) / target_std).astype(np.float32)
@@ -209,7 +220,7 @@ def build(name: str, raw: Raw, params: dict) -> Dataset:
         name, np.ascontiguousarray(x_train), np.ascontiguousarray(y_train),
         np.ascontiguousarray(x_val), np.ascontiguousarray(y_val), task, classes,
         list(raw.class_names) if classes else [], raw.kind, target_mean, target_std,
-        raw.description,
+        raw.description, x_mean=x_mean, x_std=x_std, x_scale=raw.x_scale,
     )  # fmt: skip
     dataset.augment = check_augment(params["augment"], name, raw.kind)
     return dataset

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import bounds
-from engine.errors import DeepwireError, ProjectError
+from engine.errors import DeepwireError, NetworkError, ProjectError
 from engine.file_access import mode_for, refuse_read_only
 from engine.naming import check_network_name
 from engine.network import Network
@@ -61,6 +61,39 @@ class Project:
         """The main network: ``model``, or the first one."""
         return self.networks.get("model") or next(iter(self.networks.values()))
 
+    def check_new_name(self, name: object, old: str | None = None) -> str:
+        """Return ``name`` if a new network (or ``old`` renamed) may take it; else
+        NetworkError with the reason."""
+        check_network_name(name)
+        if name != old and name in self.networks:
+            raise NetworkError(f"the project already has a network named {name!r}")
+        return name
+
+    def add_network(self, name: str) -> Network:
+        """Add an empty network ``name`` after the others; NetworkError when refused."""
+        network = Network(self.check_new_name(name))
+        self.networks[name] = network
+        return network
+
+    def rename_network(self, old: str, new: str) -> None:
+        """Rename ``old`` keeping the networks' order; the adversarial settings that
+        name it follow. NetworkError when refused."""
+        self.check_new_name(new, old)
+        self.networks = {(new if k == old else k): v for k, v in self.networks.items()}
+        self.networks[new].name = new
+        roles = adversarial_networks(self.training) or {}
+        for role, name in roles.items():
+            if name == old:
+                if not isinstance(self.training.get("adversarial"), dict):
+                    self.training["adversarial"] = {}
+                self.training["adversarial"][role] = new
+
+    def remove_network(self, name: str) -> Network:
+        """Remove ``name`` and return it; the last network is never removed."""
+        if len(self.networks) == 1:
+            raise NetworkError(f"{name!r} is the project's only network; it cannot be removed")
+        return self.networks.pop(name)
+
     def to_dict(self) -> dict:
         """The project as plain data in file order."""
         data: dict[str, Any] = {
@@ -75,6 +108,25 @@ class Project:
         if self.notes:
             data["notes"] = self.notes
         return data
+
+
+ADVERSARIAL_ROLES = ("generator", "discriminator")
+
+
+def adversarial_networks(training: Any) -> dict[str, str] | None:
+    """For a ``training`` section with ``"recipe": "adversarial"``: the network names
+    its ``adversarial`` settings give each role (``{"generator": ..., "discriminator":
+    ...}``; a role not named defaults to its own name); None for other recipes. A name
+    that is not text comes back as ``""`` (the file is checked elsewhere)."""
+    if not isinstance(training, dict) or training.get("recipe") != "adversarial":
+        return None
+    settings = training.get("adversarial")
+    settings = settings if isinstance(settings, dict) else {}
+    roles = {}
+    for role in ADVERSARIAL_ROLES:
+        name = settings.get(role, role)
+        roles[role] = name if isinstance(name, str) else ""
+    return roles
 
 
 def dumps(project: Project) -> str:

@@ -11,12 +11,15 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle
 
-from nodeeditor import dialogs, export_dialog, help_pages, icons, weights_actions
+from nodeeditor import dialogs, export_dialog, help_pages, icons, network_tabs, weights_actions
 
 Key = QKeySequence.StandardKey
 
-# Actions that change the network: disabled while editing is locked.
-EDIT_ACTIONS = ("cut", "paste", "duplicate", "delete", "auto_layout", "undo", "redo")
+# Actions that change the project's networks: disabled while editing is locked.
+EDIT_ACTIONS = (
+    "cut", "paste", "duplicate", "delete", "auto_layout", "undo", "redo",
+    "add_network", "rename_network", "delete_network",
+)  # fmt: skip
 
 
 def _action(window, text, slot, shortcut=None, icon=None, tip=None) -> QAction:
@@ -78,6 +81,7 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
         w, "&Load Weights…", lambda: weights_actions.load_weights_from_window(w), None, None,
         "Load trained weights for this network (all nodes, or those that still fit)",
     )  # fmt: skip
+    _add_network_actions(w, actions)
     if actions["quit"].shortcut().isEmpty():
         actions["quit"].setShortcut(QKeySequence("Ctrl+Q"))
     if actions["delete"].shortcut().isEmpty():
@@ -94,6 +98,31 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     actions["undo"], actions["redo"] = undo, redo
     _add_theme_actions(w, actions)
     return actions
+
+
+def _add_network_actions(window, actions: dict[str, QAction]) -> None:
+    """Network menu: add, rename, delete a network, and move between their tabs."""
+    w = window
+    actions["add_network"] = _action(
+        w, "&Add Network…", lambda: network_tabs.add_network(w), "Ctrl+Shift+N", None,
+        "Add an empty network to the project, on its own tab",
+    )  # fmt: skip
+    actions["rename_network"] = _action(
+        w, "&Rename Network…", lambda: network_tabs.rename_network(w), "Ctrl+Shift+R", None,
+        "Rename the network shown",
+    )  # fmt: skip
+    actions["delete_network"] = _action(
+        w, "&Delete Network…", lambda: network_tabs.delete_network(w), "Ctrl+Shift+Del", None,
+        "Delete the network shown (asks first; a project keeps at least one)",
+    )  # fmt: skip
+    actions["next_network"] = _action(
+        w, "&Next Network", lambda: w.show_next_network(1), "Ctrl+PgDown", None,
+        "Show the next network's tab",
+    )  # fmt: skip
+    actions["previous_network"] = _action(
+        w, "&Previous Network", lambda: w.show_next_network(-1), "Ctrl+PgUp", None,
+        "Show the previous network's tab",
+    )  # fmt: skip
 
 
 def redo_keys() -> list[QKeySequence]:
@@ -134,6 +163,12 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
     edit.addAction(actions["select_all"])
     edit.addAction(actions["find"])
 
+    network = bar.addMenu("&Network")
+    for name in ("add_network", "rename_network", "delete_network", None):
+        network.addSeparator() if name is None else network.addAction(actions[name])
+    network.addAction(actions["next_network"])
+    network.addAction(actions["previous_network"])
+
     view = bar.addMenu("&View")
     for name in ("zoom_in", "zoom_out", "fit", "auto_layout"):
         view.addAction(actions[name])
@@ -146,7 +181,10 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
     help_menu = bar.addMenu("&Help")
     for name in ("getting_started", "shortcuts", None, "about"):
         help_menu.addSeparator() if name is None else help_menu.addAction(actions[name])
-    return {"file": file_menu, "recent": recent, "edit": edit, "view": view, "panels": panels}
+    return {
+        "file": file_menu, "recent": recent, "edit": edit, "network": network, "view": view,
+        "panels": panels,
+    }  # fmt: skip
 
 
 def build_toolbar(window: QMainWindow, actions: dict[str, QAction]):

@@ -157,8 +157,7 @@ class AutoSaver(QObject):
         self.discard()
         self.document = document
         self.note_saved()
-        document.undo_stack.indexChanged.connect(self._on_changed)
-        document.undo_stack.cleanChanged.connect(self._on_changed)
+        document.changed.connect(self._on_changed)  # any network's edit, undo or save
         self._on_changed()
 
     def adopt(self, recovered: Copy, lock) -> None:
@@ -203,7 +202,7 @@ class AutoSaver(QObject):
         self._release()
 
     def _on_changed(self, *args) -> None:
-        if self.document is None or self.sender() not in (None, self.document.undo_stack):
+        if self.document is None or self.sender() not in (None, self.document):
             return
         if not self.document.modified:
             self.discard()

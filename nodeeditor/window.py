@@ -1,16 +1,22 @@
-"""The main window: the canvas in the centre, movable docks around it, menus, status bar.
+"""The main window: the canvases in the centre, movable docks around it, menus, status bar.
 
 The window owns one ``Document`` at a time. Opening or starting a project builds a new
-document, scene and view (``set_document``) and announces it on ``document_changed``,
-so panels that follow the document (the training panel) rebind there. File handling
-(new, open, save, the unsaved-changes question, recent files, dropped files) lives in
-``nodeeditor.files``; this module lays out the window and routes gestures.
+document with a canvas (scene and view) per network, on tabs (``nodeeditor.network_tabs``;
+no tab bar while there is one network) under a one-line overview of how the networks
+connect (``nodeeditor.network_overview``; hidden for one network). ``set_document``
+announces the document on ``document_changed``, so panels that follow it (the training
+panel) rebind there. The tab shown is the document's current network: the palette drops
+into it, the Inspector and Problems show it, and Edit > Undo acts on its undo stack (one
+QUndoStack per network in the window's QUndoGroup). File handling (new, open, save, the
+unsaved-changes question, recent files, dropped files) lives in ``nodeeditor.files``;
+this module lays out the window and routes gestures.
 
 API for other panels:
     ``add_dock(name, title, widget, area)`` adds a movable dock with a View > Panels
     toggle; ``set_dock_widget(name, widget)`` replaces a dock's content (the Training
     placeholder); ``set_editing_locked(True)`` freezes every edit of the network (while
-    it trains); ``document``, ``scene`` and ``view`` are the current ones.
+    it trains); ``document`` is the current one, ``scene`` and ``view`` those of the
+    network shown.
 """
 
 from __future__ import annotations
@@ -22,14 +28,16 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
-    QStackedLayout,
+    QVBoxLayout,
     QWidget,
 )
 
 from engine.errors import DeepwireError
-from nodeeditor import dialogs, files, icons, recovery, theme, wheel_guard
+from nodeeditor import dialogs, files, icons, network_tabs, recovery, theme, wheel_guard
 from nodeeditor.actions import EDIT_ACTIONS, build_actions, build_menus, build_toolbar
 from nodeeditor.document import Document
+from nodeeditor.network_overview import NetworkOverview
+from nodeeditor.network_tabs import NetworkTabs
 from nodeeditor.panels.diagnostics import DiagnosticsPanel
 from nodeeditor.panels.inspector import Inspector
 from nodeeditor.panels.palette import Palette
@@ -68,8 +76,6 @@ class MainWindow(files.FileHandling, QMainWindow):
         wheel_guard.install()  # the wheel scrolls panels, never an unfocused field
         self.settings = settings or Settings()
         self.document: Document | None = None
-        self.scene = None
-        self.view = None
         self.locked = False
         self._check_restored_layout = False  # see restore_layout
         self.quitting = False  # closing because the system asked (nodeeditor.termination)
@@ -91,13 +97,34 @@ class MainWindow(files.FileHandling, QMainWindow):
         self._check_theme_action()
         self.set_document(document or Document())
 
+    @property
+    def view(self):
+        """The canvas (NetworkView) of the network shown, or None before a document."""
+        return self.network_tabs.current_view()
+
+    @property
+    def scene(self):
+        """The NetworkScene of the network shown, or None before a document."""
+        view = self.view
+        return view.scene() if view is not None else None
+
     # ----------------------------------------------------------------- layout
     def _build_canvas_holder(self) -> None:
         # The central widget is set once: replacing it on a shown window (New, Open)
         # made Qt hand its room to the docks and squeeze the canvas to a sliver.
         holder = QWidget()
         holder.setObjectName("canvas_holder")
-        self.canvas_layout = QStackedLayout(holder)
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.overview = NetworkOverview()
+        self.overview.network_clicked.connect(self.show_network)
+        self.network_tabs = NetworkTabs()
+        self.network_tabs.view_created.connect(self._on_view_created)
+        self.network_tabs.menu_requested.connect(self._on_tab_menu)
+        self.network_tabs.rename_requested.connect(self._on_rename_requested)
+        layout.addWidget(self.overview)
+        layout.addWidget(self.network_tabs, 1)
         self.setCentralWidget(holder)
 
     def _build_panels(self) -> None:
@@ -212,35 +239,22 @@ class MainWindow(files.FileHandling, QMainWindow):
 
     # ----------------------------------------------------------------- document
     def set_document(self, document: Document) -> None:
-        """Show ``document``: a new scene and view, panels rebound, title updated."""
-        from nodeeditor.canvas.scene import NetworkScene
-        from nodeeditor.canvas.view import NetworkView
-
+        """Show ``document``: a canvas per network, panels rebound, title updated."""
         old = self.document
         if old is not None:
-            self.undo_group.removeStack(old.undo_stack)
-        if self.scene is not None:
-            self.scene.detach()
+            for page in old.pages:
+                self.undo_group.removeStack(page.undo_stack)
         self.document = document
-        self.scene = NetworkScene(document)
-        self.view = NetworkView(self.scene)
-        self.view.viewport().installEventFilter(self)  # .dwire files dropped on the canvas
-        self.scene.setParent(self.view)
-        old_view = self.canvas_layout.currentWidget()
-        self.canvas_layout.addWidget(self.view)
-        self.canvas_layout.setCurrentWidget(self.view)
-        if old_view is not None:
-            self.canvas_layout.removeWidget(old_view)
-            old_view.deleteLater()
-        self.scene.selectionChanged.connect(self._on_selection_changed)
-        self.scene.message.connect(self.show_message)
+        self.network_tabs.set_document(document)
+        self.overview.set_document(document)
         document.analysis_changed.connect(self._on_analysis_changed)
         document.modified_changed.connect(self.setWindowModified)
         document.path_changed.connect(self._update_title)
-        self.undo_group.addStack(document.undo_stack)
-        self.undo_group.setActiveStack(document.undo_stack)
+        document.current_changed.connect(self._on_current_network)
+        document.networks_changed.connect(self._on_networks_changed)
+        self._on_networks_changed()
         recovery.attach(self, document)  # unsaved work survives a crash
-        self.inspector.set_document(document)
+        self._on_current_network(document.current)
         self._on_analysis_changed(document.analysis)
         self._update_title()
         self.setWindowModified(document.modified)
@@ -250,6 +264,57 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.view.fit()
         self.view.setFocus()
         self.document_changed.emit(document)
+
+    def _on_view_created(self, view) -> None:
+        """A canvas was made for a network: route its signals here."""
+        scene = view.scene()
+        view.viewport().installEventFilter(self)  # .dwire files dropped on the canvas
+        scene.selectionChanged.connect(self._on_selection_changed)
+        scene.message.connect(self.show_message)
+        scene.set_locked(self.locked)
+
+    def _on_networks_changed(self) -> None:
+        """Networks were added or removed: each undo stack is in the undo group."""
+        stacks = set(self.undo_group.stacks())
+        for page in self.document.pages:
+            if page.undo_stack not in stacks:
+                self.undo_group.addStack(page.undo_stack)
+        self._update_network_actions()
+
+    def _on_current_network(self, page) -> None:
+        """Another network is shown: undo, the Inspector and the selection follow it."""
+        self.network_tabs.show_page(page)
+        if not self.locked:
+            self.undo_group.setActiveStack(page.undo_stack)
+        self.inspector.set_document(page)
+        self._on_selection_changed()
+        self._update_network_actions()
+
+    def _update_network_actions(self) -> None:
+        several = len(self.document.pages) > 1
+        self.actions_by_name["delete_network"].setEnabled(several and not self.locked)
+        for name in ("next_network", "previous_network"):
+            self.actions_by_name[name].setEnabled(several)
+
+    def show_network(self, name: str) -> None:
+        """Show the tab of the network called ``name``."""
+        page = self.document.page(name)
+        if page is not None:
+            self.document.set_current(page)
+            self.view.setFocus()
+
+    def show_next_network(self, step: int) -> None:
+        """Show the network ``step`` tabs on (wrapping around)."""
+        pages = self.document.pages
+        index = pages.index(self.document.current)
+        self.document.set_current(pages[(index + step) % len(pages)])
+        self.view.setFocus()
+
+    def _on_tab_menu(self, point, page) -> None:
+        network_tabs.tab_menu(self, page).popup(point)
+
+    def _on_rename_requested(self, page) -> None:
+        network_tabs.rename_network(self, page)
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.title}[*] — Deepwire")
@@ -298,8 +363,8 @@ class MainWindow(files.FileHandling, QMainWindow):
     def set_editing_locked(self, locked: bool) -> None:
         """Freeze (True) or allow every edit of the network, e.g. while it trains."""
         self.locked = locked
-        if self.scene is not None:
-            self.scene.set_locked(locked)
+        for view in self._views():
+            view.scene().set_locked(locked)
         self.palette_panel.setEnabled(not locked)
         self.inspector.set_locked(locked)
         for name in EDIT_ACTIONS:
@@ -309,6 +374,13 @@ class MainWindow(files.FileHandling, QMainWindow):
             self.undo_group.setActiveStack(None)
         elif self.document is not None:
             self.undo_group.setActiveStack(self.document.undo_stack)
+        if self.document is not None:
+            self._update_network_actions()
+
+    def _views(self) -> list:
+        """Every canvas: one per network."""
+        tabs = self.network_tabs
+        return [tabs.widget(index) for index in range(tabs.count())]
 
     def add_layer_at_centre(self, type_name: str) -> str | None:
         """Add a ``type_name`` layer at the centre of the view and select it."""
@@ -362,8 +434,9 @@ class MainWindow(files.FileHandling, QMainWindow):
             icon_name = action.property("icon_name")
             if icon_name:
                 action.setIcon(icons.icon(icon_name))
-        if self.scene is not None:
-            self.scene.set_theme()
+        for view in self._views():
+            view.scene().set_theme()
+        self.overview.update()
         self._on_analysis_changed(self.document.analysis)
 
     def _check_theme_action(self) -> None:

@@ -250,8 +250,8 @@ def test_new_and_open_keep_one_canvas_holder(window, tmp_path):
     window.open_file(other)
     window.new_file(dialogs.EMPTY_TEMPLATE)
     assert window.centralWidget() is holder  # replacing it squeezed the canvas
-    assert window.canvas_layout.currentWidget() is window.view
-    assert window.canvas_layout.count() == 1
+    assert window.network_tabs.currentWidget() is window.view
+    assert window.network_tabs.count() == 1
 
 
 def test_the_training_panel_is_built_when_its_tab_is_first_raised(window, qtbot):

@@ -62,7 +62,7 @@ def test_a_plane_view_puts_its_points_and_field_into_the_same_items(view):
     assert rect.left() == pytest.approx(-3.0 - step / 2)
     assert rect.width() == pytest.approx(6.0 + step)
     assert view.field.isVisible() and not view.samples.isVisible()
-    assert "epoch 2" in view.space.titleLabel.text
+    assert view.space.titleLabel.text == "D(x), epoch 2"
 
 
 def test_points_that_diverged_are_left_out_and_a_nan_field_is_undecided(view):
@@ -140,3 +140,13 @@ def test_new_clears_the_gan_view(qtbot, window):
     assert gan.point_count("train_d_loss") == 0
     assert gan.curves["train_d_loss"].getData()[0] is None  # pyqtgraph's empty curve
     assert len(held(gan.fake)) == 0 and gan.field.image is None
+
+
+def test_the_plane_stays_square_and_the_curves_get_the_width_left(qtbot, view):
+    view.resize(700, 194)  # the GAN view of the Training dock in a 1400x860 window
+    view.show_view(plane_view(30))
+    view.refresh()
+    box = view.space.getViewBox()
+    qtbot.waitUntil(lambda: abs(box.width() - box.height()) <= 2)
+    for plot in view.plots.values():
+        assert plot.getViewBox().width() >= 180 and plot.getViewBox().height() >= 60

@@ -27,6 +27,8 @@ FIELD_STOPS = ((0.0, "#b99cc9"), (0.5, "#f7f7f7"), (1.0, "#9fd49a"))
 GRID_SIDE = 4  # image samples shown as a GRID_SIDE x GRID_SIDE grid
 GAP_VALUE = 0.5  # the grey between the cells of the grid
 POINT_SIZE = 4
+POINT_ALPHA = 190
+MIN_SPACE_SIDE = 120  # pixels: the data space is never narrower than this
 MIN_HEIGHT = 130  # like TrainingPlots: the titles and axes take about 60 px
 CURVES = {  # row key: (plot, colour, legend name)
     "train_d_loss": ("losses", "#0575b0", "D loss"),
@@ -106,6 +108,13 @@ def cell(grid: np.ndarray, index: int, height: int, width: int) -> np.ndarray:
     return grid[top : top + height, left : left + width]
 
 
+def _points(color: str, name: str):
+    """A scatter layer; a little transparent (as GAN Lab's) so both show where they meet."""
+    brush = pg.mkColor(color)
+    brush.setAlpha(POINT_ALPHA)
+    return pg.ScatterPlotItem(size=POINT_SIZE, pen=None, brush=brush, name=name)
+
+
 def _small_plot(graphics, col: int, title: str):
     plot = graphics.addPlot(row=0, col=col, title=title)
     plot.showGrid(x=True, y=True, alpha=0.2)
@@ -137,9 +146,7 @@ class GanLiveView(QWidget):
         self.plots["outputs"].setYRange(0, 1, padding=0.05)
         self.plots["outputs"].addLine(y=0.5, pen=pg.mkPen("#8b929c", style=Qt.PenStyle.DashLine))
         self.curves = {key: self._curve(*spec) for key, spec in CURVES.items()}
-        self.graphics.ci.layout.setColumnStretchFactor(0, 4)
-        for col in (1, 2):
-            self.graphics.ci.layout.setColumnStretchFactor(col, 3)
+        self.space.getViewBox().sigResized.connect(self._fit_space)
         self.clear()
 
     def _curve(self, plot: str, color: str, name: str):
@@ -150,20 +157,26 @@ class GanLiveView(QWidget):
         self.space = self.graphics.addPlot(row=0, col=0, title="data space")
         self.space.setAspectLocked(True)
         self.space.setMenuEnabled(False)
-        # small, in the corner the rings and spirals leave empty; a user can drag it
-        self.legend = self.space.addLegend(offset=(2, 2), labelTextSize="8pt", verSpacing=-6)
+        # small, in the corner that rings and spirals leave empty; a user can drag it
+        self.legend = self.space.addLegend(offset=(1, 1), labelTextSize="7pt", verSpacing=-8)
         self.field = pg.ImageItem(axisOrder="row-major")
         self.field.setLookupTable(field_lookup_table())
         self.field.setZValue(-10)
         self.space.addItem(self.field)
-        self.real = pg.ScatterPlotItem(size=POINT_SIZE, pen=None, brush=REAL_COLOR, name="real")
-        self.fake = pg.ScatterPlotItem(
-            size=POINT_SIZE, pen=None, brush=FAKE_COLOR, name="generated"
-        )
+        self.real = _points(REAL_COLOR, "real")
+        self.fake = _points(FAKE_COLOR, "generated")
         for item in (self.real, self.fake):
             self.space.addItem(item)
         self.samples = pg.ImageItem(axisOrder="row-major")
         self.space.addItem(self.samples)
+
+    def _fit_space(self, *_) -> None:
+        """Make the data space as wide as its drawing area is tall: the plane keeps its
+        aspect, so more width would be blank, and the curves beside it get the rest.
+        (Its title must stay short: a title label is never narrower than its text.)"""
+        box = self.space.getViewBox()
+        chrome = self.space.size().width() - box.size().width()  # the axis and margins
+        self.space.setMaximumWidth(max(MIN_SPACE_SIDE, box.size().height()) + chrome)
 
     # ------------------------------------------------------------------ feeding
     def clear(self, epochs: int = 0) -> None:
@@ -183,7 +196,7 @@ class GanLiveView(QWidget):
         self.fake.setData(pos=np.zeros((0, 2)))
         for item in (self.field, self.samples):
             item.clear()
-        self.space.setTitle("data space: waiting for the first epoch")
+        self.space.setTitle("data space")
         self.refresh()
 
     def show_view(self, view) -> None:
@@ -227,14 +240,14 @@ class GanLiveView(QWidget):
             if grid is not None:
                 self._set_mode("images")
                 self.samples.setImage(np.flipud(grid), autoLevels=False, levels=(0.0, 1.0))
-                self.space.setTitle(f"generated samples, epoch {view.epoch}")
+                self.space.setTitle(f"samples, epoch {view.epoch}")
             return
         self._set_mode("points")
         self.real.setData(pos=finite_points(view.real))
         self.fake.setData(pos=finite_points(view.fake))
         if view.field is not None and view.extent is not None:
             self._draw_field(np.asarray(view.field), tuple(view.extent))
-        self.space.setTitle(f"D(x) and the samples, epoch {view.epoch}")
+        self.space.setTitle(f"D(x), epoch {view.epoch}")
 
     def _draw_field(self, field: np.ndarray, extent: tuple) -> None:
         if field.ndim != 2 or not np.isfinite(extent).all():

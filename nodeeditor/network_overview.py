@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from engine.naming import MAX_LENGTH as MAX_NAME
 from engine.project import adversarial_networks
 from nodeeditor import theme
 
@@ -79,9 +80,10 @@ def describe(project) -> tuple[str, list[Box], list[tuple[int, int]]]:
 def _role_box(name: str, role: str, names: list[str]) -> Box:
     if not name:
         return Box("?", missing=True, tip=f"The training settings name no network as the {role}")
-    if name not in names:
+    if name not in names:  # any text of the file: shortened before it is measured
+        label = name if len(name) <= MAX_NAME else name[:MAX_NAME] + "…"
         return Box(
-            name, missing=True,
+            label, missing=True,
             tip=f"No network is named {_short(name)}; the training settings name it as the {role}",
         )  # fmt: skip
     return Box(name, name, tip=f"The {role}: show the network {_short(name)}")

@@ -300,6 +300,7 @@ def confirm_delete(parent, page) -> bool:
 def tab_menu(window, page) -> QMenu:
     """The menu of a right-clicked tab: rename or delete its network, add another."""
     menu = QMenu(window)
+    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     menu.addAction("Rename Network…", lambda: rename_network(window, page))
     remove = menu.addAction("Delete Network…", lambda: delete_network(window, page))
     remove.setEnabled(len(window.document.pages) > 1 and not window.locked)

@@ -288,10 +288,11 @@ def test_the_overview_marks_a_role_no_network_has_and_lists_plain_projects(
     qtbot, monkeypatch, tmp_path
 ):
     data = json.loads(json.dumps(GAN))
-    data["training"]["adversarial"] = {"generator": "gen", "discriminator": 5}
+    data["training"]["adversarial"] = {"generator": "g" * 4000, "discriminator": ["d"]}
     window = open_window(qtbot, monkeypatch, tmp_path, write_project(tmp_path, data))
     boxes = window.overview.boxes
-    assert [(b.label, b.missing) for b in boxes[1:3]] == [("gen", True), ("?", True)]
+    assert [(b.label, b.missing) for b in boxes[1:3]] == [("g" * 64 + "…", True), ("?", True)]
+    assert boxes[1].tip.startswith("No network is named 'gggg")
     assert [b.label for b in boxes[4:]] == ["generator", "discriminator"]  # still listed
     close_window(window)
 

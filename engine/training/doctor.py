@@ -263,10 +263,16 @@ def _oscillation(history: list[dict]) -> Note | None:
         f"Oscillation: the generator's loss swung between {min(window):.3g} and "
         f"{max(window):.3g} over the last {len(window)} epochs without settling: each "
         f"network keeps overshooting the other. Lower both learning rates ("
-        f"{label(keys[0])} and {label(keys[1])}; try a tenth), and use "
-        f"Adam with beta1 0.5 ({label(keys[2])} and {label(keys[3])}: 0.5, 0.999).",
+        f"{_both(keys[0], keys[1])}; try a tenth), and use Adam with beta1 0.5 "
+        f"({_both(keys[2], keys[3])}: 0.5, 0.999).",
         keys,
     )
+
+
+def _both(generator_key: str, discriminator_key: str) -> str:
+    """The two networks' labels for one setting, said once when they read the same."""
+    first, second = label(generator_key), label(discriminator_key)
+    return f"{first} of both networks" if first == second else f"{first} and {second}"
 
 
 def diagnose_gan(history: list[dict]) -> list[Note]:

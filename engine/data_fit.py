@@ -27,8 +27,8 @@ from engine.data.base import Suggestion, fmt_shape
 from engine.data.registry import FILE_DATASETS, check_section, resolve_paths
 from engine.errors import DeepwireError
 from engine.network import Network, Node
+from engine.training.core.build import CLASS_LOSSES
 
-CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
 VALUE_LOSSES = ("MSELoss", "L1Loss", "HuberLoss")
 # The parameters that set how many numbers a layer gives (its last or channel axis).
 SIZE_PARAMS = ("out_features", "out_channels", "hidden_size", "embedding_dim")

@@ -7,8 +7,7 @@ bug.
 """
 
 
-class DeepwireError(Exception):
-    """Base class of every error the engine raises for bad input."""
+from engine.training.core.errors import DeepwireError, TrainingError
 
 
 class ParamError(DeepwireError, ValueError):
@@ -43,5 +42,5 @@ class DataError(DeepwireError):
     """A dataset cannot be loaded or does not fit the network (names the file, row, column)."""
 
 
-class TrainingError(DeepwireError):
-    """Training was set up wrongly or failed (bad settings, NaN loss, out of memory)."""
+__all__ = ["CompileError", "DataError", "DeepwireError", "NetworkError", "ParamError",
+           "ProjectError", "ShapeError", "TrainingError"]  # fmt: skip

@@ -148,7 +148,7 @@ def _stop_on_interrupt(trainer):
 
 def run_train(args) -> int:
     """Train and write the results; see the module docstring for the exit status."""
-    from engine.distributed import from_environment, shutdown
+    from engine.training.core.distributed import from_environment, shutdown
     from engine.weights import WeightsError
 
     distributed = from_environment(args.device or "auto")

@@ -35,6 +35,7 @@ from engine.export.prepare import ExportError
 from engine.naming import literal
 from engine.training import setup
 from engine.training.config import TrainingConfig
+from engine.training.core import build
 
 DATA_FILE = "data.npz"
 INITIAL_WEIGHTS = "initial.safetensors"
@@ -42,10 +43,10 @@ EXPORTED_WEIGHTS = "model.safetensors"
 TRAINED_WEIGHTS = "trained.safetensors"
 _SPLIT_FUNCTIONS = (split.split_indices, split._stat_axes, split.fit_normalizer, split.normalize)
 _SETUP_FUNCTIONS = (
-    setup.build_loss,
-    setup.build_optimizer,
-    setup.build_scheduler,
-    setup.trainable_parameters,
+    build.build_loss,
+    build.build_optimizer,
+    build.build_scheduler,
+    build.trainable_parameters,
 )
 
 
@@ -112,7 +113,7 @@ def build_train_script(project, network, base_dir=None, class_name: str = "Model
         loader=loader_source,
         loader_name=f"LOADER = {name}" if data is None else "LOADER = None",
         split="\n\n".join(_source(f) for f in _SPLIT_FUNCTIONS),
-        setup=f"CLASS_LOSSES = {literal(setup.CLASS_LOSSES)}\n\n\n"
+        setup=f"CLASS_LOSSES = {literal(build.CLASS_LOSSES)}\n\n\n"
         + "\n\n".join(_source(f) for f in _SETUP_FUNCTIONS),
         raw=inspect.getsource(Raw),
         initial=INITIAL_WEIGHTS,

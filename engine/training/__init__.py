@@ -1,33 +1,43 @@
-"""Training, without Qt: config, trainer, events and listeners, metrics, checkpoints.
+"""Training, without Qt: config, session, trainer, recipes, listeners, checkpoints.
 
-Importing this package is cheap: torch is imported when a ``Trainer`` is built, so the
-app can read and check settings (``TrainingConfig``) at start-up. Typical use::
+The loop and the recipes are the portable ``engine.training.core`` (also copied into the
+python export); this package adds what Deepwire puts around them: checked settings,
+projects and datasets, compilation, checkpoints, metrics files and the doctor.
 
-    from engine.data import load_dataset
-    from engine.training import Trainer, TrainingConfig, ConsoleReporter
-    dataset = load_dataset(project.dataset, base_dir)
-    trainer = Trainer(project.network, dataset, TrainingConfig.from_dict(project.training),
-                      [ConsoleReporter()], out_dir="run")
-    end = trainer.fit()          # in a worker thread; trainer.stop() from another
+Importing this package is cheap (its names load on first use, and torch is imported
+when a ``Trainer`` is built), so the app can read and check settings at start-up.
+Typical use::
+
+    from engine.training import TrainingSession
+    session = TrainingSession(project, base_dir, out_dir="run")
+    end = session.fit()          # in a worker thread; session.stop() from another
 """
 
-from engine.training.callbacks import Callback, ConsoleReporter, MetricsCSV
-from engine.training.config import TrainingConfig
-from engine.training.doctor import Note, diagnose
-from engine.training.events import BatchEnd, EpochEnd, TrainEnd, TrainFailed, TrainStart
-from engine.training.trainer import Trainer
+from importlib import import_module
 
-__all__ = [
-    "BatchEnd",
-    "Callback",
-    "ConsoleReporter",
-    "EpochEnd",
-    "MetricsCSV",
-    "Note",
-    "TrainEnd",
-    "TrainFailed",
-    "TrainStart",
-    "Trainer",
-    "TrainingConfig",
-    "diagnose",
-]
+_EXPORTS = {
+    "BatchEnd": "engine.training.core.events",
+    "EpochEnd": "engine.training.core.events",
+    "GanView": "engine.training.core.events",
+    "TrainEnd": "engine.training.core.events",
+    "TrainFailed": "engine.training.core.events",
+    "TrainStart": "engine.training.core.events",
+    "Callback": "engine.training.callbacks",
+    "ConsoleReporter": "engine.training.callbacks",
+    "MetricsCSV": "engine.training.callbacks",
+    "TrainingConfig": "engine.training.config",
+    "Note": "engine.training.doctor",
+    "diagnose": "engine.training.doctor",
+    "Trainer": "engine.training.trainer",
+    "TrainingSession": "engine.training.session",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

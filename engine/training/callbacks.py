@@ -18,7 +18,7 @@ from typing import TextIO
 
 from engine.errors import ProjectError
 from engine.project import write_atomic
-from engine.training.events import BatchEnd, EpochEnd, TrainEnd, TrainFailed, TrainStart
+from engine.training.core.events import BatchEnd, EpochEnd, TrainEnd, TrainFailed, TrainStart
 
 
 class Callback:
@@ -35,6 +35,9 @@ class Callback:
 
     def on_epoch_end(self, trainer, event: EpochEnd) -> None:
         """After an epoch and its validation."""
+
+    def on_view(self, trainer, view) -> None:
+        """After an epoch, what the model makes now (a GAN's ``GanView``), when asked for."""
 
     def on_pause(self, trainer, paused: bool) -> None:
         """When the loop really pauses (True) or goes on again (False)."""

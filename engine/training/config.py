@@ -26,6 +26,8 @@ from typing import Any
 
 from engine.bounds import FLOAT_MAX, INT_MAX, shown
 from engine.errors import TrainingError
+from engine.training.core.adversarial import NOISE
+from engine.training.core.loop import MONITORS
 
 LOSSES = {
     "CrossEntropyLoss": {"label_smoothing": 0.0},
@@ -50,9 +52,13 @@ SCHEDULERS = {
 }
 SCHEDULER_ALIASES = {"step": "StepLR", "cosine": "CosineAnnealingLR", "one_cycle": "OneCycleLR",
                      "onecycle": "OneCycleLR", "plateau": "ReduceLROnPlateau"}  # fmt: skip
-MONITORS = {"val_loss": "min", "val_accuracy": "max", "val_mae": "min", "val_r2": "max",
-            "train_loss": "min", "train_accuracy": "max"}  # fmt: skip
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+RECIPES = ("auto", "supervised", "reconstruction", "adversarial")
+GAN_OPTIMIZER = {"type": "Adam", "lr": 0.0002, "betas": [0.5, 0.999]}
+# the ``adversarial`` section of a GAN project, with its defaults
+ADVERSARIAL = {"generator": "generator", "discriminator": "discriminator", "noise": "normal",
+               "d_steps": 1, "label_smoothing": 0.0, "generator_optimizer": GAN_OPTIMIZER,
+               "discriminator_optimizer": GAN_OPTIMIZER}  # fmt: skip
 # What the app's forms call each setting; the doctor and the data check use the same words.
 LABELS = {"epochs": "Epochs", "batch_size": "Batch size", "loss": "Loss",
           "optimizer": "Optimizer", "optimizer.lr": "Learning rate",
@@ -60,7 +66,14 @@ LABELS = {"epochs": "Epochs", "batch_size": "Batch size", "loss": "Loss",
           "early_stopping": "Early stopping", "device": "Device", "precision": "Precision",
           "grad_clip": "Gradient clipping", "l1": "L1 penalty", "seed": "Seed",
           "dataset.normalize": "Normalize", "dataset.augment": "Augment",
-          "dataset.validation_split": "Validation split"}  # fmt: skip
+          "dataset.validation_split": "Validation split", "recipe": "Recipe",
+          "adversarial.generator": "Generator", "adversarial.discriminator": "Discriminator",
+          "adversarial.noise": "Noise", "adversarial.d_steps": "D steps per G step",
+          "adversarial.label_smoothing": "Label smoothing",
+          "adversarial.generator_optimizer": "Generator optimizer",
+          "adversarial.generator_optimizer.lr": "Generator learning rate",
+          "adversarial.discriminator_optimizer": "Discriminator optimizer",
+          "adversarial.discriminator_optimizer.lr": "Discriminator learning rate"}  # fmt: skip
 
 
 def label(key: str) -> str:
@@ -89,6 +102,8 @@ class TrainingConfig:
     precision: str = "fp32"
     compile: bool = False
     log_every: int = 1
+    recipe: str = "auto"
+    adversarial: dict | None = None
 
     @classmethod
     def from_dict(cls, data: dict | None) -> TrainingConfig:
@@ -103,7 +118,7 @@ class TrainingConfig:
                 f"training: unknown setting {unknown[0]!r} (it takes: {', '.join(sorted(known))})"
             )
         defaults = cls()
-        return cls(
+        config = cls(
             epochs=_int(data, "epochs", defaults.epochs, 1),
             batch_size=_int(data, "batch_size", defaults.batch_size, 1),
             loss=_loss(data.get("loss", "auto")),
@@ -117,7 +132,17 @@ class TrainingConfig:
             precision=_choice(data, "precision", "fp32", PRECISIONS),
             compile=_bool(data, "compile", False),
             log_every=_int(data, "log_every", 1, 1),
+            recipe=_choice(data, "recipe", "auto", RECIPES),
         )
+        if config.recipe == "adversarial":
+            config.adversarial = _adversarial(data.get("adversarial"))
+            if config.early_stopping or config.scheduler:
+                what = "early_stopping" if config.early_stopping else "scheduler"
+                _fail(what, "is not used by the adversarial recipe (a GAN's losses do not say "
+                      "when it is done); set it to null")  # fmt: skip
+        elif data.get("adversarial") is not None:
+            _fail("adversarial", 'is read only with "recipe": "adversarial"')
+        return config
 
     def to_dict(self) -> dict:
         """The settings as plain JSON data (what goes into the project file)."""
@@ -234,12 +259,12 @@ def _loss(value: Any) -> dict:
     return _typed(value, "loss", LOSSES)
 
 
-def _optimizer(value: Any) -> dict:
-    full = _typed(value, "optimizer", OPTIMIZERS)
+def _optimizer(value: Any, where: str = "optimizer") -> dict:
+    full = _typed(value, where, OPTIMIZERS)
     if full["lr"] <= 0:
-        _fail("optimizer.lr", "must be more than 0")
+        _fail(f"{where}.lr", "must be more than 0")
     if full.get("nesterov") and (full["momentum"] <= 0 or full["dampening"] != 0):
-        _fail("optimizer.nesterov", "needs momentum above 0 and dampening 0")
+        _fail(f"{where}.nesterov", "needs momentum above 0 and dampening 0")
     return full
 
 
@@ -273,4 +298,33 @@ def _early_stopping(value: Any) -> dict | None:
         _fail("early_stopping.monitor", f"must be one of {', '.join(MONITORS)}")
     _whole("early_stopping.patience", full["patience"], 1)
     _check_like("early_stopping.min_delta", full["min_delta"], 0.0)
+    return full
+
+
+def _adversarial(value: Any) -> dict:
+    """The ``adversarial`` section with its defaults, checked."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        _fail("adversarial", "must be an object of settings")
+    extra = sorted(set(value) - set(ADVERSARIAL))
+    if extra:
+        _fail("adversarial", f"has no setting {extra[0]!r} (it takes: {', '.join(ADVERSARIAL)})")
+    full = {**copy.deepcopy(ADVERSARIAL), **value}
+    for role in ("generator", "discriminator"):
+        if not isinstance(full[role], str) or not full[role]:
+            _fail(f"adversarial.{role}", "must be the name of one of the project's networks")
+    if full["generator"] == full["discriminator"]:
+        _fail("adversarial.discriminator", "must be another network than the generator")
+    if full["noise"] not in NOISE:
+        _fail("adversarial.noise", f"must be one of {', '.join(NOISE)}, not {full['noise']!r}")
+    _whole("adversarial.d_steps", full["d_steps"], 1)
+    smoothing = _number("adversarial.label_smoothing", full["label_smoothing"])
+    if smoothing >= 0.5:
+        _fail("adversarial.label_smoothing", "must be below 0.5 (0.1 is usual)")
+    for role in ("generator_optimizer", "discriminator_optimizer"):
+        given = full[role]
+        if isinstance(given, dict) and given.get("type", "Adam") == "Adam":
+            given = {**GAN_OPTIMIZER, **given}  # Adam's beta1 0.5 unless given
+        full[role] = _optimizer(given, f"adversarial.{role}")
     return full

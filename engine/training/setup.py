@@ -1,12 +1,14 @@
-"""What a training run is built from: the fit between network and data, the loss, the
-optimizer and the learning-rate schedule.
+"""Whether a project can train: the fit between its networks and its data, and the loss.
 
-``check_fit`` works on shapes alone (no torch) and raises TrainingError or DataError
-with a sentence that names the layer setting to change, so that the app can say what
-is wrong before anything runs.
+``check_fit`` (one network) and ``check_gan`` (a generator and a discriminator) work on
+shapes alone (no torch) and raise TrainingError or DataError with a sentence that names
+the layer setting to change, so that the app can say what is wrong before anything
+runs. The loss, optimizer and schedule are built by ``engine.training.core.build``.
 """
 
 from __future__ import annotations
+
+import math
 
 from engine import data_fit as fit
 from engine.analysis import ERROR, analyze
@@ -14,8 +16,6 @@ from engine.compile import input_specs, output_ids
 from engine.data.base import Dataset
 from engine.errors import CompileError, TrainingError
 from engine.training.config import TrainingConfig
-
-CLASS_LOSSES = fit.CLASS_LOSSES
 
 
 def resolve_loss(config: TrainingConfig, dataset: Dataset) -> dict:
@@ -52,67 +52,65 @@ def check_fit(network, dataset: Dataset, loss_name: str):
     return tuple(in_shape), tuple(analysis.shapes[outputs[0]])
 
 
-def build_loss(loss: dict, num_classes: int):
-    """The torch loss module and a function that shapes the targets for it."""
-    import torch
-
-    settings = {k: v for k, v in loss.items() if k != "type"}
-    module = getattr(torch.nn, loss["type"])(**settings)
-    name = loss["type"]
-
-    def target_for(target, output):
-        if name in CLASS_LOSSES:
-            return target
-        if target.dtype == torch.long:  # classes for a loss that compares values
-            if output.dim() == 2 and output.shape[1] == 1:
-                return target.to(output.dtype).view(-1, 1)
-            return torch.nn.functional.one_hot(target, output.shape[1]).to(output.dtype)
-        return target.reshape(output.shape)
-
-    return module, target_for
-
-
-def build_optimizer(settings: dict, parameters):
-    """The torch optimizer for ``settings`` (``{"type": "Adam", "lr": ...}``)."""
-    import torch
-
-    kwargs = {k: v for k, v in settings.items() if k != "type"}
-    if "betas" in kwargs:
-        kwargs["betas"] = tuple(kwargs["betas"])
-    return getattr(torch.optim, settings["type"])(parameters, **kwargs)
-
-
-def build_scheduler(settings: dict | None, optimizer, epochs: int, steps_per_epoch: int):
-    """The LR scheduler and when it steps (``batch``, ``epoch`` or ``metric``), or None."""
-    import torch.optim.lr_scheduler as sched
-
-    if settings is None:
-        return None, None
-    kind = settings["type"]
-    if kind == "StepLR":
-        return sched.StepLR(optimizer, settings["step_size"], settings["gamma"]), "epoch"
-    if kind == "CosineAnnealingLR":
-        return sched.CosineAnnealingLR(optimizer, epochs, settings["eta_min"]), "epoch"
-    if kind == "OneCycleLR":
-        base = optimizer.param_groups[0]["lr"]
-        max_lr = settings["max_lr"] or base * 10
-        scheduler = sched.OneCycleLR(
-            optimizer, max_lr, total_steps=max(1, epochs * steps_per_epoch),
-            pct_start=settings["pct_start"],
-        )  # fmt: skip
-        return scheduler, "batch"
-    plateau = sched.ReduceLROnPlateau(
-        optimizer, mode="max" if settings["monitor"] in ("val_accuracy", "val_r2") else "min",
-        factor=settings["factor"], patience=settings["patience"],
-    )  # fmt: skip
-    return plateau, "metric"
-
-
-def trainable_parameters(module) -> list:
-    """Parameters that training updates (frozen nodes are left out)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    if not params:
-        raise TrainingError(
-            "nothing to train: every layer with weights is frozen; make at least one trainable"
+def _one_in_one_out(network, role: str):
+    """The analysis, Input (id, shape, dtype) and Output id of a network of a GAN."""
+    analysis = analyze(network)
+    if analysis.errors:
+        raise CompileError(
+            f"the {role} network {network.name!r} cannot be built: {analysis.errors[0].message}",
+            analysis.errors,
         )
-    return params
+    inputs, outputs = input_specs(network, analysis), output_ids(network)
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise TrainingError(
+            f"the {role} network {network.name!r} needs one Input and one Output; it has "
+            f"{len(inputs)} Input(s) and {len(outputs)} Output(s)"
+        )
+    return analysis, inputs[0], outputs[0]
+
+
+def check_gan(networks: dict, dataset: Dataset, settings: dict):
+    """Check that a generator and a discriminator can train against ``dataset``.
+
+    Args:
+        networks: the project's networks by name.
+        settings: the checked ``adversarial`` section (``TrainingConfig.adversarial``).
+
+    Returns:
+        (noise shape, sample shape): the generator's Input shape and the
+        discriminator's Input shape (both without the batch).
+    """
+    from engine.data.base import fmt_shape
+
+    for role in ("generator", "discriminator"):
+        if settings[role] not in networks:
+            names = ", ".join(networks)
+            raise TrainingError(
+                f"adversarial.{role}: the project has no network {settings[role]!r} (it has: "
+                f"{names}); name the {role} network there"
+            )
+    g_analysis, (_, noise_shape, noise_dtype), g_out = _one_in_one_out(
+        networks[settings["generator"]], "generator"
+    )
+    d_analysis, (_, sample_shape, sample_dtype), d_out = _one_in_one_out(
+        networks[settings["discriminator"]], "discriminator"
+    )
+    if noise_dtype == "long" or sample_dtype == "long":
+        which = "generator" if noise_dtype == "long" else "discriminator"
+        raise TrainingError(f"the {which}'s Input must take float32 numbers, not int64 tokens")
+    logit = tuple(d_analysis.shapes[d_out])
+    if math.prod(logit) != 1:
+        raise TrainingError(
+            f"the discriminator must end in one logit (an Output of shape (1,)); its Output "
+            f"has shape {fmt_shape(logit)}: set its last layer's out_features to 1"
+        )
+    made = tuple(g_analysis.shapes[g_out])
+    wanted = math.prod(sample_shape)
+    if math.prod(made) != wanted:
+        raise TrainingError(
+            f"the generator's Output has shape {fmt_shape(made)} ({math.prod(made)} numbers) "
+            f"but the discriminator's Input takes {fmt_shape(sample_shape)} ({wanted} numbers): "
+            f"make the generator's last layer give {wanted} numbers"
+        )
+    dataset.check_input(sample_shape, "float32")
+    return tuple(noise_shape), tuple(sample_shape)

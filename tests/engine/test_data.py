@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from engine.data import check_section, dataset_names, load_dataset
-from engine.data.augment import apply_augment
+from engine.training.core.augment import apply_augment
 from engine.errors import DataError
 
 BUILTIN = ["digits", "iris", "wine", "breast_cancer", "diabetes", "moons", "circles",

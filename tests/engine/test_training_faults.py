@@ -35,7 +35,7 @@ from engine.data import load_dataset
 from engine.errors import TrainingError
 from engine.training import Callback, Trainer
 from engine.training import checkpoint as ckpt
-from engine.training.run import Run
+from engine.training.core.supervised import Supervised
 from tests.engine.builders import chain
 from tests.faults import checkpoints_fill_the_disk
 from tests.reliability_log import scaled, write_case_counts
@@ -133,14 +133,14 @@ def run_with_fault(data, kind: str, epoch: int, batch: int, out_dir: Path, seed:
 
         trainer.model.register_forward_hook(forward_hook)
     elif kind == "data":
-        real_batch = Run.batch
+        real_step = Supervised.step
 
-        def batch_that_fails(run, idx):
+        def step_that_fails(recipe, idx):
             if fault.hit():
                 raise OSError(errno.EIO, "Input/output error", "digits.csv")
-            return real_batch(run, idx)
+            return real_step(recipe, idx)
 
-        patches.append(mock.patch.object(Run, "batch", batch_that_fails))
+        patches.append(mock.patch.object(Supervised, "step", step_that_fails))
     elif kind == "disk":
         import safetensors.torch
 
@@ -237,14 +237,14 @@ def moons_project(tmp_path: Path, epochs: int = EPOCHS) -> Path:
 def test_cli_failure_after_an_epoch_keeps_the_best_weights_so_far(tmp_path, capsys):
     path, out = moons_project(tmp_path), tmp_path / "run"
     fault = FaultAt(epoch=2, batch=3, strike=None)
-    real_batch = Run.batch
+    real_step = Supervised.step
 
-    def batch_that_fails(run, idx):
+    def step_that_fails(recipe, idx):
         if fault.hit():
             raise OSError(errno.EIO, "Input/output error", "moons.csv")
-        return real_batch(run, idx)
+        return real_step(recipe, idx)
 
-    with mock.patch.object(Run, "batch", batch_that_fails):
+    with mock.patch.object(Supervised, "step", step_that_fails):
         status = cli.main(["train", str(path), "--out", str(out), "--no-progress"])
     CLI_FAULTS["exception in epoch 2"] += 1
     err = capsys.readouterr().err
@@ -262,10 +262,12 @@ def test_cli_failure_in_the_first_epoch_writes_no_weights(tmp_path, capsys):
     out.mkdir()
     (out / "weights.safetensors").write_bytes(b"an earlier run's weights")
 
-    def nan_batch(run, idx):
-        return run.x[idx] * math.nan, run.y[idx]
+    real_step = Supervised.step
 
-    with mock.patch.object(Run, "batch", nan_batch):
+    def nan_step(recipe, idx):
+        return real_step(recipe, idx) * math.nan
+
+    with mock.patch.object(Supervised, "step", nan_step):
         status = cli.main(["train", str(path), "--out", str(out), "--no-progress"])
     CLI_FAULTS["NaN in epoch 1"] += 1
     err = capsys.readouterr().err

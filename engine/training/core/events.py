@@ -1,7 +1,8 @@
-"""The small, plain events a Trainer hands to its callbacks.
+"""The small, plain events the training loop hands to its listeners.
 
-They hold numbers and strings only (no tensors), so a listener in another thread (the
-app's training panel) can keep them without holding GPU memory or locks.
+They hold numbers, strings and small NumPy arrays only (no tensors), so a listener in
+another thread (the app's training panel) can keep them without holding GPU memory or
+locks.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class EpochEnd:
         train: ``loss`` and ``accuracy`` (classification) or ``mae``/``r2`` (regression).
         val: the same measured on the validation part (empty without validation data).
         is_best: this epoch has the best monitored value so far (best checkpoint).
+        extra: measures that are neither training nor validation metrics (a GAN's
+            ``fake_spread`` and ``real_spread``), unprefixed in ``row()``.
     """
 
     epoch: int
@@ -56,12 +59,14 @@ class EpochEnd:
     seconds: float
     samples_per_s: float
     is_best: bool
+    extra: dict = field(default_factory=dict)
 
     def row(self) -> dict:
         """A flat dict: ``epoch``, ``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``..."""
         flat = {"epoch": self.epoch}
         flat.update({f"train_{k}": v for k, v in self.train.items()})
         flat.update({f"val_{k}": v for k, v in self.val.items()})
+        flat.update(self.extra)
         flat["lr"] = self.lr
         return flat
 
@@ -101,3 +106,25 @@ class TrainFailed:
     epoch: int
     error: BaseException | None = None
     kept_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class GanView:
+    """What a GAN makes at the end of an epoch, for the live view.
+
+    Attributes:
+        epoch: the epoch it shows.
+        real: (n, 2) real points, for 2-D data (else None); n is at most 512.
+        fake: (n, 2) points generated from fixed noise, for 2-D data.
+        field: (40, 40) sigmoid of the discriminator's logit on a grid, for 2-D data;
+            ``field[i, j]`` is at ``x = xs[j]``, ``y = ys[i]`` of the extent.
+        extent: (xmin, xmax, ymin, ymax) of that grid.
+        images: (16, H, W) or (16, C, H, W) samples from fixed noise, for image data.
+    """
+
+    epoch: int
+    real: object = None
+    fake: object = None
+    field: object = None
+    extent: tuple | None = None
+    images: object = None

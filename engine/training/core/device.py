@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from engine.errors import TrainingError
+from .errors import TrainingError
 
 
 def resolve_device(name: str = "auto"):
@@ -71,12 +71,3 @@ def autocast(device, precision: str):
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
     return torch.autocast(device_type=device.type, dtype=dtype)
-
-
-def grad_scaler(device, precision: str):
-    """A GradScaler for fp16, else None."""
-    import torch
-
-    if precision != "fp16":
-        return None
-    return torch.amp.GradScaler(device.type)

@@ -1,0 +1,263 @@
+"""The adversarial recipe: a generator and a discriminator trained against each other (GAN).
+
+Per batch of real samples the discriminator makes one step on "real or generated?"
+(binary cross-entropy on its logit; real labels ``1 - label_smoothing``, one-sided);
+every ``d_steps`` discriminator steps the generator makes one step with the
+non-saturating loss (it maximises log D(G(z)) rather than minimising log(1 - D(G(z))),
+whose gradient vanishes while the discriminator wins). Each network has its own
+optimizer (Adam with beta1 0.5 is the usual choice). The generator's input is noise of
+its Input's shape, ``normal`` (standard) or ``uniform`` (-1 to 1).
+
+Measured per epoch: ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake`` (the mean
+probability the discriminator gives real and generated samples), ``g_grad`` (the norm of
+the generator's gradient), and as extras ``fake_spread`` and ``real_spread`` (the mean
+per-feature standard deviation of generated and of real samples: a collapsed generator's
+is far below the data's).
+"""
+
+from __future__ import annotations
+
+from .build import build_optimizer, grad_scaler, trainable_parameters
+from .data import batches_per_epoch, to_device
+from .device import autocast
+from .events import GanView
+from .recipe import Recipe
+
+NOISE = ("normal", "uniform")
+VIEW_POINTS, GRID_STEPS, VIEW_IMAGES = 512, 40, 16
+
+
+def sample_noise(count: int, shape, kind: str = "normal", device=None, generator=None):
+    """``count`` noise vectors of ``shape``: standard normal, or uniform in -1..1."""
+    import torch
+
+    size = (count, *shape)
+    if kind == "uniform":
+        return torch.rand(size, generator=generator, device=device) * 2 - 1
+    return torch.randn(size, generator=generator, device=device)
+
+
+def spread(samples) -> float:
+    """The mean over features of each feature's standard deviation."""
+    flat = samples.reshape(len(samples), -1).float()
+    return float(flat.std(dim=0).mean()) if len(flat) > 1 else 0.0
+
+
+class Adversarial(Recipe):
+    """A GAN (see the module docstring).
+
+    Args:
+        generator, discriminator: the two networks' modules.
+        names: their network names; the weights are keyed ``<name>.<param>``.
+        data: ``data.Arrays`` (or an ``engine.data.Dataset``); only the samples are used.
+        config: the training settings (``batch_size``, ``seed``, ``grad_clip``...).
+        settings: the ``adversarial`` section: ``noise``, ``d_steps``,
+            ``label_smoothing``, ``generator_optimizer``, ``discriminator_optimizer``.
+        noise_shape: the generator Input's shape.
+        sample_shape: the discriminator Input's shape; samples and generated outputs
+            are reshaped to it.
+    """
+
+    task, loss_name = "generation", "adversarial (BCEWithLogitsLoss)"
+
+    def __init__(self, generator, discriminator, names, data, config, settings: dict,
+                 noise_shape, sample_shape):  # fmt: skip
+        import torch
+
+        module = torch.nn.ModuleDict({names[0]: generator, names[1]: discriminator})
+        super().__init__(module, config)
+        self.generator, self.discriminator, self.names = generator, discriminator, names
+        self.data, self.settings = data, settings
+        self.noise_shape, self.sample_shape = tuple(noise_shape), tuple(sample_shape)
+        self.d_steps = settings["d_steps"]
+        self.real_label = 1.0 - settings["label_smoothing"]
+
+    def place(self, device, precision: str, dist=None) -> None:
+        """Move both networks and the samples to ``device``; build the optimizers."""
+        import torch
+
+        super().place(device, precision, dist)
+        config, settings = self.config, self.settings
+        self.x = to_device(self.data.x_train, device, self.sample_shape)
+        self.train_count, self.val_count = len(self.x), 0
+        self.batches = batches_per_epoch(self.train_count, config.batch_size, dist)
+        g_params = trainable_parameters(self.generator, "layer of the generator")
+        d_params = trainable_parameters(self.discriminator, "layer of the discriminator")
+        self.trainable_count = sum(p.numel() for p in g_params + d_params)
+        self.g_params = g_params
+        self.g_optimizer = build_optimizer(settings["generator_optimizer"], g_params)
+        self.d_optimizer = build_optimizer(settings["discriminator_optimizer"], d_params)
+        self.g_scaler, self.d_scaler = (
+            grad_scaler(device, precision),
+            grad_scaler(device, precision),
+        )
+        self.g_forward = dist.wrap(self.generator) if dist else self.generator
+        self.d_forward = dist.wrap(self.discriminator) if dist else self.discriminator
+        self.bce = torch.nn.BCEWithLogitsLoss()
+        fixed = torch.Generator().manual_seed(config.seed * 7 + 1)
+        self.fixed_noise = sample_noise(VIEW_POINTS, self.noise_shape, settings["noise"],
+                                        generator=fixed).to(device)  # fmt: skip
+        self.real_spread = spread(self.x[:4096])
+        self.steps_done = 0
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Training mode and fresh sums."""
+        import torch
+
+        self.module.train()
+        # d_loss*n, d_real, d_fake, n (per D step); g_loss*n, g_grad, G steps, n (per G step)
+        self.sums = torch.zeros(8, dtype=torch.float64, device=self.device)
+
+    def _noise(self, count: int):
+        return sample_noise(count, self.noise_shape, self.settings["noise"], self.device)
+
+    def _apply(self, loss, optimizer, scaler, params=None):
+        """Backward and step for one network; the gradient norm when ``params`` given."""
+        import torch
+
+        clip, norm = self.config.grad_clip, None
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+        else:
+            loss.backward()
+        if clip:
+            norm = torch.nn.utils.clip_grad_norm_(
+                [p for group in optimizer.param_groups for p in group["params"]], clip
+            )
+        elif params is not None:
+            grads = [p.grad for p in params if p.grad is not None]
+            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        return norm
+
+    def step(self, idx):
+        """One discriminator step on the real samples at ``idx`` (and, every
+        ``d_steps``, one generator step); returns the discriminator's loss."""
+        import torch
+
+        real = self.x[idx]
+        n = len(real)
+        with autocast(self.device, self.precision):
+            with torch.no_grad():
+                fake = self.g_forward(self._noise(n)).reshape(n, *self.sample_shape)
+            real_logit = self.d_forward(real).reshape(n)
+            fake_logit = self.d_forward(fake).reshape(n)
+            d_loss = self.bce(real_logit, torch.full_like(real_logit, self.real_label)) + \
+                self.bce(fake_logit, torch.zeros_like(fake_logit))  # fmt: skip
+        self._apply(d_loss, self.d_optimizer, self.d_scaler)
+        with torch.no_grad():
+            d_part = torch.stack([d_loss.detach().double() * n,
+                                  torch.sigmoid(real_logit.detach().double()).sum(),
+                                  torch.sigmoid(fake_logit.detach().double()).sum(),
+                                  torch.tensor(float(n), dtype=torch.float64, device=self.device)])  # fmt: skip
+            self.sums[:4] += d_part
+        self.steps_done += 1
+        if self.steps_done % self.d_steps == 0:
+            with autocast(self.device, self.precision):
+                fake = self.g_forward(self._noise(n)).reshape(n, *self.sample_shape)
+                logit = self.d_forward(fake).reshape(n)
+                g_loss = self.bce(logit, torch.ones_like(logit))
+            norm = self._apply(g_loss, self.g_optimizer, self.g_scaler, self.g_params)
+            with torch.no_grad():
+                self.sums[4:] += torch.stack([g_loss.detach().double() * n, norm.double(),
+                                              torch.ones((), dtype=torch.float64, device=self.device),
+                                              torch.tensor(float(n), dtype=torch.float64, device=self.device)])  # fmt: skip
+        return d_loss
+
+    def end_epoch(self) -> dict:
+        """The epoch's means: losses, D's probabilities, the generator's gradient norm."""
+        sums = self.sums
+        if self.dist:
+            sums = self.dist.all_reduce(sums.clone())
+        d_loss, d_real, d_fake, d_n, g_loss, g_grad, g_steps, g_n = sums.tolist()
+        d_n, g_n, g_steps = max(d_n, 1.0), max(g_n, 1.0), max(g_steps, 1.0)
+        return {"d_loss": d_loss / d_n, "g_loss": g_loss / g_n, "d_real": d_real / d_n,
+                "d_fake": d_fake / d_n, "g_grad": g_grad / g_steps}  # fmt: skip
+
+    def generate(self, noise):
+        """The generator's samples for ``noise``, in eval mode, shaped like the data."""
+        import torch
+
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            with torch.no_grad():
+                return self.generator(noise).float().reshape(len(noise), *self.sample_shape)
+        finally:
+            self.generator.train(was_training)
+
+    def epoch_extra(self) -> dict:
+        """The spread of generated samples (fixed noise) beside the data's."""
+        return {"fake_spread": spread(self.generate(self.fixed_noise)),
+                "real_spread": self.real_spread}  # fmt: skip
+
+    def view(self, epoch: int):
+        """Real and generated points over D's field (2-D data), or generated images."""
+        fake = self.generate(self.fixed_noise)
+        if fake[0].numel() == 2:
+            return self._plane_view(epoch, fake.reshape(-1, 2))
+        if len(self.sample_shape) >= 2:
+            return GanView(epoch, images=fake[:VIEW_IMAGES].cpu().numpy())
+        return None
+
+    def _plane_view(self, epoch: int, fake):
+        import torch
+
+        real = self.x[:VIEW_POINTS].reshape(-1, 2).float()
+        both = torch.cat([real, fake])
+        low, high = both.min(dim=0).values, both.max(dim=0).values
+        pad = (high - low).clamp(min=1e-3) * 0.1
+        low, high = (low - pad).tolist(), (high + pad).tolist()
+        xs = torch.linspace(low[0], high[0], GRID_STEPS, device=self.device)
+        ys = torch.linspace(low[1], high[1], GRID_STEPS, device=self.device)
+        grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+        points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)
+        was_training = self.discriminator.training
+        self.discriminator.eval()
+        try:
+            with torch.no_grad():
+                logits = self.discriminator(points.reshape(-1, *self.sample_shape)).float()
+        finally:
+            self.discriminator.train(was_training)
+        field = torch.sigmoid(logits).reshape(GRID_STEPS, GRID_STEPS)
+        return GanView(epoch, real=real.cpu().numpy(), fake=fake.cpu().numpy(),
+                       field=field.cpu().numpy(), extent=(low[0], high[0], low[1], high[1]))  # fmt: skip
+
+    def lr(self) -> float:
+        """The generator's learning rate."""
+        return float(self.g_optimizer.param_groups[0]["lr"])
+
+    def optimizers(self) -> list:
+        """The generator's and the discriminator's optimizers."""
+        return [self.g_optimizer, self.d_optimizer]
+
+    def optimizer_state(self) -> dict:
+        """Both optimizers (and loss scalers) by network name."""
+        g, d = self.names
+        scalers = {g: self.g_scaler, d: self.d_scaler}
+        return {
+            "optimizer": {g: self.g_optimizer.state_dict(), d: self.d_optimizer.state_dict()},
+            "scheduler": None,
+            "scaler": {k: s.state_dict() for k, s in scalers.items() if s is not None} or None,
+            "steps_done": self.steps_done,
+        }
+
+    def load_optimizer_state(self, state: dict, check) -> None:
+        """Restore ``optimizer_state()``'s fields (checked by ``check`` first)."""
+        saved = state.get("optimizer")
+        pairs = [(self.names[0], self.g_optimizer), (self.names[1], self.d_optimizer)]
+        for name, optimizer in pairs:
+            check(saved.get(name) if isinstance(saved, dict) else None, optimizer)
+        for name, optimizer in pairs:
+            optimizer.load_state_dict(saved[name])
+        scalers = state.get("scaler") or {}
+        for name, scaler in ((self.names[0], self.g_scaler), (self.names[1], self.d_scaler)):
+            if scaler is not None and name in scalers:
+                scaler.load_state_dict(scalers[name])
+        self.steps_done = int(state.get("steps_done", 0))

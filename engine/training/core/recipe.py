@@ -1,0 +1,96 @@
+"""What every recipe has: its module, its device, its optimizer state and weights.
+
+A recipe knows how one kind of model learns. The ``Loop`` calls, in order:
+``place(device, precision, dist)`` once, then per epoch ``begin_epoch(epoch)``,
+``step(idx)`` per batch (it returns the loss tensor to report), ``end_epoch()`` (the
+training metrics), ``validate()``, ``epoch_extra()``, ``scheduler_epoch_end(row)`` and,
+when live views are asked for, ``view(epoch)``. Subclasses set after ``place``:
+``batches``, ``train_count``, ``val_count``, ``trainable_count``.
+"""
+
+from __future__ import annotations
+
+
+class Recipe:
+    """The base of the recipes (see the module docstring).
+
+    Attributes:
+        module: the ``torch.nn.Module`` whose state_dict is the run's weights (the
+            model, or a ModuleDict of several networks).
+        task: what the loop reports as the task (``classification``, ``generation``...).
+        loss_name: the loss, in words, for the start event.
+        schedule_on: when the learning-rate schedule steps: ``batch``, ``epoch``,
+            ``metric`` or None.
+    """
+
+    task = ""
+    loss_name = ""
+
+    def __init__(self, module, config):
+        self.module, self.config = module, config
+        self.device = self.dist = None
+        self.precision = "fp32"
+        self.schedule_on = None
+        self.batches = self.train_count = self.val_count = self.trainable_count = 0
+
+    def place(self, device, precision: str, dist=None) -> None:
+        """Move to ``device`` and build the optimizers (``dist``: a DistributedContext)."""
+        self.device, self.precision, self.dist = device, precision, dist
+        self.module.to(device)
+
+    def weights(self) -> dict:
+        """A CPU copy of the module's weights (the best epoch's are kept this way)."""
+        return {
+            key: value.detach().to("cpu", copy=True)
+            for key, value in self.module.state_dict().items()
+        }
+
+    def load_weights(self, state: dict) -> None:
+        """Put weights from ``weights()`` back into the module."""
+        self.module.load_state_dict(state)
+
+    # -- per epoch (the subclasses fill these in) ----------------------------------------
+    def begin_epoch(self, epoch: int) -> None:
+        """Before the first batch of ``epoch``."""
+        self.module.train()
+
+    def step(self, idx):
+        """Train on the samples at ``idx``; returns the loss tensor to report."""
+        raise NotImplementedError
+
+    def end_epoch(self) -> dict:
+        """The epoch's training metrics as floats (``loss``...)."""
+        raise NotImplementedError
+
+    def validate(self) -> dict:
+        """Metrics on the validation part (empty when there is none)."""
+        return {}
+
+    def epoch_extra(self) -> dict:
+        """Measures that are neither training nor validation metrics."""
+        return {}
+
+    def view(self, epoch: int):
+        """A picture of what the model makes now (an event), or None."""
+        return None
+
+    def lr(self) -> float:
+        """The learning rate shown (that of the first optimizer's first group)."""
+        return float(self.optimizers()[0].param_groups[0]["lr"])
+
+    def scheduler_epoch_end(self, row: dict) -> None:
+        """Step an epoch-wise or metric-wise schedule."""
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def optimizers(self) -> list:
+        """The recipe's optimizers."""
+        raise NotImplementedError
+
+    def optimizer_state(self) -> dict:
+        """The optimizers' (and schedule's, scalers') state for a checkpoint."""
+        raise NotImplementedError
+
+    def load_optimizer_state(self, state: dict, check) -> None:
+        """Restore ``optimizer_state()``'s fields; ``check(saved, optimizer)`` raises
+        when a saved optimizer state does not fit."""
+        raise NotImplementedError

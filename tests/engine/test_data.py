@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from engine.data import check_section, dataset_names, load_dataset
-from engine.training.core.augment import apply_augment
 from engine.errors import DataError
+from engine.training.core.augment import apply_augment
 
 BUILTIN = ["digits", "iris", "wine", "breast_cancer", "diabetes", "moons", "circles",
            "spirals", "xor", "sine", "sequences"]  # fmt: skip

@@ -22,8 +22,9 @@ named with the adversarial settings (``adversarial.d_steps``...):
 - the discriminator wins: D(real) near 1 and D(fake) near 0 for the last epochs, with its
   loss near 0 or the generator's gradient fallen by orders of magnitude: lower the
   discriminator's learning rate or D steps, label smoothing, a smaller discriminator;
-- mode collapse: the generated samples spread far less than the data: lower the
-  generator's learning rate, more noise dimensions, a smaller batch, label smoothing;
+- mode collapse: the generated samples spread far less than the data and no longer
+  grow: lower the generator's learning rate, more noise dimensions, a smaller batch,
+  label smoothing;
 - oscillation: the generator's loss swings up and down widely without settling: lower
   both learning rates, Adam with beta1 0.5.
 
@@ -48,6 +49,7 @@ CONFIDENT = 0.9  # D(real) at least this and D(fake) at most 1 - this: the discr
 D_LOSS_NEAR_ZERO = 0.1  # a healthy GAN's discriminator loss stays near 2 ln 2 = 1.39
 GRAD_FALL = 100.0  # the generator's gradient fell by two orders of magnitude from its peak
 COLLAPSE = 0.25  # generated samples spread less than this share of the data's spread
+SPREADING = 1.25  # their spread grew by more than this factor over the window: not collapsed
 SWING_WINDOW = 8  # oscillation is read over the last epochs, at most this many
 SWING_MIN_EPOCHS = 6
 SWING_TURNS = 0.5  # share of the possible turns (up, then down) that the loss makes
@@ -222,6 +224,8 @@ def _mode_collapse(history: list[dict]) -> Note | None:
         return None
     if any(not f < COLLAPSE * r for f, r in zip(fake, real)):
         return None
+    if fake[-1] > SPREADING * fake[0]:
+        return None  # still spreading out: a slow start, not a collapse
     g_lr, smoothing = "adversarial.generator_optimizer.lr", "adversarial.label_smoothing"
     return Note(
         "mode_collapse",

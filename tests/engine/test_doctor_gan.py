@@ -112,6 +112,8 @@ def test_a_young_generator_that_has_not_spread_out_yet_is_not_collapse():
     assert kinds(young, final=False) == []
     recovered = {"fake_spread": [0.04] * (EPOCHS - 2) + [0.3, 0.5]}
     assert kinds(gan_rows(**recovered)) == []
+    slow = {"fake_spread": [0.01 * 1.2**i for i in range(EPOCHS)]}  # 0.32 at the end, still growing
+    assert kinds(gan_rows(**slow)) == []
 
 
 def test_oscillation_is_named_when_the_losses_swing_without_settling():

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "engine.commands.export",
     "engine.commands.importing",
     "engine.commands.train",
+    "engine.commands.generate",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130

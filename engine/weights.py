@@ -284,6 +284,16 @@ def fitting_weights(
     return state
 
 
+def network_weights(state: Mapping[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
+    """The tensors of network ``name`` from the weights of several networks (a GAN's run
+    keys them ``<network name>.<node id>.<tensor>``), without the prefix. Weights of one
+    network alone (no key starts with ``<name>.``) come back as they are."""
+    prefix = f"{name}."
+    if not any(key.startswith(prefix) for key in state):
+        return dict(state)
+    return {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
+
+
 def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The module's state_dict as independent, contiguous CPU tensors (safe to save)."""
     return {

@@ -1,13 +1,17 @@
 """``deepwire export``: a network out to files.
 
-``deepwire export FILE --format FORMAT [--weights W] -o PATH`` writes the weights
-(safetensors, pt), ONNX, a torch.export program or a plain PyTorch folder. Weights that
-do not fit end in one sentence and exit 2; a read-only target is never replaced.
+``deepwire export FILE --format FORMAT [--network NAME] [--weights W] -o PATH`` writes
+one network of the project (default its main one: ``model``, a GAN's generator, or the
+first) as weights (safetensors, pt), ONNX, a torch.export program or a plain PyTorch
+folder. ``W`` may be a GAN run's weights (keys ``<network name>.<param>``): the network
+takes its part. Weights that do not fit end in one sentence and exit 2; a read-only
+target is never replaced.
 (``deepwire import`` is in ``engine.commands.importing``.)
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,7 +32,9 @@ def register(commands) -> None:
     )
     export.add_argument("-o", "--output", help="file (folder for python) to write")
     export.add_argument("--weights", help="trained weights: .safetensors or a .pt state_dict")
-    export.add_argument("--network", help="which network of the project (default: model)")
+    export.add_argument(
+        "--network", help="which network of the project (default: model, or a GAN's generator)"
+    )
     export.add_argument("--seed", type=int, default=0, help="seed of fresh weights (default 0)")
     export.add_argument("--class-name", default="Model", help="class name in model.py (python)")
     export.set_defaults(func=run_export)
@@ -37,6 +43,7 @@ def register(commands) -> None:
 def run_export(args) -> int:
     """Export one network of a project; exit 2 on unusable weights."""
     from engine.export import SUFFIXES, ExportError, check_format, export
+    from engine.export.train_script import CORE_FOLDER
     from engine.weights import WeightsError
 
     try:
@@ -51,7 +58,7 @@ def run_export(args) -> int:
     try:
         result = export(
             network, fmt, output, args.weights, seed=args.seed, class_name=args.class_name,
-            project=proj if network is proj.network else None, base_dir=Path(args.file).parent,
+            project=proj, base_dir=Path(args.file).parent,
         )  # fmt: skip
     except (WeightsError, ExportError) as error:
         print(f"deepwire: {error}", file=sys.stderr)
@@ -62,18 +69,30 @@ def run_export(args) -> int:
             f"{result.seed}); train the network first to export what it learned",
             file=sys.stderr,
         )
+    core = [path for path in result.files if path.parent.name == CORE_FOLDER]
     for path in result.files:
-        print(f"wrote {path}")
+        if path not in core:
+            print(f"wrote {path}")
+    if core:
+        print(f"wrote {core[0].parent}{os.sep} (Deepwire's training code, {len(core)} files)")
     return EXIT_OK
 
 
 def _project_network(args):
     proj = project_file.load(args.file)
     if args.network is None:
-        return proj, proj.network
+        return proj, main_network(proj)
     if args.network not in proj.networks:
         known = ", ".join(proj.networks)
         raise project_file.ProjectError(
             f"{args.file}: there is no network {args.network!r} (it has: {known})"
         )
     return proj, proj.networks[args.network]
+
+
+def main_network(proj):
+    """The network exported by default: a GAN's generator, else the project's main one."""
+    roles = project_file.adversarial_networks(proj.training)
+    if roles and roles["generator"] in proj.networks:
+        return proj.networks[roles["generator"]]
+    return proj.network

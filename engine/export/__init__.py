@@ -9,7 +9,12 @@ initial weights drawn from a fixed seed. Formats:
 - ``onnx``: one checked file with a dynamic batch, inputs/outputs named by node id;
 - ``program``: a ``torch.export`` program (``.pt2``), the successor of TorchScript;
 - ``python``: a folder with ``model.py``, ``model.safetensors``, a README and, for a
-  project with a dataset, ``train.py``.
+  project with a dataset, ``train.py`` with what it trains from (``training_core/``,
+  ``data.npz``, ``initial.safetensors``; a GAN's ``generator.py`` and
+  ``discriminator.py``).
+
+Weights of several networks (a GAN's run keys them ``<network name>.<param>``) give the
+exported network its part; weights of one network alone are taken as they are.
 
 Files are written atomically: a failed export leaves no half-written file behind.
 """
@@ -70,11 +75,13 @@ def export(
         network: the network to export; it must have no errors.
         format: one of ``FORMATS``.
         path: the file to write (a folder for ``python``).
-        weights: a weights file or state_dict; None for fresh seeded weights.
+        weights: a weights file or state_dict; None for fresh seeded weights. For a
+            project of several networks, a file of them all gives ``network`` its part.
         seed: the seed of fresh weights.
         class_name: the class name in ``python``'s model.py.
-        project: the ``Project`` the network belongs to; with a dataset section,
-            ``python`` also writes ``train.py`` (``base_dir``: its data paths' folder).
+        project: the ``Project`` the network belongs to; with a dataset section and a
+            training that trains ``network``, ``python`` also writes ``train.py``
+            (``base_dir``: its data paths' folder).
 
     Raises:
         ExportError: unknown format or the exporter refused the network.
@@ -88,18 +95,45 @@ def export(
         raise ExportError(f"{path} is a folder; give a file name such as model{SUFFIXES[format]}")
     for target in targets(format, path):  # before any work, and before any file changes
         refuse_read_only(target)
-    prepared = prepare(network, weights, seed)
-    files = _write(format, prepared, path, network, class_name, project, base_dir)
+    given, part, source = _given_weights(network, weights, project)
+    prepared = prepare(network, part, seed, source)
+    files = _write(format, prepared, path, network, class_name, project, base_dir, given)
     return ExportResult(format, path, tuple(files), prepared.fresh, seed)
+
+
+def _given_weights(network: Network, weights, project):
+    """(every tensor given, ``network``'s part of them, the file's name); Nones for none.
+
+    Raises:
+        WeightsError: the file cannot be read.
+    """
+    if weights is None:
+        return None, None, None
+    from engine.weights import network_weights, read_weights
+
+    if isinstance(weights, str | os.PathLike):
+        given, source = read_weights(weights), Path(weights).name
+    else:
+        given, source = dict(weights), None
+    several = project is not None and len(project.networks) > 1
+    return given, network_weights(given, network.name) if several else given, source
 
 
 def targets(format: str, path: Path) -> list[Path]:
     """The files an export to ``path`` may replace."""
     if format != "python":
         return [path]
-    from engine.export.train_script import DATA_FILE, INITIAL_WEIGHTS
+    from engine.export.train_script import (
+        CORE_FOLDER,
+        DATA_FILE,
+        INITIAL_WEIGHTS,
+        ROLE_MODULES,
+        core_files,
+    )
 
-    names = ("model.py", "model.safetensors", "README.md", "train.py", DATA_FILE, INITIAL_WEIGHTS)
+    names = ["model.py", "model.safetensors", "README.md", "train.py", DATA_FILE, INITIAL_WEIGHTS]
+    names += [module for module, _ in ROLE_MODULES.values()]
+    names += [f"{CORE_FOLDER}/{name}" for name in core_files()]
     return [path / name for name in names]
 
 
@@ -113,7 +147,8 @@ def check_format(format: str) -> str:
     return format
 
 
-def _write(format, prepared, path, network, class_name, project=None, base_dir=None):
+def _write(format, prepared, path, network, class_name, project=None, base_dir=None,
+           given=None):  # fmt: skip
     if format == "safetensors":
         from engine.export.weights import export_safetensors
 
@@ -132,7 +167,7 @@ def _write(format, prepared, path, network, class_name, project=None, base_dir=N
         return export_program(prepared, path)
     from engine.export.python_folder import export_python
 
-    return export_python(prepared, path, network, class_name, project, base_dir)
+    return export_python(prepared, path, network, class_name, project, base_dir, given)
 
 
 __all__ = [

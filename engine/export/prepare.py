@@ -15,7 +15,7 @@ from engine.bounds import INT_MAX
 from engine.compile import compile_network, input_specs, output_ids
 from engine.errors import DeepwireError
 from engine.network import Network
-from engine.weights import load_weights
+from engine.weights import fitting_weights
 
 if TYPE_CHECKING:
     import torch
@@ -72,8 +72,11 @@ def prepare(
     network: Network,
     weights: str | os.PathLike | dict | None = None,
     seed: int = DEFAULT_SEED,
+    source: str | None = None,
 ) -> Prepared:
     """Compile ``network`` and give it ``weights`` (a file or state_dict) or seeded ones.
+
+    ``source`` names a state_dict in messages (the file it was read from).
 
     Raises:
         ExportError: ``seed`` is not a whole number from 0 to INT_MAX.
@@ -90,7 +93,7 @@ def prepare(
         torch.manual_seed(seed)
         module = compile_network(network, analysis)
     if weights is not None:
-        load_weights(module, weights)
+        module.load_state_dict(fitting_weights(module, weights, source), strict=True)
     module.eval()
     return Prepared(
         module=module,

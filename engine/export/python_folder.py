@@ -2,9 +2,11 @@
 
 ``model.py`` is ``engine.codegen.generate_code``: a standalone torch.nn.Module that
 imports only torch, whose state_dict keys are those of ``model.safetensors``. With a
-project that has a dataset, ``train.py`` (``engine.export.train_script``) trains it
-with the project's settings, alone or under torchrun. The folder is what a user copies
-into their own project; it needs no Deepwire.
+project whose dataset is set and whose training trains the exported network,
+``train.py`` (``engine.export.train_script``) trains the project's recipe with Deepwire's
+own training code, copied beside it, alone or under torchrun; a GAN's folder holds both
+networks for it. The folder is what a user copies into their own project; it needs no
+Deepwire.
 """
 
 from __future__ import annotations
@@ -52,21 +54,44 @@ To fine-tune it, train `model` like any PyTorch module; to freeze a layer, call
 _TRAINING = """
 ## Train it
 
-`train.py` trains `{class_name}` on the project's dataset ({dataset}) with its
-settings (loss, optimizer, epochs, batch size, seed, validation split, normalisation
-fitted on the training part) and writes the best weights to `trained.safetensors`
-(`--out FILE` to choose another file). It never writes over `model.safetensors` or
-`initial.safetensors`, the weights given at export; load the trained ones with
-`load_file("trained.safetensors")`.
+`train.py` trains {what} on the project's dataset ({dataset}) with its settings and
+with Deepwire's own training code: `training_core/` is the loop and recipes that
+`deepwire train` runs, copied, and `data.npz` holds the data as Deepwire prepared them
+(split, normalised). It starts from `initial.safetensors` ({start}), so with the same
+seed it trains as `deepwire train` does, epoch by epoch. It writes the best weights to
+`trained.safetensors` (`--out FILE` for another file) and `metrics.csv` beside them, and
+never writes over `model.safetensors` or `initial.safetensors`.
 
 ```
-python train.py                         # --epochs, --batch-size, --device, --out
+python train.py                         # --epochs, --batch-size, --device, --init-weights, --out
 torchrun --nproc_per_node=2 train.py    # DistributedDataParallel (gloo on CPU, nccl on CUDA)
 ```
 
-It needs torch, numpy and safetensors. {start} Layers frozen in
-Deepwire stay as they are (only trainable parameters go to the optimizer).
-{data}{notes}"""
+It needs torch, numpy and safetensors. Layers frozen in Deepwire stay as they are.
+{gan}"""
+
+_GAN = """
+### The GAN's files
+
+- `generator.py` (class `Generator`, the network {generator}) and `discriminator.py`
+  (class `Discriminator`, the network {discriminator}): the two networks `train.py`
+  trains against each other.
+- `model.py` (class `{class_name}`) with `model.safetensors`: the exported network,
+  {name}, alone; it loads as shown above.
+- `initial.safetensors` and `trained.safetensors` hold both networks' weights, keyed
+  `<network name>.<parameter>`. To take one network's part, the generator's say:
+
+```python
+from safetensors.torch import load_file
+
+from generator import Generator
+
+prefix = {prefix}
+state = load_file("trained.safetensors")
+generator = Generator()
+generator.load_state_dict({{k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}})
+```
+"""
 
 
 def export_python(
@@ -76,15 +101,22 @@ def export_python(
     class_name: str = "Model",
     project=None,
     base_dir=None,
+    given: dict | None = None,
 ) -> list[Path]:
     """Write the folder ``path`` (created if needed); returns the files written.
 
-    ``train.py`` is written when ``project`` has a dataset section (``base_dir`` is the
-    folder its relative data paths start from).
+    With a ``project`` whose dataset section is set and whose recipe trains ``network``,
+    the folder also gets ``train.py``, ``training_core/``, ``data.npz`` and
+    ``initial.safetensors`` (``engine.export.train_script``; ``base_dir`` is the folder
+    the data paths start from), and for a GAN ``generator.py`` and ``discriminator.py``.
+
+    Args:
+        given: every tensor of the weights given at export (a GAN run's file holds both
+            networks'); the other network of a GAN starts from its part.
 
     Raises:
         ExportError: ``path`` is an existing file, ``class_name`` is not a Python name,
-            or the project's dataset and training sections do not fit the network.
+            or the project's dataset and training sections do not fit the networks.
     """
     if path.exists() and not path.is_dir():
         raise ExportError(f"{path} is a file; the python format writes a folder")
@@ -94,70 +126,83 @@ def export_python(
     if project is not None and project.dataset is not None:
         from engine.export.train_script import build_train_script
 
-        script = build_train_script(project, network, base_dir, class_name)
+        start = None if prepared.fresh else prepared.module.state_dict()
+        script = build_train_script(project, network, base_dir, class_name, start, given)
     path.mkdir(parents=True, exist_ok=True)
     model, weights, readme = path / "model.py", path / "model.safetensors", path / "README.md"
     write_atomic(model, source.encode("utf-8"))
     write_atomic(weights, weights_bytes(prepared.module, "safetensors"))
     files = [model, weights]
     if script is not None:
-        files += _write_script(script, prepared, path)
+        files += _write_script(script, path)
     text = _readme(prepared, network, class_name) + _training_readme(
-        script, project, prepared, class_name
+        script, project, prepared, network, class_name
     )
     write_atomic(readme, text.encode("utf-8"))
     return [*files, readme]
 
 
-def _write_script(script, prepared: Prepared, path: Path) -> list[Path]:
-    from engine.export.train_script import DATA_FILE, initial_weights_path
+def _write_script(script, path: Path) -> list[Path]:
+    """``train.py``, its model modules, ``training_core/``, the data and the start."""
+    import io
+
+    import numpy as np
+
+    from engine.export.train_script import CORE_FOLDER, DATA_FILE, INITIAL_WEIGHTS, core_files
 
     written = [path / "train.py"]
     write_atomic(written[0], script.source.encode("utf-8"))
-    if script.data is not None:
-        import io
-
-        import numpy as np
-
-        buffer = io.BytesIO()
-        np.savez(buffer, **script.data)
-        write_atomic(path / DATA_FILE, buffer.getvalue())
-        written.append(path / DATA_FILE)
-    initial = initial_weights_path(path)
-    if not prepared.fresh:
-        write_atomic(initial, weights_bytes(prepared.module, "safetensors"))
-        written.append(initial)
-    elif initial.exists():
-        initial.unlink()  # left from an earlier export with weights
-    return written
+    for name, text in script.modules.items():
+        write_atomic(path / name, text.encode("utf-8"))
+        written.append(path / name)
+    (path / CORE_FOLDER).mkdir(exist_ok=True)
+    for name, content in core_files().items():
+        write_atomic(path / CORE_FOLDER / name, content)
+        written.append(path / CORE_FOLDER / name)
+    buffer = io.BytesIO()
+    np.savez(buffer, **script.data)
+    write_atomic(path / DATA_FILE, buffer.getvalue())
+    write_atomic(path / INITIAL_WEIGHTS, weights_bytes(script.initial, "safetensors"))
+    return [*written, path / DATA_FILE, path / INITIAL_WEIGHTS]
 
 
-def _training_readme(script, project, prepared: Prepared, class_name: str) -> str:
-    if script is None:
+def _training_readme(script, project, prepared: Prepared, network, class_name: str) -> str:
+    if project is None or project.dataset is None:
         return (
             "\nThe project has no dataset, so there is no `train.py`; add a dataset in "
             "Deepwire and export again to get one.\n"
         )
-    name = project.dataset["name"]
-    data = (
-        f"\nThe {name} data were prepared at export (split and normalised) and saved as "
-        "`data.npz` beside the script, which loads them from there.\n"
-        if script.data is not None
-        else ""
-    )
+    if script is None:
+        return (
+            f"\nThe project's training does not train this network, so there is no "
+            f"`train.py`; export {_trained_names(project)} to get one.\n"
+        )
+    names = script.spec["networks"]
+    gan = script.spec["recipe"] == "adversarial"
+    what = (f"the GAN ({literal(names[0])} against {literal(names[1])})" if gan
+            else f"`{class_name}`")  # fmt: skip
     start = (
-        "It starts from `initial.safetensors`, the weights given at export."
+        "the weights given at export" + (" and, for the other network, the seeded ones of "
+                                         "`deepwire train`" if gan else "")
         if not prepared.fresh
-        else "It starts from seeded initial weights (`--init-weights FILE` to start elsewhere)."
-    )
-    notes = "".join(f"\nNote: {note}.\n" for note in script.notes)
-    return _TRAINING.format(
-        class_name=class_name,
-        dataset=name,
-        start=start,
-        data=data,
-        notes=notes,
-    )
+        else "the seeded initial weights `deepwire train` starts from"
+    )  # fmt: skip
+    extra = ""
+    if gan:
+        extra = _GAN.format(generator=literal(names[0]), discriminator=literal(names[1]),
+                            class_name=class_name, name=literal(network.name),
+                            prefix=literal(f"{names[0]}."))  # fmt: skip
+    return _TRAINING.format(what=what, dataset=script.dataset, start=start, gan=extra)
+
+
+def _trained_names(project) -> str:
+    """The network(s) the project's training trains, in words, for the README."""
+    from engine.project import adversarial_networks
+    from engine.training.recipes import main_network
+
+    roles = adversarial_networks(project.training)
+    names = list(roles.values()) if roles else [main_network(project.networks).name]
+    return " or ".join(literal(name) for name in names)
 
 
 def _readme(prepared: Prepared, network: Network, class_name: str) -> str:

@@ -96,6 +96,27 @@ def load_arrays(path: str, meta: dict) -> Arrays:
                   target_std=meta["target_std"], augment=meta["augment"])  # fmt: skip
 
 
+def make_folder(folder: str) -> None:
+    """Create the folder the results go to; DeepwireError when it cannot be."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise DeepwireError(f"cannot create {folder} ({error.strerror or error})") from None
+
+
+def load_start(module, path: str) -> None:
+    """Give ``module`` the weights training starts from; DeepwireError when they do not
+    fit or cannot be read."""
+    from safetensors.torch import load_file
+
+    try:
+        module.load_state_dict(load_file(path), strict=True)
+    except Exception as error:  # safetensors and torch raise several types
+        lines = [line.strip() for line in str(error).strip().splitlines()] or [repr(error)]
+        detail = " ".join(lines[:2])
+        raise DeepwireError(f"{path}: cannot start from these weights ({detail})") from None
+
+
 def main(spec: dict, training: dict, meta: dict, classes: dict, here: str,
          kept=("model.safetensors", "initial.safetensors"), argv=None) -> int:  # fmt: skip
     """Train as the project says; returns the exit status (0 done, 1 failed).
@@ -110,7 +131,7 @@ def main(spec: dict, training: dict, meta: dict, classes: dict, here: str,
             where training starts from when it is there.
     """
     import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
     args = parse_args(training, here, kept, argv)
     config = SimpleNamespace(**{**training, "epochs": args.epochs,
@@ -120,13 +141,15 @@ def main(spec: dict, training: dict, meta: dict, classes: dict, here: str,
     printer = EpochPrinter(speak)
     failed = True
     try:
+        if speak:
+            make_folder(os.path.dirname(os.path.abspath(args.out)))
         torch.manual_seed(config.seed)
         models = {name: cls() for name, cls in classes.items()}
         data = load_arrays(os.path.join(here, "data.npz"), meta)
         recipe = make_recipe(spec, models, data, config)
         start = args.init_weights or os.path.join(here, kept[-1])
         if args.init_weights or os.path.exists(start):
-            recipe.module.load_state_dict(load_file(start), strict=True)
+            load_start(recipe.module, start)
         loop = Loop(recipe, config, [printer], monitor=tuple(spec["monitor"]))
 
         def prepare():

@@ -53,7 +53,9 @@ SPREADING = 1.25  # their spread grew by more than this factor over the window: 
 SWING_WINDOW = 8  # oscillation is read over the last epochs, at most this many
 SWING_MIN_EPOCHS = 6
 SWING_TURNS = 0.5  # share of the possible turns (up, then down) that the loss makes
-SWING_AMPLITUDE = 0.5  # (max - min) / median of the generator's loss over the window
+# (max - min) / mean of the generator's loss over the window; a healthy GAN's loss cycles
+# slowly up to about 0.65 of its mean (rings, default settings, batch 32 and 64)
+SWING_AMPLITUDE = 1.0
 SETTLING = 0.5  # the last half's swing below this share of the first half's: settling
 
 
@@ -240,11 +242,11 @@ def _mode_collapse(history: list[dict]) -> Note | None:
 
 def _swing(values: list[float]) -> tuple[float, float]:
     """How ``values`` oscillate: the share of possible turns they make (a rise followed
-    by a fall or the reverse) and their range relative to their median size."""
+    by a fall or the reverse) and their range relative to their mean size."""
     steps = [b - a for a, b in pairwise(values)]
     turns = sum(1 for a, b in pairwise(steps) if a * b < 0)
     possible = max(len(steps) - 1, 1)
-    size = sorted(abs(v) for v in values)[len(values) // 2]
+    size = sum(abs(v) for v in values) / len(values)
     amplitude = (max(values) - min(values)) / size if size > 0 else 0.0
     return turns / possible, amplitude
 

@@ -179,11 +179,11 @@ _TEMPLATE = '''"""Train the network(s) of this folder with the settings of the D
     python train.py [--epochs N] [--batch-size N] [--device cpu|cuda] [--out {trained}]
     torchrun --nproc_per_node=N train.py      # DistributedDataParallel on N processes
 
-Needs torch, numpy and safetensors, not Deepwire: {core}/ is Deepwire's training loop
-and recipes (the code `deepwire train` runs), copied, and {data} the project's data,
-split and normalised. It starts from {initial} (--init-weights FILE to start from
-others) and writes the best weights to {trained} and metrics.csv beside them; it never
-writes over {exported} or {initial}.
+Needs torch, numpy and safetensors, not Deepwire: {core}/ is Deepwire's
+training loop and recipes (what `deepwire train` runs), copied, and {data} holds the
+project's data, split and normalised. It starts from {initial} (--init-weights
+FILE to start from others), writes the best weights to {trained} and metrics.csv
+beside them, and never writes over {exported} or {initial}.
 """
 
 import os

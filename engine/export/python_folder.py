@@ -54,13 +54,15 @@ To fine-tune it, train `model` like any PyTorch module; to freeze a layer, call
 _TRAINING = """
 ## Train it
 
-`train.py` trains {what} on the project's dataset ({dataset}) with its settings and
-with Deepwire's own training code: `training_core/` is the loop and recipes that
-`deepwire train` runs, copied, and `data.npz` holds the data as Deepwire prepared them
-(split, normalised). It starts from `initial.safetensors` ({start}), so with the same
-seed it trains as `deepwire train` does, epoch by epoch. It writes the best weights to
-`trained.safetensors` (`--out FILE` for another file) and `metrics.csv` beside them, and
-never writes over `model.safetensors` or `initial.safetensors`.
+`train.py` trains {what}
+on the project's dataset ({dataset}) with its settings and with Deepwire's own training
+code: `training_core/` is the loop and recipes that `deepwire train` runs, copied, and
+`data.npz` holds the data as Deepwire prepared them (split, normalised). It starts from
+`initial.safetensors`: {start}.
+From the same weights and seed it trains as `deepwire train` does, epoch by epoch. It
+writes the best weights to `trained.safetensors` (`--out FILE` for another file) and
+`metrics.csv` beside them, and never writes over `model.safetensors` or
+`initial.safetensors`.
 
 ```
 python train.py                         # --epochs, --batch-size, --device, --init-weights, --out
@@ -181,12 +183,13 @@ def _training_readme(script, project, prepared: Prepared, network, class_name: s
     gan = script.spec["recipe"] == "adversarial"
     what = (f"the GAN ({literal(names[0])} against {literal(names[1])})" if gan
             else f"`{class_name}`")  # fmt: skip
-    start = (
-        "the weights given at export" + (" and, for the other network, the seeded ones of "
-                                         "`deepwire train`" if gan else "")
-        if not prepared.fresh
-        else "the seeded initial weights `deepwire train` starts from"
-    )  # fmt: skip
+    if prepared.fresh:
+        start = "the seeded initial weights `deepwire train` starts from"
+    elif gan:
+        start = ("the weights given at export, for the other network the seeded ones\n"
+                 "`deepwire train` starts from unless those weights hold its part too")  # fmt: skip
+    else:
+        start = "the weights given at export"
     extra = ""
     if gan:
         extra = _GAN.format(generator=literal(names[0]), discriminator=literal(names[1]),

@@ -301,3 +301,26 @@ def test_a_network_the_training_does_not_train_gets_no_train_py(tmp_path):
     assert "train.py" not in {p.name for p in result.files}
     assert "does not train this network" in (tmp_path / "out/README.md").read_text()
     assert "'model'" in (tmp_path / "out/README.md").read_text()
+
+
+def test_train_py_says_in_one_sentence_when_its_start_does_not_fit(frozen_folder, tmp_path,
+                                                                   monkeypatch, capsys):  # fmt: skip
+    import runpy
+
+    _, folder, _ = frozen_folder
+    save_weights({"other.weight": torch.zeros(2, 2)}, tmp_path / "wrong.safetensors")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        script = runpy.run_path(str(folder / "train.py"), run_name="imported")
+        classes = {script["SPEC"]["networks"][0]: script["Model"]}
+        argv = ["--init-weights", str(tmp_path / "wrong.safetensors"), "--out",
+                str(tmp_path / "new" / "t.safetensors")]  # fmt: skip
+        code = script["main"](script["SPEC"], script["TRAINING"], script["META"], classes,
+                              script["HERE"], argv=argv)  # fmt: skip
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] in ("model", "training_core")]:
+            del sys.modules[name]
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("train.py: ") and err.count("\n") == 1, err
+    assert "wrong.safetensors: cannot start from these weights" in err
+    assert not (tmp_path / "new" / "t.safetensors").exists()

@@ -149,20 +149,20 @@ def runs(tmp_path_factory) -> Path:
 def test_exported_train_py_trains_as_deepwire_train_does(recipe, runs):
     make, columns = CASES[recipe]
     epochs = make()[2]["epochs"]
+    trained = load_file(runs / recipe / "A" / "weights.safetensors")
+    exported = load_file(runs / "elsewhere" / recipe / "run" / "trained.safetensors")
+    assert sorted(trained) == sorted(exported)
+    for key, value in trained.items():
+        assert torch.allclose(exported[key], value, rtol=WEIGHTS_RTOL, atol=1e-8), key
+
     ours = read_rows(runs / recipe / "A" / "metrics.csv")
     theirs = read_rows(runs / "elsewhere" / recipe / "run" / "metrics.csv")
     assert [row["epoch"] for row in ours] == [row["epoch"] for row in theirs]
     assert len(ours) == epochs
     shared = [c for c in ours[0] if c in theirs[0] and c != "epoch"]
     assert set(columns) <= set(shared), (sorted(ours[0]), sorted(theirs[0]))
-    for mine, exported in zip(ours, theirs, strict=True):
+    for mine, other in zip(ours, theirs, strict=True):
         for column in shared:
-            assert float(exported[column]) == pytest.approx(
+            assert float(other[column]) == pytest.approx(
                 float(mine[column]), rel=METRICS_RTOL, abs=1e-9
             ), (recipe, mine["epoch"], column)
-
-    trained = load_file(runs / recipe / "A" / "weights.safetensors")
-    exported = load_file(runs / "elsewhere" / recipe / "run" / "trained.safetensors")
-    assert sorted(trained) == sorted(exported)
-    for key, value in trained.items():
-        assert torch.allclose(exported[key], value, rtol=WEIGHTS_RTOL, atol=1e-8), key

@@ -25,7 +25,7 @@ from engine.cli import EXIT_BAD_INPUT, EXIT_OK
 from engine.errors import DeepwireError, ProjectError
 
 BATCH = 1024  # samples per forward pass
-MAX_BYTES = 2**30  # the samples are held in memory before the file is written
+MAX_BYTES = 2**28  # the samples are held in memory (a few copies) before the file is written
 
 
 def register(commands) -> None:
@@ -82,8 +82,8 @@ def _generate(args) -> Path:
     byte_count = args.count * math.prod(dataset.sample_shape) * 4
     if byte_count > MAX_BYTES:
         raise ProjectError(
-            f"{args.count:,} samples would take {byte_count / 2**30:.1f} GiB; write at most "
-            f"{MAX_BYTES // 2**30} GiB at a time (a smaller -n)"
+            f"{args.count:,} samples would take {byte_count / 2**20:,.0f} MiB; write at most "
+            f"{MAX_BYTES // 2**20} MiB at a time (a smaller -n)"
         )
     name = settings["generator"]
     generator = _trained_generator(proj.networks[name], name, args.weights)
@@ -159,13 +159,16 @@ def sample(generator, count: int, noise_shape, noise: str, seed: int):
     from engine.training.core.adversarial import sample_noise
 
     rng = torch.Generator().manual_seed(seed)
-    parts = []
+    out = None
     with torch.no_grad():
         for start in range(0, count, BATCH):
             size = min(BATCH, count - start)
             z = sample_noise(size, noise_shape, noise, generator=rng)
-            parts.append(generator(z).float().reshape(size, -1).numpy())
-    return np.concatenate(parts).astype(np.float32, copy=False)
+            made = generator(z).float().reshape(size, -1).numpy()
+            if out is None:
+                out = np.empty((count, made.shape[1]), dtype=np.float32)
+            out[start : start + size] = made
+    return out
 
 
 def npy_bytes(array) -> bytes:

@@ -148,9 +148,11 @@ def test_a_mismatched_generator_is_named_by_node(gan, tmp_path, capsys):
     assert "linear1: weight has shape (32, 8) in the file but (48, 8) in the network" in said
 
 
-@pytest.mark.parametrize(("count", "said"), [("0", "-n must be a whole number of 1 or more, not 0"),
-                                              ("-3", "not -3")])  # fmt: skip
-def test_fewer_than_one_sample_is_refused(gan, tmp_path, capsys, count, said):
+@pytest.mark.parametrize(("count", "said"), [
+    ("0", "-n must be a whole number of 1 or more, not 0"), ("-3", "not -3"),
+    ("2000000", "2,000,000 samples would take 488 MiB; write at most 256 MiB at a time"),
+])  # fmt: skip
+def test_fewer_than_one_sample_or_too_many_are_refused(gan, tmp_path, capsys, count, said):
     project, weights = gan
     out = tmp_path / "samples.npy"
     assert said in one_sentence(*generate(capsys, project, weights, out, "-n", count))

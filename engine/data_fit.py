@@ -424,11 +424,47 @@ def loss_name(training) -> str:
         return "auto"
 
 
-def analyze_project(project, base_dir=None) -> Analysis:
-    """``analyze`` of the project's network, with the data check when the project
-    names a dataset whose description is known."""
-    analysis = analyze(project.network)
+def analyze_project(project, base_dir=None, network=None) -> Analysis:
+    """``analyze`` of one of the project's networks (default: its main one), with the
+    data check when the project names a dataset whose description is known.
+
+    In a GAN project (``"recipe": "adversarial"``) the discriminator is checked for
+    taking the data's samples and giving one logit, and the generator for giving as
+    many numbers as a sample; other networks are analysed on their own.
+    """
+    from engine.project import adversarial_networks
+
+    network = project.network if network is None else network
+    analysis = analyze(network)
     info = describe(project.dataset, base_dir) if project.dataset else None
-    if info is not None:
+    roles = adversarial_networks(project.training)
+    if roles is not None:
+        role = next((r for r, name in roles.items() if project.networks.get(name) is network), None)
+        if role is not None:
+            analysis.add(_gan_fit(analysis, info, role))
+    elif info is not None and network is project.network:
         analysis.add(check_fit(analysis, info, loss_name(project.training)))
     return analysis
+
+
+def _gan_fit(analysis: Analysis, info: DataInfo | None, role: str) -> list[Diagnostic]:
+    """A GAN network against the data: the discriminator takes samples and gives one
+    logit; the generator gives as many numbers as a sample."""
+    network = analysis.network
+    outputs = [n.id for n in network.nodes if n.spec.role == "output"]
+    shape = analysis.shapes.get(outputs[0]) if len(outputs) == 1 else None
+    found = []
+    if role == "discriminator":
+        found += _input_fit(network, info) if info is not None else []
+        if shape is not None and math.prod(shape) != 1:
+            found.append(Diagnostic(ERROR, (
+                f"{outputs[0]}: the discriminator must give one logit, not "
+                f"{fmt_shape(shape)}; set its last layer's out_features to 1"), outputs[0]))  # fmt: skip
+    elif info is not None and shape is not None:
+        wanted = math.prod(info.sample_shape)
+        if math.prod(shape) != wanted:
+            found.append(Diagnostic(ERROR, (
+                f"{outputs[0]}: the generator gives {fmt_shape(shape)} ({math.prod(shape)} "
+                f"numbers) but {info.name} samples are {fmt_shape(info.sample_shape)}: make its "
+                f"last layer give {wanted} numbers"), outputs[0]))  # fmt: skip
+    return found

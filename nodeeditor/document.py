@@ -23,18 +23,16 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import project as project_file
-from engine.analysis import Analysis, analyze
+from engine.analysis import Analysis
 from engine.data_fit import analyze_project
 from engine.network import Network
 from engine.project import Project
 
 
 def analyze_network(project: Project, network: Network, base_dir: Path | None) -> Analysis:
-    """The analysis of one network of ``project``: the main network (``project.network``)
-    is also checked against the project's data; the others on their own."""
-    if network is project.network:
-        return analyze_project(project, base_dir)
-    return analyze(network)
+    """The analysis of one network of ``project``, checked against the project's data
+    as its role asks (``engine.data_fit.analyze_project``)."""
+    return analyze_project(project, base_dir, network)
 
 
 class NetworkPage(QObject):

@@ -16,7 +16,6 @@ from pathlib import Path
 from nodeeditor.settings import app_data_dir
 
 DIR_ENV = "DEEPWIRE_RUNS_DIR"
-WEIGHTS_FILE = "weights.safetensors"  # the run's best weights, written when it ends
 
 
 def app_runs_dir() -> Path:

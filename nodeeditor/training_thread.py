@@ -1,8 +1,9 @@
-"""Training off the main thread: a QThread runs the engine's Trainer.
+"""Training off the main thread: a QThread runs the engine's ``TrainingSession``.
 
 ``TrainingRun`` owns one QThread and one ``TrainingWorker`` moved into it. The worker
-loads the dataset, builds the Trainer (that imports torch and compiles the network, so
-the window never waits for it) and calls ``fit``. Per-batch events are many (hundreds
+builds the session (it loads the dataset, imports torch and compiles the networks, so
+the window never waits for it) and calls ``fit``; the session is the same object
+``deepwire train`` drives, and this module only turns its events into Qt signals. Per-batch events are many (hundreds
 a second), so the worker's callback appends them to a thread-safe buffer that the
 panel drains from a timer; the few per-epoch events travel as queued Qt signals to
 methods of main-thread objects (a lambda would run in the worker thread). After fit
@@ -28,8 +29,8 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from engine.errors import DeepwireError
 from engine.training import Callback
+from engine.training.session import WEIGHTS_FILE
 from nodeeditor import warmup
-from nodeeditor.run_folder import WEIGHTS_FILE
 
 
 @dataclass
@@ -165,12 +166,16 @@ class BufferedEvents(Callback):
     def on_warning(self, trainer, message: str) -> None:
         self.worker.warned.emit(message)
 
+    def on_view(self, trainer, view) -> None:
+        self.worker.viewed.emit(view)
+
 
 class TrainingWorker(QObject):
     """Loads, builds and trains in the thread it was moved to.
 
     Signals:
         started(TrainStart), epoch_ended(EpochEnd), paused(bool): from the trainer.
+        viewed(GanView): what a GAN makes, after each epoch.
         warned(str): a problem that does not end training (checkpoints not written).
         finished(TrainEnd, dict, KeptWeights | None): training ended; the dict holds
             the result pictures; the kept weights are None when no epoch completed.
@@ -181,50 +186,50 @@ class TrainingWorker(QObject):
     started = Signal(object)
     epoch_ended = Signal(object)
     paused = Signal(bool)
+    viewed = Signal(object)
     warned = Signal(str)
     finished = Signal(object, object, object)
     failed = Signal(str, object)
 
-    def __init__(self, network, dataset_section: dict, training: dict, base_dir=None,
-                 out_dir: Path | None = None, init_state: dict | None = None):  # fmt: skip
+    def __init__(self, project, base_dir=None, out_dir: Path | None = None,
+                 init_state: dict | None = None):  # fmt: skip
         super().__init__()
-        self.network = network
-        self.dataset_section = dataset_section
-        self.training = training
+        self.project = project
         self.base_dir = base_dir
         self.out_dir = out_dir
         self.init_state = init_state
         self.kept: KeptWeights | None = None  # set once training has ended
         self.batches: collections.deque = collections.deque()
-        self.trainer = None
+        self.session = None
         self._stop = False
         self._pause = False
         self.closing = False
 
+    @property
+    def trainer(self):
+        """The session's Trainer once built (its ``model`` holds the weights so far)."""
+        return self.session.trainer if self.session is not None else None
+
     @Slot()
     def run(self) -> None:
-        """Load, build, fit and evaluate; ends with ``finished`` or ``failed``."""
+        """Build the session, fit and evaluate; ends with ``finished`` or ``failed``."""
         warmup.wait()  # torch must not be imported from two threads at once
-        from engine.data import load_dataset
-        from engine.training import MetricsCSV, Trainer
+        from engine.training import TrainingSession
         from engine.training.evaluate import evaluate
 
         try:
-            dataset = load_dataset(self.dataset_section, self.base_dir)
-            listeners = [BufferedEvents(self)]
-            if self.out_dir is not None:
-                listeners.append(MetricsCSV(self.out_dir / "metrics.csv"))
-            trainer = Trainer(self.network, dataset, self.training, listeners, out_dir=self.out_dir)
+            session = TrainingSession(self.project, self.base_dir, self.out_dir,
+                                      callbacks=[BufferedEvents(self)], views=True)  # fmt: skip
             if self.init_state is not None:
-                self._start_from(trainer, self.init_state)
-            self.trainer = trainer
+                self._start_from(session, self.init_state)
+            self.session = session
             if self._stop:
-                trainer.stop()
+                session.stop()
             elif self._pause:
-                trainer.pause()
-            end = trainer.fit()
+                session.pause()
+            end = session.fit()
             kept = self.keep_weights()
-            results = {} if self.closing else evaluate(trainer)
+            results = {} if self.closing else evaluate(session.trainer)
         except DeepwireError as error:
             self.failed.emit(str(error), self.keep_weights())
             return
@@ -235,11 +240,11 @@ class TrainingWorker(QObject):
             return
         self.finished.emit(end, results, kept)
 
-    def _start_from(self, trainer, state: dict) -> None:
+    def _start_from(self, session, state: dict) -> None:
         """Load the kept weights into the fresh model (the nodes that still fit)."""
         from engine.weights import load_matching_weights
 
-        report = load_matching_weights(trainer.model, state)
+        report = load_matching_weights(session.trainer.model, state)
         if report.skipped:
             fresh = ", ".join(report.skipped)
             self.warned.emit(
@@ -248,21 +253,18 @@ class TrainingWorker(QObject):
             )
 
     def keep_weights(self) -> KeptWeights | None:
-        """The trainer's last good weights (after ``fit``), written to the run folder."""
-        trainer = self.trainer
-        if trainer is None or not trainer.best_epoch:
+        """The session's last good weights (after ``fit``), written to the run folder."""
+        session = self.session
+        state = session.kept_state() if session is not None else None
+        if state is None:
             return None
-        from engine.training import checkpoint
-
-        kept = KeptWeights(
-            checkpoint.state_tensors(trainer.model), trainer.best_epoch, dict(trainer.best_row)
-        )
+        trainer = session.trainer
+        kept = KeptWeights(state, trainer.best_epoch, dict(trainer.best_row))
         if self.out_dir is not None:
-            path = self.out_dir / WEIGHTS_FILE
             try:
-                checkpoint.save_weights(trainer.model, path)
-                kept.path = path
+                kept.path = session.write_weights()
             except OSError as error:
+                path = self.out_dir / WEIGHTS_FILE
                 self.warned.emit(
                     f"cannot write {path} ({error.strerror or error}); the weights are kept "
                     "in memory: export them with File > Export"
@@ -274,26 +276,25 @@ class TrainingWorker(QObject):
     def stop(self) -> None:
         """Stop before the next batch (or before starting)."""
         self._stop = True
-        if self.trainer is not None:
-            self.trainer.stop()
+        if self.session is not None:
+            self.session.stop()
 
     def set_paused(self, paused: bool) -> None:
         """Pause or go on."""
         self._pause = paused
-        if self.trainer is not None:
-            (self.trainer.pause if paused else self.trainer.resume)()
+        if self.session is not None:
+            (self.session.pause if paused else self.session.resume)()
 
 
 class TrainingRun(QObject):
     """One training run in its own QThread; connect to ``worker``'s signals, then ``start``."""
 
-    def __init__(self, network, dataset_section: dict, training: dict, base_dir=None,
-                 out_dir: Path | None = None, init_state: dict | None = None, parent=None):  # fmt: skip
+    def __init__(self, project, base_dir=None, out_dir: Path | None = None,
+                 init_state: dict | None = None, parent=None):  # fmt: skip
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("deepwire-training")
-        self.worker = TrainingWorker(network, dataset_section, training, base_dir, out_dir,
-                                     init_state)  # fmt: skip
+        self.worker = TrainingWorker(project, base_dir, out_dir, init_state)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
 
@@ -330,7 +331,7 @@ class TrainingRun(QObject):
         model (on the GPU, too) and a copy of its dataset.
         """
         worker = self.worker
-        worker.trainer = worker.network = worker.init_state = worker.kept = None
+        worker.session = worker.project = worker.init_state = worker.kept = None
         worker.batches.clear()
         self.setParent(None)
 

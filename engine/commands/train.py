@@ -46,41 +46,24 @@ def register(commands) -> None:
     train.set_defaults(func=run_train)
 
 
-def _settings(proj, args) -> dict:
-    settings = dict(proj.training or {})
-    for key in ("epochs", "batch_size", "device"):
-        value = getattr(args, key)
-        if value is not None:
-            settings[key] = value
-    return settings
-
-
 def _setup(args, distributed):
-    """Project, dataset, config and trainer; DataError/TrainingError mean bad input."""
-    from engine.data import load_dataset
-    from engine.training import ConsoleReporter, MetricsCSV, Trainer, TrainingConfig
+    """The project's training session; DataError/TrainingError mean bad input."""
+    from engine.training import ConsoleReporter, TrainingSession
 
     path = Path(args.file)
     proj = project_file.load(path)
     if proj.dataset is None:
         raise DataError(f'{path.name}: the project has no "dataset" section to train on')
-    config = TrainingConfig.from_dict(_settings(proj, args))
-    dataset = load_dataset(proj.dataset, path.parent)
+    overrides = {key: getattr(args, key) for key in ("epochs", "batch_size", "device")
+                 if getattr(args, key) is not None}  # fmt: skip
     out = Path(args.out) if args.out else path.with_name(f"{path.stem}_run")
-    callbacks = []
-    if distributed is None or distributed.is_main:
-        bar = False if args.no_progress else None
-        callbacks = [ConsoleReporter(bar=bar), MetricsCSV(out / "metrics.csv")]
-    trainer = Trainer(
-        proj.network, dataset, config, callbacks, out_dir=out, distributed=distributed
-    )
-    if args.init_weights:
-        from engine.weights import load_matching_weights
-
-        report = load_matching_weights(trainer.model, args.init_weights)
-        if distributed is None or distributed.is_main:
-            print(report.summary(), file=sys.stderr)
-    return trainer, out
+    main = distributed is None or distributed.is_main
+    callbacks = [ConsoleReporter(bar=False if args.no_progress else None)] if main else []
+    session = TrainingSession(proj, path.parent, out, overrides=overrides, callbacks=callbacks,
+                              distributed=distributed, init_weights=args.init_weights)  # fmt: skip
+    if session.start_report is not None and main:
+        print(session.start_report.summary(), file=sys.stderr)
+    return session, out
 
 
 # what a run writes into --out; a read-only one of them is refused before training
@@ -108,17 +91,17 @@ def check_writable(folder: Path) -> None:
         )
 
 
-def _write_weights(trainer, out: Path, failed: bool) -> bool:
+def _write_weights(session, out: Path, failed: bool) -> bool:
     """Write the kept weights; says where (or why not) on stderr. True when written."""
     path = out / "weights.safetensors"
     try:
-        trainer.save_weights(path)
+        session.write_weights(path)
     except OSError as error:
         print(f"deepwire: cannot write {path} ({error.strerror or error})", file=sys.stderr)
         return False
     if failed:
         print(
-            f"the weights of epoch {trainer.best_epoch} (the best before the failure) are in "
+            f"the weights of epoch {session.kept_epoch} (the best before the failure) are in "
             f"{path}",
             file=sys.stderr,
         )
@@ -128,8 +111,8 @@ def _write_weights(trainer, out: Path, failed: bool) -> bool:
 
 
 @contextlib.contextmanager
-def _stop_on_interrupt(trainer):
-    """The first Ctrl-C asks the trainer to stop; a second one interrupts at once."""
+def _stop_on_interrupt(session):
+    """The first Ctrl-C asks the session to stop; a second one interrupts at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -137,7 +120,7 @@ def _stop_on_interrupt(trainer):
     def stop(_signum, _frame):
         signal.signal(signal.SIGINT, signal.default_int_handler)
         print("\nstopping after this batch (Ctrl-C again to quit now)", file=sys.stderr)
-        trainer.stop()
+        session.stop()
 
     previous = signal.signal(signal.SIGINT, stop)
     try:
@@ -156,24 +139,24 @@ def run_train(args) -> int:
     failed = True
     try:
         try:
-            trainer, out = _setup(args, distributed)
+            session, out = _setup(args, distributed)
             if main:
                 check_writable(out)
         except (DataError, TrainingError, CompileError, WeightsError) as error:
             print(f"deepwire: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
         try:
-            with _stop_on_interrupt(trainer) if distributed is None else contextlib.nullcontext():
-                end = trainer.fit(resume_from=args.resume)
+            with _stop_on_interrupt(session) if distributed is None else contextlib.nullcontext():
+                end = session.fit(resume_from=args.resume)
         except TrainingError as error:
             if main:
                 print(f"deepwire: {error}", file=sys.stderr)
-                if trainer.best_epoch:
-                    _write_weights(trainer, out, failed=True)
+                if session.kept_epoch:
+                    _write_weights(session, out, failed=True)
             return EXIT_FAILED
-        if main and not trainer.best_epoch:
+        if main and not session.kept_epoch:
             print("no epoch completed, so no weights were written", file=sys.stderr)
-        elif main and not _write_weights(trainer, out, failed=False):
+        elif main and not _write_weights(session, out, failed=False):
             return EXIT_FAILED
         failed = False
         return EXIT_INTERRUPTED if end.reason == "stopped" else EXIT_OK

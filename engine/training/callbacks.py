@@ -142,8 +142,10 @@ class ConsoleReporter(Callback):
 class MetricsCSV(Callback):
     """Writes ``metrics.csv``: one row per epoch, rewritten after each epoch.
 
-    Columns: ``epoch, train_loss, val_loss``, then ``val_accuracy`` (classification) or
-    ``val_mae, val_r2`` (regression), then ``lr``. A resumed run starts from the
+    Columns: every measure the rows hold, ``epoch`` first and ``lr`` last: ``train_loss``,
+    ``train_accuracy``, ``val_loss``, ``val_accuracy`` for classification, ``train_mae``,
+    ``train_r2``, ``val_mae``, ``val_r2`` for regression, a GAN's ``train_d_loss``,
+    ``train_g_loss``, ... (``engine.training.core.adversarial``). A resumed run starts from the
     checkpoint's history: the epochs before the checkpoint are kept, and rows of later
     epochs written before a crash are dropped, so the file holds every epoch once.
     """
@@ -162,11 +164,8 @@ class MetricsCSV(Callback):
         self._write(trainer)
 
     def _write(self, trainer) -> None:
-        columns = ["epoch", "train_loss", "val_loss"]
-        columns += {"classification": ["val_accuracy"], "regression": ["val_mae", "val_r2"]}.get(
-            trainer.dataset.task, []
-        )
-        columns.append("lr")
+        seen = dict.fromkeys(key for row in self.rows for key in row)
+        columns = ["epoch", *(k for k in seen if k not in ("epoch", "lr")), "lr"]
         stream = io.StringIO(newline="")
         writer = csv.DictWriter(stream, columns, extrasaction="ignore")
         writer.writeheader()

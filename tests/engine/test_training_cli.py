@@ -48,7 +48,7 @@ def test_regression_metrics_columns_and_default_out_folder(tmp_path):
     path = write_project(tmp_path / "dia.dwire", network, {"name": "diabetes"}, {"epochs": 1})
     assert main(["train", str(path), "--no-progress"]) == 0
     header = (tmp_path / "dia_run/metrics.csv").read_text().splitlines()[0]
-    assert header == "epoch,train_loss,val_loss,val_mae,val_r2,lr"
+    assert header == "epoch,train_loss,train_mae,train_r2,val_loss,val_mae,val_r2,lr"
 
 
 def test_bad_dataset_section_exits_2_with_the_reason(tmp_path, capsys):

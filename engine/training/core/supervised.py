@@ -82,11 +82,16 @@ class Supervised(Recipe):
             loss = loss + self.config.l1 * sum(p.abs().sum() for p in self.l1_params)
         return output, loss
 
-    def step(self, idx):
-        """One optimisation step on the samples at ``idx``."""
+    def batch(self, idx):
+        """The training samples and targets at ``idx``, augmented as the data asks."""
         xb, yb = self.x[idx], self.y[idx]
         if self.augment:
             xb = apply_augment(xb, self.augment)
+        return xb, yb
+
+    def step(self, idx):
+        """One optimisation step on the samples at ``idx``."""
+        xb, yb = self.batch(idx)
         output, loss = self.loss_of(xb, yb)
         self.sums.update(loss, output, yb)
         update(loss, self.optimizer, self.scaler, self.config.grad_clip)

@@ -268,7 +268,7 @@ class TrainingPanel(RunControl, QWidget):
         self.training_form.set_document(document)
         document.analysis_changed.connect(self._update_memory_warning)
         document.analysis_changed.connect(self.update_kept_label)
-        document.undo_stack.indexChanged.connect(self._on_undo_index)
+        document.changed.connect(self._on_undo_index)  # an edit or undo in any network
         self.preview_stale = True
         self.dataset = None
         if self.seen():

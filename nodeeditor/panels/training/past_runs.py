@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nodeeditor.run_folder import WEIGHTS_FILE, project_runs_dir
+from engine.training.session import WEIGHTS_FILE
+from nodeeditor.run_folder import project_runs_dir
 from nodeeditor.training_thread import KeptWeights
 
 

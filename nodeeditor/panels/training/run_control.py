@@ -25,6 +25,21 @@ DOCTOR_EVERY = 2  # epochs between the doctor's looks while training
 METRICS = {"classification": "accuracy", "regression": "r2"}
 
 
+def training_project(project, shown, section: dict, training: dict):
+    """A snapshot of what a run trains: both networks of a GAN, else the network shown.
+
+    The snapshot is independent of the document, which stays editable in principle
+    while the run reads its copy.
+    """
+    from engine.project import Project
+
+    if training.get("recipe") == "adversarial":
+        networks = {name: network.copy() for name, network in project.networks.items()}
+    else:
+        networks = {shown.name: shown.copy()}
+    return Project(networks, section, training)
+
+
 def ask_stop_training(parent, doing: str = "close") -> bool:
     """Ask whether to stop training and ``doing``; True for yes (tests patch this)."""
     answer = QMessageBox.question(
@@ -70,9 +85,10 @@ class RunControl:
             self._show_failure(failure)
             return
         self.run_dir, warning = new_run_folder(self.document.path)
-        self._run_signature = dict(self.document.analysis.params)
-        run = TrainingRun(self.document.network.copy(), section, training, self.base_dir(),
-                          self.run_dir, start, self)  # fmt: skip
+        trained = training_project(project, self.document.network, section, training)
+        single = len(trained.networks) == 1
+        self._run_signature = dict(self.document.analysis.params) if single else None
+        run = TrainingRun(trained, self.base_dir(), self.run_dir, start, self)
         worker = run.worker
         for signal, slot in self._connections(worker):
             signal.connect(slot)
@@ -98,6 +114,7 @@ class RunControl:
     def _connections(self, worker) -> list:
         return [(worker.started, self._on_started), (worker.epoch_ended, self._on_epoch),
                 (worker.paused, self._on_paused), (worker.warned, self._on_warning),
+                (worker.viewed, self.show_view),
                 (worker.finished, self._on_finished), (worker.failed, self._on_failed)]  # fmt: skip
 
     def set_kept(self, kept) -> None:

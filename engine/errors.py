@@ -6,7 +6,6 @@ application shows it in a dialog or on the node. Anything else escaping the engi
 bug.
 """
 
-
 from engine.training.core.errors import DeepwireError, TrainingError
 
 

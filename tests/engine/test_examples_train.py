@@ -12,6 +12,7 @@ import pytest
 from engine import project
 from engine.data import load_dataset
 from engine.training import Trainer
+from engine.training.core.adversarial import sample_noise
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
 # name -> (epochs, metric, threshold); chance is 10% for digits, 50% for two classes.
@@ -27,7 +28,8 @@ EXPECTED = {
 def test_every_example_is_covered():
     names = {path.stem for path in EXAMPLES.glob("*.dwire")}
     transfer = {"transfer_digits_source", "transfer_digits_target"}  # test_transfer.py
-    assert names == {*EXPECTED, "digits_autoencoder", *transfer}
+    gans = {"gan_rings", "gan_digits"}
+    assert names == {*EXPECTED, "digits_autoencoder", *transfer, *gans}
 
 
 @pytest.mark.parametrize("name", EXPECTED)
@@ -47,3 +49,38 @@ def test_autoencoder_reconstructs_better_than_at_the_start():
     trainer.fit()
     losses = [row["val_loss"] for row in trainer.history]
     assert losses[-1] < 0.85 * losses[0]
+
+
+def generated(trainer, count: int = 512):
+    """``count`` samples of the GAN's generator, shaped like the data."""
+    import torch
+
+    recipe = trainer.recipe
+    noise = sample_noise(count, recipe.noise_shape, generator=torch.Generator().manual_seed(3))
+    return recipe.generate(noise).numpy()
+
+
+def test_gan_rings_moves_its_points_onto_the_ring():
+    import numpy as np
+
+    proj = project.load(EXAMPLES / "gan_rings.dwire")
+    trainer = Trainer(proj.networks, load_dataset(proj.dataset), {**proj.training, "epochs": 1})
+    off_ring = lambda points: float(np.abs(np.linalg.norm(points, axis=1) - 2.0).mean())  # noqa: E731
+    before = off_ring(generated(trainer))
+    trainer.config.epochs = 12
+    trainer.fit()
+    assert off_ring(generated(trainer)) < 0.5 * before
+
+
+def test_gan_digits_images_move_towards_the_digits():
+    import numpy as np
+
+    proj = project.load(EXAMPLES / "gan_digits.dwire")
+    data = load_dataset(proj.dataset)
+    trainer = Trainer(proj.networks, data, {**proj.training, "epochs": 4})
+    mean_image = data.x_train.mean(axis=0)
+    gap = lambda images: float(((images.mean(axis=0) - mean_image) ** 2).mean())  # noqa: E731
+    before = gap(generated(trainer))
+    trainer.fit()
+    assert gap(generated(trainer)) < 0.5 * before
+    assert np.isfinite(generated(trainer)).all()

@@ -7,7 +7,8 @@ PyTorch DCGAN tutorial (a discriminator step on real then fake, binary cross-ent
 then the generator's non-saturating step on the same fakes; Adam with beta1 0.5) train
 the same compiled networks on the same data, batch size and device, in the same
 process; epochs alternate between the two so that machine load hits both alike. The
-goal is a ratio within 1.10 for each network. On CUDA, ``--precision bf16|fp16`` runs
+goal is a ratio within 1.10 for each network (PASS when the ratio of the median epochs and
+that of the fastest both reach it). On CUDA, ``--precision bf16|fp16`` runs
 both under autocast (fp16 with a GradScaler per network, as the recipe does).
 
     .venv/bin/python benchmarks/bench_gan_step.py [--device cpu|cuda] [--precision fp32]
@@ -185,9 +186,11 @@ def measure(name: str, args) -> tuple[float, float]:
           f"{batches} batches/epoch")  # fmt: skip
     print(f"  trainer epoch (median of {len(trainer_times)}): {t * 1000:.1f} ms")
     print(f"  hand loop epoch (median of {len(hand_times)}): {h * 1000:.1f} ms")
-    verdict = "PASS" if min(t / h, fastest) <= GOAL else "MISS"
+    verdict = {2: "PASS", 0: "MISS"}.get(
+        (t / h <= GOAL) + (fastest <= GOAL), "UNCLEAR: the two disagree, rerun on a quieter machine"
+    )
     print(f"  ratio trainer / hand loop, medians: {t / h:.3f}; fastest epochs: {fastest:.3f}"
-          f"  (goal <= {GOAL}: {verdict}; on a busy machine trust the fastest)")  # fmt: skip
+          f"  (goal <= {GOAL}: {verdict})")  # fmt: skip
     return t / h, fastest
 
 

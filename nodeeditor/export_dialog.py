@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -56,9 +57,12 @@ class ExportChoice:
     last_run: bool = False
 
 
-def default_output(project_path: Path | None, fmt: str) -> str:
-    """Where to write by default: beside the project, named after it."""
+def default_output(project_path: Path | None, fmt: str, network: str | None = None) -> str:
+    """Where to write by default: beside the project, named after it (and after
+    ``network``, the one exported from a project of several)."""
     base = project_path.with_suffix("") if project_path else Path.home() / "network"
+    if network:
+        base = base.with_name(f"{base.name}_{network}")
     if fmt == "python":
         return f"{base}_python"
     return str(base) + SUFFIXES[fmt]
@@ -68,10 +72,11 @@ class ExportDialog(QDialog):
     """Format combo, optional weights file and output path, with Browse buttons."""
 
     def __init__(self, parent: QWidget | None = None, project_path: Path | None = None,
-                 last_run: str | None = None):  # fmt: skip
+                 last_run: str | None = None, network: str | None = None):  # fmt: skip
         super().__init__(parent)
-        self.setWindowTitle("Export network")
+        self.setWindowTitle(f"Export network {network}" if network else "Export network")
         self._project_path = project_path
+        self._network = network
         self.format_box = QComboBox()
         for fmt in FORMATS:
             self.format_box.addItem(FORMAT_TEXT.get(fmt, fmt), fmt)
@@ -84,8 +89,13 @@ class ExportDialog(QDialog):
         self.weights_edit = QLineEdit()
         self.weights_edit.setPlaceholderText("a .safetensors or .pt file")
         self.weights_edit.textEdited.connect(self._on_file_typed)
-        self.output_edit = QLineEdit(default_output(project_path, FORMATS[0]))
+        self.output_edit = QLineEdit(default_output(project_path, FORMATS[0], network))
         form = QFormLayout(self)
+        if network:  # a project of several networks exports the one on the shown tab
+            shown = QLabel(network)
+            shown.setObjectName("export_network")
+            shown.setToolTip("The network on the canvas tab shown; raise another tab to export it")
+            form.addRow("Network", shown)
         form.addRow("Format", self.format_box)
         form.addRow("Weights", self.source_box)
         form.addRow("Weights file", self._with_browse(self.weights_edit, self._browse_weights))
@@ -114,7 +124,8 @@ class ExportDialog(QDialog):
             self.source_box.setCurrentIndex(self.source_box.findData(FILE))
 
     def _on_format_changed(self, _index: int) -> None:
-        self.output_edit.setText(default_output(self._project_path, self.format_box.currentData()))
+        fmt = self.format_box.currentData()
+        self.output_edit.setText(default_output(self._project_path, fmt, self._network))
 
     def _browse_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -140,12 +151,14 @@ class ExportDialog(QDialog):
         return ExportChoice(self.format_box.currentData(), weights, output, source == RUN)
 
 
-def ask_export(parent: QWidget, project_path: Path | None, last_run: str | None = None):
+def ask_export(parent: QWidget, project_path: Path | None, last_run: str | None = None,
+               network: str | None = None):  # fmt: skip
     """Show the dialog; the ``ExportChoice``, or None when cancelled.
 
-    ``last_run`` describes the weights the last training run kept (None: none kept).
+    ``last_run`` describes the weights the last training run kept (None: none kept);
+    ``network`` names the network exported when the project has several.
     """
-    dialog = ExportDialog(parent, project_path, last_run)
+    dialog = ExportDialog(parent, project_path, last_run, network)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.choice()
@@ -155,7 +168,10 @@ def export_from_window(window) -> list[Path] | None:
     """Ask and export the window's network; the files written, or None."""
     document = window.document
     kept = window.training_panel.kept
-    choice = ask_export(window, document.path, kept.describe() if kept else None)
+    several = len(document.project.networks) > 1
+    network = document.network.name if several else None
+    last_run = kept_description(document, kept)
+    choice = ask_export(window, document.path, last_run, network)
     if choice is None:
         return None
     if not choice.output:
@@ -184,9 +200,21 @@ def export_from_window(window) -> list[Path] | None:
         else ""
     )
     if choice.last_run:
-        note = f"\n\nWeights: the last training run's, {kept.describe()}."
+        note = f"\n\nWeights: the last training run's, {last_run}."
     QMessageBox.information(window, "Exported", f"Wrote:\n{written}{note}")
     return list(result.files)
+
+
+def kept_description(document, kept) -> str | None:
+    """``epoch 4 (val accuracy 97.0%)``; for a GAN's run, which network's part of its
+    weights the shown network takes. None when nothing is kept."""
+    if kept is None:
+        return None
+    from engine.project import adversarial_networks
+
+    roles = adversarial_networks(document.project.training) or {}
+    name = document.network.name
+    return f"{kept.describe()}, the {name}'s part" if name in roles.values() else kept.describe()
 
 
 def _export(document, choice: ExportChoice, kept):

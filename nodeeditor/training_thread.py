@@ -145,6 +145,16 @@ def main_thread_gc() -> MainThreadGC:
     return _COLLECTOR[0]
 
 
+def result_pictures(session) -> dict:
+    """The pictures of a finished run (``engine.training.evaluate``); none for a GAN,
+    whose model is two networks with no single forward (the live view shows its result)."""
+    if session.config.recipe == "adversarial":
+        return {}
+    from engine.training.evaluate import evaluate
+
+    return evaluate(session.trainer)
+
+
 class BufferedEvents(Callback):
     """A training listener that hands events to the worker's signals and buffer."""
 
@@ -215,7 +225,6 @@ class TrainingWorker(QObject):
         """Build the session, fit and evaluate; ends with ``finished`` or ``failed``."""
         warmup.wait()  # torch must not be imported from two threads at once
         from engine.training import TrainingSession
-        from engine.training.evaluate import evaluate
 
         try:
             session = TrainingSession(self.project, self.base_dir, self.out_dir,
@@ -229,7 +238,7 @@ class TrainingWorker(QObject):
                 session.pause()
             end = session.fit()
             kept = self.keep_weights()
-            results = {} if self.closing else evaluate(session.trainer)
+            results = {} if self.closing else result_pictures(session)
         except DeepwireError as error:
             self.failed.emit(str(error), self.keep_weights())
             return

@@ -15,6 +15,7 @@ shown, so the window opens without it.
 from __future__ import annotations
 
 import contextlib
+import math
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -65,6 +66,19 @@ def _value(value) -> str:
     return str(tuple(value)) if isinstance(value, list) else str(value)
 
 
+def gan_suggestion(dataset) -> str:
+    """What a GAN's two networks must take and give for ``dataset``'s samples."""
+    from engine.data.base import fmt_shape
+
+    shape = dataset.sample_shape
+    count = math.prod(shape)
+    return (
+        f"{dataset.name} for a GAN: the discriminator takes samples {fmt_shape(shape)} and "
+        f"ends with one logit (out_features=1); the generator ends with {count} numbers, "
+        "one sample. The labels are not used."
+    )
+
+
 def _label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(wrap)
@@ -97,6 +111,7 @@ class TrainingPanel(RunControl, QWidget):
         self.dataset = None
         self.preview_stale = True
         self.history: list[dict] = []
+        self.last_view = None  # a GAN run's latest GanView, for the results
         self.task = ""
         self.paused = False
         self.batches = self.epochs = 0
@@ -229,6 +244,7 @@ class TrainingPanel(RunControl, QWidget):
         self.results = ResultsView()
         self.tabs.addTab(self.preview, "Data")
         self.tabs.addTab(self.results, "Results")
+        self._show_plots_for_recipe()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -246,10 +262,24 @@ class TrainingPanel(RunControl, QWidget):
         if self.preview_stale:
             QTimer.singleShot(0, self.load_preview)
 
+    def is_gan(self) -> bool:
+        """Whether the document's training trains a GAN (two networks)."""
+        from engine.project import adversarial_networks
+
+        return self.document is not None and adversarial_networks(
+            self.document.project.training) is not None  # fmt: skip
+
+    def _show_plots_for_recipe(self) -> None:
+        """A GAN project shows its (empty) live view before any run, not loss and
+        accuracy curves it will never draw."""
+        if self.built and self.is_gan():
+            self.plots.show_adversarial()
+
     def show_view(self, view) -> None:
         """Show a GAN's live view (a ``GanView`` event from the run) in place of the
         curves; drawn by the panel's timer like them."""
         self.ensure_built()
+        self.last_view = view
         self.plots.show_view(view)
 
     # ------------------------------------------------------------------ document
@@ -263,6 +293,7 @@ class TrainingPanel(RunControl, QWidget):
                 self.document.analysis_changed.disconnect(self.update_kept_label)
         self.document = document
         self._forget_runs()
+        self._show_plots_for_recipe()
         self.set_kept(latest_kept(document.path))  # this project's, not the last one's
         self.dataset_form.set_document(document)
         self.training_form.set_document(document)
@@ -277,6 +308,7 @@ class TrainingPanel(RunControl, QWidget):
     def _forget_runs(self) -> None:
         """Clear what the runs of the previous document left: curves, results, status."""
         self.history, self.task, self.paused = [], "", False
+        self.last_view = None
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.set_status("ready")
@@ -356,7 +388,10 @@ class TrainingPanel(RunControl, QWidget):
             self.preview.show_message(error)
             return
         self.summary.setText(dataset.summary())
-        self.suggestion.setText("Suggestion: " + dataset.suggest().text)
+        gan = self.is_gan()
+        suggestion = gan_suggestion(dataset) if gan else dataset.suggest().text
+        self.suggestion.setText("Suggestion: " + suggestion)
+        self.apply_button.setVisible(not gan)  # it fits one classifier or regressor
         self.apply_button.setEnabled(self.run is None and not self.network_fits())
         self.document.request_analysis()  # a file dataset is described now
         self.preview.show_dataset(dataset)
@@ -366,7 +401,7 @@ class TrainingPanel(RunControl, QWidget):
         """What "Apply to network" would change (``engine.data_fit.fit_edits``)."""
         from engine.data_fit import fit_edits, loss_name
 
-        if self.dataset is None:
+        if self.dataset is None or self.is_gan():  # the Problems panel checks a GAN
             return {}
         loss = loss_name(self.document.project.training)
         return fit_edits(self.document.network, self.dataset.info(), loss)

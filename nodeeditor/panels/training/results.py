@@ -1,8 +1,10 @@
 """The end of a run in pictures: final metrics, a confusion matrix, the decision boundary
-of 2-D data and reconstructions beside their inputs.
+of 2-D data and reconstructions beside their inputs; for a GAN, its last epoch's numbers
+and what its generator makes (samples, or points beside the real ones).
 
-``ResultsView.show_results(end, results)`` takes the ``TrainEnd`` and the dict from
-``engine.training.evaluate.evaluate`` and shows the pictures that dict holds.
+``ResultsView.show_results(end, results, view)`` takes the ``TrainEnd``, the dict from
+``engine.training.evaluate.evaluate`` and a GAN's last ``GanView`` (or None), and shows
+the pictures they hold.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from nodeeditor import theme
 from nodeeditor.panels.training.dataset_view import CLASS_COLORS, image_grid, scatter
+from nodeeditor.panels.training.gan_view import CURVES, FAKE_COLOR, REAL_COLOR, finite_points
 
 WAITING = "Results appear here when training ends."
 REASONS = {
@@ -31,18 +34,34 @@ REASONS = {
 }
 
 
+def gan_text(end) -> str:
+    """A GAN's last epoch: ``Last epoch 40: D loss 1.31, G loss 0.74, D(real) 0.53,
+    D(fake) 0.47; generated samples spread 1.2 (the data's 1.4).`` Its losses say nothing
+    of quality, so its kept weights are those of its last epoch, not of a "best" one."""
+    row = end.best
+    parts = [f"{name} {row[key]:.3g}" for key, (_, _, name) in CURVES.items()
+             if row.get(key) is not None]  # fmt: skip
+    text = f"Last epoch {end.best_epoch}: " + ", ".join(parts)
+    fake, real = row.get("fake_spread"), row.get("real_spread")
+    if fake is not None and real is not None:
+        text += f"; generated samples spread {fake:.3g} (the data's {real:.3g})"
+    return text + "."
+
+
 def metrics_text(end) -> str:
     """``Finished after 5 epochs. Best epoch 5: val loss 0.12, val accuracy 96.4%``."""
+    text = f"{REASONS.get(end.reason, end.reason)} after {end.epochs_done} epoch(s)."
+    if not end.best_epoch:
+        return text
+    if "train_d_loss" in end.best:
+        return f"{text} {gan_text(end)}"
     parts = []
     for key, value in end.best.items():
         if key in ("epoch", "lr") or value is None:
             continue
         name = key.replace("_", " ")
         parts.append(f"{name} {value * 100:.1f}%" if "accuracy" in key else f"{name} {value:.4g}")
-    text = f"{REASONS.get(end.reason, end.reason)} after {end.epochs_done} epoch(s)."
-    if end.best_epoch:
-        text += f" Best epoch {end.best_epoch}: " + ", ".join(parts)
-    return text
+    return f"{text} Best epoch {end.best_epoch}: " + ", ".join(parts)
 
 
 class ConfusionTable(QTableWidget):
@@ -111,12 +130,38 @@ class ResultsView(QWidget):
         self.reconstruction_title.setWordWrap(True)
         self.reconstruction_title.hide()
         layout.insertWidget(1, self.reconstruction_title)
+        self._build_gan(row)
+
+    def _build_gan(self, row: QHBoxLayout) -> None:
+        """A GAN's result: its generated samples, or its points beside the real ones."""
+        self.gan_title = QLabel()
+        self.gan_title.setObjectName("generated_title")
+        self.gan_title.setWordWrap(True)
+        self.layout().insertWidget(1, self.gan_title)
+        self.samples = QLabel()
+        self.samples.setObjectName("generated_samples")
+        self.samples.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.generated = pg.PlotWidget()
+        self.generated.setObjectName("generated_points")
+        self.generated.setBackground(theme.colors()["base"])
+        self.generated.setAspectLocked(True)
+        self.generated.addLegend(offset=(1, 1), labelTextSize="8pt")
+        self.real_points = pg.ScatterPlotItem(size=4, pen=None, brush=REAL_COLOR, name="real")
+        self.fake_points = pg.ScatterPlotItem(size=4, pen=None, brush=FAKE_COLOR,
+                                              name="generated")  # fmt: skip
+        for item in (self.real_points, self.fake_points):
+            self.generated.addItem(item)
+        row.addWidget(self.samples)
+        row.addWidget(self.generated)
+        for widget in (self.gan_title, self.samples, self.generated):
+            widget.hide()
 
     def clear(self, text: str = "Training…") -> None:
         """Hide every picture and say ``text`` (a new run starts, another project opens)."""
         self.summary.setText(text)
         pictures = (self.confusion, self.confusion_title, self.boundary, self.reconstruction,
-                    self.reconstruction_title)  # fmt: skip
+                    self.reconstruction_title, self.gan_title, self.samples,
+                    self.generated)  # fmt: skip
         for widget in pictures:
             widget.hide()
 
@@ -124,9 +169,12 @@ class ResultsView(QWidget):
         """Back to the state before any run (another project is shown)."""
         self.clear(WAITING)
 
-    def show_results(self, end, results: dict) -> None:
-        """Show ``end``'s metrics and the pictures in ``results``."""
+    def show_results(self, end, results: dict, view=None) -> None:
+        """Show ``end``'s metrics, the pictures in ``results`` and what a GAN's last
+        ``view`` holds (None: not a GAN, or no epoch completed)."""
         self.summary.setText(metrics_text(end))
+        if view is not None:
+            self._show_generated(view)
         if "confusion" in results:
             self.confusion.show_matrix(results["confusion"], results.get("class_names", []))
             self.confusion.show()
@@ -142,6 +190,22 @@ class ResultsView(QWidget):
             self.reconstruction.setToolTip("each input with its reconstruction to its right")
             self.reconstruction.show()
             self.reconstruction_title.show()
+
+    def _show_generated(self, view) -> None:
+        """The generator's samples from the live view's fixed noise, or its points."""
+        if view.images is not None and len(view.images):
+            self.samples.setPixmap(image_grid(view.images, columns=4, cell=56, gap=3))
+            self.samples.show()
+            what = "Samples the generator made"
+        elif view.fake is not None:
+            self.real_points.setData(pos=finite_points(view.real))
+            self.fake_points.setData(pos=finite_points(view.fake))
+            self.generated.show()
+            what = "Generated points (purple) beside real ones (green)"
+        else:
+            return
+        self.gan_title.setText(f"{what} at epoch {view.epoch}, from the live view's fixed noise")
+        self.gan_title.show()
 
     def _draw_boundary(self, boundary: dict) -> None:
         plot = self.boundary.getPlotItem()

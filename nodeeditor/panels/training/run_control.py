@@ -23,6 +23,7 @@ from nodeeditor.run_folder import new_run_folder, remove_if_empty
 
 DOCTOR_EVERY = 2  # epochs between the doctor's looks while training
 METRICS = {"classification": "accuracy", "regression": "r2"}
+GENERATION = "generation"  # the task a GAN's run reports
 
 
 def training_project(project, shown, section: dict, training: dict):
@@ -31,9 +32,9 @@ def training_project(project, shown, section: dict, training: dict):
     The snapshot is independent of the document, which stays editable in principle
     while the run reads its copy.
     """
-    from engine.project import Project
+    from engine.project import Project, adversarial_networks
 
-    if training.get("recipe") == "adversarial":
+    if adversarial_networks(training) is not None:
         networks = {name: network.copy() for name, network in project.networks.items()}
     else:
         networks = {shown.name: shown.copy()}
@@ -72,8 +73,10 @@ class RunControl:
         section = self.dataset_form.section()
         training = dict(project.training or {})
         self.history, self.task, self.paused = [], "", False
+        self.last_view = None
         self.started_at = time.perf_counter()
         self.plots.clear()
+        self._show_plots_for_recipe()
         self.results.clear()
         self.error_label.hide()
         self.warning_label.hide()
@@ -167,6 +170,8 @@ class RunControl:
         self.batches = event.batches_per_epoch
         self.epochs = event.epochs
         self.plots.clear(METRICS.get(event.task, ""), event.epochs)
+        if event.task == GENERATION:  # from the first batch, not from the first epoch's end
+            self.plots.show_adversarial()
         self.total_steps = event.epochs * event.batches_per_epoch
         self.progress.set_steps(0, self.total_steps)
         self.device_label.set_device(event.device)
@@ -238,7 +243,7 @@ class RunControl:
             return
         before = self.kept
         self._keep(kept)
-        self.results.show_results(end, results)
+        self.results.show_results(end, results, self.last_view)
         self.tabs.setCurrentWidget(self.results)
         self._show_notes(end.notes, final=True)
         self.progress.setValue(self.progress.maximum() if end.reason == "finished" else

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QWidget,
@@ -216,9 +217,21 @@ def _text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def gan_optimizers_text(adversarial: dict) -> str:
+    """``generator: Adam, lr 0.0002; discriminator: Adam, lr 0.0002`` from a checked
+    ``adversarial`` section (``TrainingConfig.adversarial``)."""
+    parts = []
+    for role in ("generator", "discriminator"):
+        optimizer = adversarial[f"{role}_optimizer"]
+        parts.append(f"{adversarial[role]}: {optimizer['type']}, lr {optimizer['lr']:g}")
+    return "; ".join(parts)
+
+
 class TrainingForm(QWidget):
     """Epochs, batch size, loss, optimizer and lr, weight decay, schedule, early
-    stopping, device and precision.
+    stopping, device and precision. A GAN trains each network with its own optimizer
+    (``training.adversarial``) and has no loss choice, schedule or early stopping: those
+    rows give way to one line naming the two optimizers.
 
     Signals:
         changed(): the section changed.
@@ -229,7 +242,7 @@ class TrainingForm(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.document = None
-        form = QFormLayout(self)
+        form = self.form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.epochs = int_spin(1, 100_000, 10)
         self.batch_size = int_spin(1, 1_000_000, 64)
@@ -254,6 +267,15 @@ class TrainingForm(QWidget):
             form.addRow(label(key), widget)
             signal = getattr(widget, "valueChanged", None) or widget.currentTextChanged
             signal.connect(lambda *_, n=name: self._on_edit(n))
+        self.gan_optimizers = QLabel()
+        self.gan_optimizers.setObjectName("training_gan_optimizers")
+        self.gan_optimizers.setWordWrap(True)
+        self.gan_optimizers.setToolTip(
+            "A GAN's optimizers are set per network in the project file: "
+            "training.adversarial.generator_optimizer and discriminator_optimizer"
+        )
+        form.insertRow(2, "Optimizers", self.gan_optimizers)
+        form.setRowVisible(self.gan_optimizers, False)
         self._loading = False
 
     def set_document(self, document) -> None:
@@ -284,7 +306,17 @@ class TrainingForm(QWidget):
         self.patience.setValue(stopping["patience"] if stopping else 0)
         self.device.setCurrentText(config.device)
         self.precision.setCurrentText(config.precision)
+        self._show_recipe_rows(config)
         self._loading = False
+
+    def _show_recipe_rows(self, config: TrainingConfig) -> None:
+        """Hide what a GAN does not use; show its two optimizers instead."""
+        gan = config.adversarial is not None
+        for widget in (self.loss, self.optimizer, self.lr, self.weight_decay, self.scheduler,
+                       self.patience):  # fmt: skip
+            self.form.setRowVisible(widget, not gan)
+        self.form.setRowVisible(self.gan_optimizers, gan)
+        self.gan_optimizers.setText(gan_optimizers_text(config.adversarial) if gan else "")
 
     def _on_edit(self, name: str) -> None:
         if self._loading or self.document is None:

@@ -35,7 +35,7 @@ def test_a_core_module_imports_only_what_an_exported_folder_has(path):
 def test_the_rule_catches_an_engine_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from engine.errors import TrainingError\n")
-    with pytest.raises(AssertionError, match="imports engine.errors"):
+    with pytest.raises(AssertionError, match=r"imports engine\.errors"):
         test_a_core_module_imports_only_what_an_exported_folder_has(bad)
 
 

@@ -17,7 +17,7 @@ is far below the data's).
 
 from __future__ import annotations
 
-from .build import build_optimizer, grad_scaler, trainable_parameters
+from .build import build_optimizer, clip_gradients, grad_scaler, trainable_parameters
 from .data import batches_per_epoch, to_device
 from .device import autocast
 from .events import GanView
@@ -101,80 +101,82 @@ class Adversarial(Recipe):
         self.steps_done = 0
 
     def begin_epoch(self, epoch: int) -> None:
-        """Training mode and fresh sums."""
-        import torch
-
+        """Training mode and fresh per-step records (summed once, in ``end_epoch``)."""
         self.module.train()
-        # d_loss*n, d_real, d_fake, n (per D step); g_loss*n, g_grad, G steps, n (per G step)
-        self.sums = torch.zeros(8, dtype=torch.float64, device=self.device)
+        self.d_records, self.g_records, self.g_norms = [], [], []
+        self.d_counts, self.g_counts = [], []
 
     def _noise(self, count: int):
         return sample_noise(count, self.noise_shape, self.settings["noise"], self.device)
 
-    def _apply(self, loss, optimizer, scaler, params=None):
-        """Backward and step for one network; the gradient norm when ``params`` given."""
-        import torch
-
-        clip, norm = self.config.grad_clip, None
+    def _apply(self, loss, optimizer, scaler) -> None:
+        """Clear, backward and step for one network (scaled under fp16)."""
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-        else:
-            loss.backward()
-        if clip:
-            norm = torch.nn.utils.clip_grad_norm_(
-                [p for group in optimizer.param_groups for p in group["params"]], clip
-            )
-        elif params is not None:
-            grads = [p.grad for p in params if p.grad is not None]
-            norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-        if scaler is not None:
+            scaler.unscale_(optimizer)  # the gradient norm is recorded unscaled
+            if self.config.grad_clip:
+                clip_gradients(optimizer, self.config.grad_clip)
             scaler.step(optimizer)
             scaler.update()
-        else:
-            optimizer.step()
-        return norm
+            return
+        loss.backward()
+        if self.config.grad_clip:
+            clip_gradients(optimizer, self.config.grad_clip)
+        optimizer.step()
 
     def step(self, idx):
         """One discriminator step on the real samples at ``idx`` (and, every
-        ``d_steps``, one generator step); returns the discriminator's loss."""
+        ``d_steps``, one generator step on the same generated batch, as the DCGAN
+        tutorial does); returns the discriminator's loss."""
         import torch
 
         real = self.x[idx]
         n = len(real)
+        self.steps_done += 1
+        generator_turn = self.steps_done % self.d_steps == 0
+        with autocast(self.device, self.precision), torch.set_grad_enabled(generator_turn):
+            fake = self.g_forward(self._noise(n)).reshape(n, *self.sample_shape)
         with autocast(self.device, self.precision):
-            with torch.no_grad():
-                fake = self.g_forward(self._noise(n)).reshape(n, *self.sample_shape)
             real_logit = self.d_forward(real).reshape(n)
-            fake_logit = self.d_forward(fake).reshape(n)
+            fake_logit = self.d_forward(fake.detach()).reshape(n)
             d_loss = self.bce(real_logit, torch.full_like(real_logit, self.real_label)) + \
                 self.bce(fake_logit, torch.zeros_like(fake_logit))  # fmt: skip
         self._apply(d_loss, self.d_optimizer, self.d_scaler)
-        with torch.no_grad():
-            d_part = torch.stack([d_loss.detach().double() * n,
-                                  torch.sigmoid(real_logit.detach().double()).sum(),
-                                  torch.sigmoid(fake_logit.detach().double()).sum(),
-                                  torch.tensor(float(n), dtype=torch.float64, device=self.device)])  # fmt: skip
-            self.sums[:4] += d_part
-        self.steps_done += 1
-        if self.steps_done % self.d_steps == 0:
+        self.d_records.append((d_loss.detach(), real_logit.detach(), fake_logit.detach()))
+        self.d_counts.append(n)
+        if generator_turn:
             with autocast(self.device, self.precision):
-                fake = self.g_forward(self._noise(n)).reshape(n, *self.sample_shape)
                 logit = self.d_forward(fake).reshape(n)
                 g_loss = self.bce(logit, torch.ones_like(logit))
-            norm = self._apply(g_loss, self.g_optimizer, self.g_scaler, self.g_params)
-            with torch.no_grad():
-                self.sums[4:] += torch.stack([g_loss.detach().double() * n, norm.double(),
-                                              torch.ones((), dtype=torch.float64, device=self.device),
-                                              torch.tensor(float(n), dtype=torch.float64, device=self.device)])  # fmt: skip
+            self._apply(g_loss, self.g_optimizer, self.g_scaler)
+            grads = [p.grad for p in self.g_params if p.grad is not None]
+            self.g_records.append(g_loss.detach())
+            self.g_counts.append(n)
+            self.g_norms.append(torch._foreach_norm(grads))
         return d_loss
 
     def end_epoch(self) -> dict:
         """The epoch's means: losses, D's probabilities, the generator's gradient norm."""
-        sums = self.sums
+        import torch
+
+        sums = torch.zeros(8, dtype=torch.float64, device=self.device)
+        if self.d_records:
+            counts = torch.tensor(self.d_counts, dtype=torch.float64, device=self.device)
+            d_loss, real, fake = zip(*self.d_records, strict=True)
+            sums[0] = (torch.stack(d_loss).double() * counts).sum()
+            sums[1] = torch.sigmoid(torch.cat(real).double()).sum()
+            sums[2] = torch.sigmoid(torch.cat(fake).double()).sum()
+            sums[3] = counts.sum()
+        if self.g_records:
+            g_counts = torch.tensor(self.g_counts, dtype=torch.float64, device=self.device)
+            sums[4] = (torch.stack(self.g_records).double() * g_counts).sum()
+            norms = [torch.linalg.vector_norm(torch.stack(n)) for n in self.g_norms]
+            sums[5] = torch.stack(norms).double().sum()
+            sums[6] = len(self.g_records)
+            sums[7] = g_counts.sum()
         if self.dist:
-            sums = self.dist.all_reduce(sums.clone())
+            sums = self.dist.all_reduce(sums)
         d_loss, d_real, d_fake, d_n, g_loss, g_grad, g_steps, g_n = sums.tolist()
         d_n, g_n, g_steps = max(d_n, 1.0), max(g_n, 1.0), max(g_steps, 1.0)
         return {"d_loss": d_loss / d_n, "g_loss": g_loss / g_n, "d_real": d_real / d_n,

@@ -3,9 +3,10 @@
 ``DEEPWIRE_TEST_REPORT=/path/report.json deepwire FILE`` makes the running window
 write, every ``INTERVAL_MS`` of its event loop, the on-screen rectangles
 (``[x, y, width, height]`` in global screen pixels) of the window, the canvas, each
-dock and the training plots, the spin boxes of the training settings with their
-values, the document's path, dataset and training sections, and for how many ticks
-all of it has stayed the same (a settled layout, however loaded the machine). The tests in
+dock and the training plots (or a GAN's live view), the Train button and the run's
+status, the spin boxes of the training settings with their values, the document's
+path, dataset and training sections, and for how many ticks all of it has stayed the
+same (a settled layout, however loaded the machine). The tests in
 ``tests/realdisplay`` read it to check the layout a user sees (a window manager and a
 real X server give sizes the offscreen platform does not) and to aim real mouse
 events. Without the variable nothing of this runs.
@@ -61,6 +62,22 @@ def _plots(panel) -> dict:
     return {"widget": shown, "heights": heights if shown[3] else []}
 
 
+def _run(panel) -> dict:
+    """The Train button, the status on the progress bar, the error shown (if any) and,
+    once a GAN's live view shows, the size of its data space and its curves' heights."""
+    state = {"train_button": screen_rect(panel.train_button),
+             "status": panel.progress.status(),
+             "error": panel.error_label.text() if panel.error_label.isVisible() else ""}  # fmt: skip
+    gan = panel.plots.gan if getattr(panel, "built", False) else None
+    if gan is not None and screen_rect(gan.graphics)[3]:
+        space = gan.space.getViewBox().sceneBoundingRect()
+        curves = [plot.getViewBox().sceneBoundingRect().height() for plot in gan.plots.values()]
+        state["gan"] = {"mode": gan.mode, "epoch": gan.epoch,
+                        "space": [round(space.width()), round(space.height())],
+                        "heights": [round(height) for height in curves]}  # fmt: skip
+    return state
+
+
 def _spin_boxes(panel) -> list[dict]:
     boxes = panel.findChildren(QAbstractSpinBox)
     return [
@@ -92,6 +109,7 @@ def report(window) -> dict:
         "dock_tabs": _dock_tabs(window),
         "plots": _plots(window.training_panel),
         "spin_boxes": _spin_boxes(window.training_panel),
+        "run": _run(window.training_panel),
         "document": {
             "path": str(document.path) if document.path else None,
             "title": document.title,

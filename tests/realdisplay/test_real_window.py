@@ -7,6 +7,7 @@ was saved and came back), the training curves had no height, and turning the whe
 over the training settings changed them.
 """
 
+import json
 import shutil
 from pathlib import Path
 
@@ -113,3 +114,25 @@ def test_squeezed_saved_layout_dropped_curves_have_height_wheel_edits_nothing(la
     assert after["dataset"] == before["dataset"]
     assert after["training"] == before["training"]
     assert not after["modified"]
+
+
+def test_a_gan_trains_to_its_end_with_room_for_its_live_view(launch, tmp_path):
+    data = json.loads((EXAMPLES / "gan_rings.dwire").read_text())
+    data["dataset"]["params"]["n_samples"] = 256  # a run of a few seconds
+    data["training"].update(epochs=3, batch_size=64)
+    project = tmp_path / "projects" / "gan_rings.dwire"
+    project.parent.mkdir()
+    project.write_text(json.dumps(data))
+    app = launch(project)
+    report = shown(app, project)
+    app.click(*centre(report["dock_tabs"]["Training"]))
+    report = app.settled(lambda r: "gan" in r["run"], "the Training tab with the GAN's view")
+    app.click(*centre(report["run"]["train_button"]))
+    ended = ("finished", "failed", "stopped")
+    report = app.wait_for(lambda r: r["run"]["status"].startswith(ended), "the end of the run")
+    assert report["run"]["status"] == "finished after 3 epoch(s)", report["run"]
+    assert not report["run"]["error"]
+    gan = app.settled(lambda r: r["run"]["gan"]["epoch"] == 3, "the last epoch drawn")["run"]["gan"]
+    assert gan["mode"] == "points"
+    assert min(gan["space"]) >= PLOT_MIN_HEIGHT, gan  # the plane, kept square
+    assert min(gan["heights"]) >= PLOT_MIN_HEIGHT, gan  # the losses and D(real), D(fake)

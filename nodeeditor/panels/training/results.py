@@ -24,9 +24,16 @@ from PySide6.QtWidgets import (
 
 from nodeeditor import theme
 from nodeeditor.panels.training.dataset_view import CLASS_COLORS, image_grid, scatter
-from nodeeditor.panels.training.gan_view import CURVES, FAKE_COLOR, REAL_COLOR, finite_points
+from nodeeditor.panels.training.gan_view import (
+    CURVES,
+    FAKE_COLOR,
+    REAL_COLOR,
+    finite_points,
+    legend_brush,
+)
 
 WAITING = "Results appear here when training ends."
+SAMPLE_CELL = 36  # px per generated sample: a 4x4 grid fits the dock's usual height
 REASONS = {
     "finished": "Finished",
     "stopped": "Stopped by you",
@@ -145,7 +152,7 @@ class ResultsView(QWidget):
         self.generated.setObjectName("generated_points")
         self.generated.setBackground(theme.colors()["base"])
         self.generated.setAspectLocked(True)
-        self.generated.addLegend(offset=(1, 1), labelTextSize="8pt")
+        self.generated.addLegend(offset=(1, 1), labelTextSize="8pt", brush=legend_brush())
         self.real_points = pg.ScatterPlotItem(size=4, pen=None, brush=REAL_COLOR, name="real")
         self.fake_points = pg.ScatterPlotItem(size=4, pen=None, brush=FAKE_COLOR,
                                               name="generated")  # fmt: skip
@@ -194,7 +201,7 @@ class ResultsView(QWidget):
     def _show_generated(self, view) -> None:
         """The generator's samples from the live view's fixed noise, or its points."""
         if view.images is not None and len(view.images):
-            self.samples.setPixmap(image_grid(view.images, columns=4, cell=56, gap=3))
+            self.samples.setPixmap(image_grid(view.images, columns=4, cell=SAMPLE_CELL, gap=3))
             self.samples.show()
             what = "Samples the generator made"
         elif view.fake is not None:

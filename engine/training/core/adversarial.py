@@ -93,7 +93,7 @@ class Adversarial(Recipe):
         )
         self.g_forward = dist.wrap(self.generator) if dist else self.generator
         self.d_forward = dist.wrap(self.discriminator) if dist else self.discriminator
-        self.bce = torch.nn.BCEWithLogitsLoss()
+        self.labels = {}
         fixed = torch.Generator().manual_seed(config.seed * 7 + 1)
         self.fixed_noise = sample_noise(VIEW_POINTS, self.noise_shape, settings["noise"],
                                         generator=fixed).to(device)  # fmt: skip
@@ -105,6 +105,16 @@ class Adversarial(Recipe):
         self.module.train()
         self.d_records, self.g_records, self.g_norms = [], [], []
         self.d_counts, self.g_counts = [], []
+
+    def _labels(self, count: int):
+        """The discriminator's targets for real and fake samples, and the generator's
+        (made once per batch size)."""
+        import torch
+
+        if count not in self.labels:
+            ones = torch.ones(count, device=self.device)
+            self.labels[count] = (ones * self.real_label, ones * 0, ones)
+        return self.labels[count]
 
     def _noise(self, count: int):
         return sample_noise(count, self.noise_shape, self.settings["noise"], self.device)
@@ -130,6 +140,7 @@ class Adversarial(Recipe):
         ``d_steps``, one generator step on the same generated batch, as the DCGAN
         tutorial does); returns the discriminator's loss."""
         import torch
+        from torch.nn.functional import binary_cross_entropy_with_logits as bce
 
         real = self.x[idx]
         n = len(real)
@@ -137,18 +148,18 @@ class Adversarial(Recipe):
         generator_turn = self.steps_done % self.d_steps == 0
         with autocast(self.device, self.precision), torch.set_grad_enabled(generator_turn):
             fake = self.g_forward(self._noise(n)).reshape(n, *self.sample_shape)
+        real_label, fake_label, target = self._labels(n)
         with autocast(self.device, self.precision):
             real_logit = self.d_forward(real).reshape(n)
             fake_logit = self.d_forward(fake.detach()).reshape(n)
-            d_loss = self.bce(real_logit, torch.full_like(real_logit, self.real_label)) + \
-                self.bce(fake_logit, torch.zeros_like(fake_logit))  # fmt: skip
+            d_loss = bce(real_logit.float(), real_label) + bce(fake_logit.float(), fake_label)
         self._apply(d_loss, self.d_optimizer, self.d_scaler)
         self.d_records.append((d_loss.detach(), real_logit.detach(), fake_logit.detach()))
         self.d_counts.append(n)
         if generator_turn:
             with autocast(self.device, self.precision):
                 logit = self.d_forward(fake).reshape(n)
-                g_loss = self.bce(logit, torch.ones_like(logit))
+                g_loss = bce(logit.float(), target)
             self._apply(g_loss, self.g_optimizer, self.g_scaler)
             grads = [p.grad for p in self.g_params if p.grad is not None]
             self.g_records.append(g_loss.detach())

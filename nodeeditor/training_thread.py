@@ -32,6 +32,13 @@ from engine.training import Callback
 from engine.training.session import WEIGHTS_FILE
 from nodeeditor import warmup
 
+GAN_KEY = "train_d_loss"  # a measure only a GAN's epochs have
+
+
+def is_gan_row(row: dict) -> bool:
+    """Whether an epoch's row (``EpochEnd.row()``, a metrics.csv header) is a GAN's."""
+    return GAN_KEY in row
+
 
 @dataclass
 class KeptWeights:
@@ -72,6 +79,11 @@ class KeptWeights:
         return (
             f"epoch {self.epoch} (loss {loss:.4g})" if loss is not None else f"epoch {self.epoch}"
         )
+
+    def latest(self) -> bool:
+        """Whether these are a GAN run's weights: those of its last epoch, as no loss
+        of two networks trained against each other says which epoch is best."""
+        return is_gan_row(self.metrics)
 
     def where(self) -> str:
         """Where they are: the file, or "in memory only"."""

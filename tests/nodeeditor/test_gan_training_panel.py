@@ -16,6 +16,9 @@ from safetensors.torch import load_file
 
 from nodeeditor import export_dialog
 from nodeeditor.export_dialog import ExportChoice, ExportDialog
+from nodeeditor.panels.training.outcome import failure_text
+from nodeeditor.panels.training.past_runs import latest_kept
+from nodeeditor.training_thread import KeptWeights
 from tests.nodeeditor.app_helpers import (
     EXAMPLE,
     close_window,
@@ -146,3 +149,18 @@ def test_the_export_dialog_names_the_network_and_writes_it_beside_the_project(qt
     dialog.format_box.setCurrentIndex(dialog.format_box.findData("python"))
     assert dialog.choice().output == str(tmp_path / "gan_generator_python")
     assert dialog.source_box.itemText(0) == "Last training run: epoch 2, the generator's part"
+
+
+def test_a_gans_kept_weights_are_called_its_last_not_its_best(tmp_path):
+    run = tmp_path / "gan_runs" / "2026-11-30_05-17-07"
+    run.mkdir(parents=True)
+    header = "epoch,train_d_loss,train_g_loss,train_d_real,train_d_fake,lr"
+    (run / "metrics.csv").write_text(
+        f"{header}\n1,1.2,0.9,0.6,0.4,0.001\n2,1.3,0.8,0.5,0.5,0.001\n"
+    )
+    (run / "weights.safetensors").write_bytes(b"")  # read only when used
+    kept = latest_kept(tmp_path / "gan.dwire")
+    assert kept.describe() == "the last of 2 epoch(s) of the run 2026-11-30_05-17-07"
+    failed = KeptWeights({}, 7, {"epoch": 7, "train_d_loss": 1.2}, run / "weights.safetensors")
+    text = failure_text("the loss became nan", failed, None)
+    assert "The weights of epoch 7, the last before the failure, are kept" in text

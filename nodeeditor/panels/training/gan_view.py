@@ -19,6 +19,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from nodeeditor import theme
+from nodeeditor.training_thread import is_gan_row
 
 REAL_COLOR = "#1b7837"  # GAN Lab's real samples: green
 FAKE_COLOR = "#762a83"  # its generated samples: purple
@@ -216,7 +217,7 @@ class GanLiveView(QWidget):
 
     def add_row(self, row: dict) -> bool:
         """Keep an epoch's GAN numbers (an ``EpochEnd.row()``); False if it has none."""
-        if "train_d_loss" not in row:
+        if not is_gan_row(row):
             return False
         for key in CURVES:
             value = row.get(key)

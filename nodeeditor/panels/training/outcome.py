@@ -34,7 +34,8 @@ def failure_text(message: str, kept: KeptWeights | None, before: KeptWeights | N
     cause = message.removeprefix("training failed: ").rstrip(".")
     text = f"Training failed: {cause}."
     if kept is not None:
-        return f"{text} The weights of {kept.describe()}, the best before the failure, are kept ({kept.where()})."
+        which = "the last" if kept.latest() else "the best"
+        return f"{text} The weights of {kept.describe()}, {which} before the failure, are kept ({kept.where()})."
     return f"{text} No epoch completed, so {_previous(before)}."
 
 

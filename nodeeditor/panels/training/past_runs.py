@@ -14,7 +14,7 @@ from pathlib import Path
 
 from engine.training.session import WEIGHTS_FILE
 from nodeeditor.run_folder import project_runs_dir
-from nodeeditor.training_thread import KeptWeights
+from nodeeditor.training_thread import KeptWeights, is_gan_row
 
 
 class StoredWeights(KeptWeights):
@@ -37,13 +37,16 @@ class StoredWeights(KeptWeights):
         self._state = value
 
 
-def _epochs(folder: Path) -> int:
-    """How many epochs ``folder``'s ``metrics.csv`` records (0 when unreadable)."""
+def _epochs(folder: Path) -> tuple[int, bool]:
+    """How many epochs ``folder``'s ``metrics.csv`` records (0 when unreadable), and
+    whether they are a GAN's (its run keeps its last epoch: no loss says which is best)."""
     try:
         lines = (folder / "metrics.csv").read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return 0
-    return max(len([line for line in lines if line.strip()]) - 1, 0)
+        return 0, False
+    lines = [line for line in lines if line.strip()]
+    gan = bool(lines) and is_gan_row(lines[0].split(","))
+    return max(len(lines) - 1, 0), gan
 
 
 def _newest_weights(runs: Path) -> Path | None:
@@ -63,6 +66,7 @@ def latest_kept(project_path: Path | None) -> StoredWeights | None:
     path = _newest_weights(project_runs_dir(Path(project_path)))
     if path is None:
         return None
-    epochs = _epochs(path.parent)
+    epochs, gan = _epochs(path.parent)
     of = f" of {epochs} epoch(s)" if epochs else ""
-    return StoredWeights(None, 0, {}, path, f"the best{of} of the run {path.parent.name}")
+    which = "the last" if gan else "the best"
+    return StoredWeights(None, 0, {}, path, f"{which}{of} of the run {path.parent.name}")

@@ -31,6 +31,7 @@ from nodeeditor.panels.training.gan_view import (
     finite_points,
     legend_brush,
 )
+from nodeeditor.training_thread import is_gan_row
 
 WAITING = "Results appear here when training ends."
 SAMPLE_CELL = 36  # px per generated sample: a 4x4 grid fits the dock's usual height
@@ -60,7 +61,7 @@ def metrics_text(end) -> str:
     text = f"{REASONS.get(end.reason, end.reason)} after {end.epochs_done} epoch(s)."
     if not end.best_epoch:
         return text
-    if "train_d_loss" in end.best:
+    if is_gan_row(end.best):
         return f"{text} {gan_text(end)}"
     parts = []
     for key, value in end.best.items():

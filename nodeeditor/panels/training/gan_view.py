@@ -29,7 +29,6 @@ GRID_SIDE = 4  # image samples shown as a GRID_SIDE x GRID_SIDE grid
 GAP_VALUE = 0.5  # the grey between the cells of the grid
 POINT_SIZE = 4
 POINT_ALPHA = 190
-LEGEND_ALPHA = 210
 MIN_SPACE_SIDE = 120  # pixels: the data space is never narrower than this
 MIN_HEIGHT = 130  # like TrainingPlots: the titles and axes take about 60 px
 CURVES = {  # row key: (plot, colour, legend name)
@@ -45,14 +44,6 @@ def field_lookup_table() -> np.ndarray:
     positions = [stop for stop, _ in FIELD_STOPS]
     colors = [pg.mkColor(color) for _, color in FIELD_STOPS]
     return pg.ColorMap(positions, colors).getLookupTable(0.0, 1.0, 256)
-
-
-def legend_brush():
-    """A legend's background: the plot's own colour, a little see-through, so that its
-    text stays legible over the points and curves it lies on."""
-    color = pg.mkColor(theme.colors()["base"])
-    color.setAlpha(LEGEND_ALPHA)
-    return pg.mkBrush(color)
 
 
 def finite_points(points) -> np.ndarray:
@@ -132,7 +123,7 @@ def _small_plot(graphics, col: int, title: str):
     plot.setMouseEnabled(x=False, y=False)
     for axis in plot.axes.values():
         axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=legend_brush())
+    plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
     return plot
 
 
@@ -168,8 +159,7 @@ class GanLiveView(QWidget):
         self.space.setAspectLocked(True)
         self.space.setMenuEnabled(False)
         # small, in the corner that rings and spirals leave empty; a user can drag it
-        self.legend = self.space.addLegend(offset=(1, 1), labelTextSize="7pt", verSpacing=-8,
-                                           brush=legend_brush())  # fmt: skip
+        self.legend = self.space.addLegend(offset=(1, 1), labelTextSize="7pt", verSpacing=-8)
         self.field = pg.ImageItem(axisOrder="row-major")
         self.field.setLookupTable(field_lookup_table())
         self.field.setZValue(-10)

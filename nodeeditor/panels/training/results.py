@@ -29,7 +29,6 @@ from nodeeditor.panels.training.gan_view import (
     FAKE_COLOR,
     REAL_COLOR,
     finite_points,
-    legend_brush,
 )
 from nodeeditor.training_thread import is_gan_row
 
@@ -153,7 +152,7 @@ class ResultsView(QWidget):
         self.generated.setObjectName("generated_points")
         self.generated.setBackground(theme.colors()["base"])
         self.generated.setAspectLocked(True)
-        self.generated.addLegend(offset=(1, 1), labelTextSize="8pt", brush=legend_brush())
+        self.generated.addLegend(offset=(1, 1), labelTextSize="8pt")
         self.real_points = pg.ScatterPlotItem(size=4, pen=None, brush=REAL_COLOR, name="real")
         self.fake_points = pg.ScatterPlotItem(size=4, pen=None, brush=FAKE_COLOR,
                                               name="generated")  # fmt: skip

@@ -80,8 +80,13 @@ def evaluate(trainer) -> dict:
     Returns:
         A dict with any of ``confusion`` (matrix), ``class_names``, ``boundary``
         (``{"classes", "extent", "points", "labels"}``) and ``reconstruction``
-        (``{"inputs", "outputs"}``); empty when there is nothing to show.
+        (``{"inputs", "outputs"}``); empty when there is nothing to show (a GAN: its
+        live view and ``deepwire generate`` show what it makes).
     """
+    from engine.training.core.adversarial import GENERATION
+
+    if trainer.recipe.task == GENERATION:
+        return {}
     data, model, shape = trainer.dataset, trainer.model, trainer.input_shape
     x, y = (data.x_val, data.y_val) if len(data.x_val) else (data.x_train, data.y_train)
     result: dict = {}

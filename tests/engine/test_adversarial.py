@@ -158,3 +158,11 @@ def test_a_gan_on_images_shows_a_grid_of_samples():
     Trainer(networks, digits, {**TRAINING, "epochs": 1}, [views], views=True).fit()
     (view,) = views.views
     assert view.images.shape == (16, 1, 8, 8) and view.real is None
+
+
+def test_a_gans_result_pictures_are_left_to_its_live_view(rings):
+    from engine.training.evaluate import evaluate
+
+    trainer = Trainer(gan(), rings, {**TRAINING, "epochs": 1})
+    trainer.fit()
+    assert evaluate(trainer) == {}

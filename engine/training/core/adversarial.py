@@ -24,6 +24,7 @@ from .events import GanView
 from .recipe import Recipe
 
 NOISE = ("normal", "uniform")
+GENERATION = "generation"  # the task a GAN reports: it makes samples
 VIEW_POINTS, GRID_STEPS, VIEW_IMAGES = 512, 40, 16
 
 
@@ -58,7 +59,7 @@ class Adversarial(Recipe):
             are reshaped to it.
     """
 
-    task, loss_name = "generation", "adversarial (BCEWithLogitsLoss)"
+    task, loss_name = GENERATION, "adversarial (BCEWithLogitsLoss)"
 
     def __init__(self, generator, discriminator, names, data, config, settings: dict,
                  noise_shape, sample_shape):  # fmt: skip

@@ -17,13 +17,13 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 from engine.errors import DeepwireError
+from engine.training.core.adversarial import GENERATION
 from nodeeditor.panels.training import outcome
 from nodeeditor.panels.training.status_bar import paused_texts, running_texts
 from nodeeditor.run_folder import new_run_folder, remove_if_empty
 
 DOCTOR_EVERY = 2  # epochs between the doctor's looks while training
 METRICS = {"classification": "accuracy", "regression": "r2"}
-GENERATION = "generation"  # the task a GAN's run reports
 
 
 def training_project(project, shown, section: dict, training: dict):

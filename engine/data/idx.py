@@ -132,7 +132,8 @@ def load_idx(params: dict, seed: int) -> Raw:
     fashion = FASHION if params["labels"] == "fashion" else None
     y, names = class_labels(labels, labels_path.name, fashion)
     return Raw(x, y, "classification", "image", names,
-               f"{folder.name}: {len(x)} images of {images.shape[1]}x{images.shape[2]}")  # fmt: skip
+               f"{folder.name}: {len(x)} images of {images.shape[1]}x{images.shape[2]}",
+               x_scale=255.0)  # fmt: skip
 
 
 IDX_PARAMS = {"path": None, "subset": "train", "labels": "digits"}

@@ -110,7 +110,8 @@ def load_images(params: dict, seed: int) -> Raw:
     y = np.array([label for label, _ in files], dtype=np.int64)
     names = [folder.name for folder in folders]
     return Raw(x, y, "classification", "image", names,
-               f"{root.name}: {len(files)} images in {len(names)} classes")  # fmt: skip
+               f"{root.name}: {len(files)} images in {len(names)} classes",
+               x_scale=255.0)  # fmt: skip
 
 
 IMAGE_PARAMS = {"path": None, "size": [32, 32], "color": "auto"}

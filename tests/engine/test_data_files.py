@@ -161,6 +161,9 @@ def test_idx_files_plain_and_gzipped(tmp_path, gzipped):
     assert np.array_equal(np.sort(data.y_train), np.sort(labels))
     assert np.allclose(np.sort(data.x_train.reshape(30, -1).sum(1)),
                        np.sort(images.reshape(30, -1).sum(1) / 255.0), atol=1e-3)  # fmt: skip
+    # generated images go back to the file's 0-255 pixels (deepwire generate)
+    assert np.allclose(np.sort(data.denormalize(data.x_train).reshape(30, -1).sum(1)),
+                       np.sort(images.reshape(30, -1).sum(1).astype(np.float32)), rtol=1e-5)  # fmt: skip
 
 
 def test_broken_idx_headers_are_named(tmp_path):

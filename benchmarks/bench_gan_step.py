@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
+from benchmarks.alternate import alternate, ratios
 from engine.compile import compile_network
 from engine.data import load_dataset
 from engine.network import Network
-from engine.training import Callback, Trainer
 
 NOISE = {"rings": 16, "digits": 32}
 GOAL = 1.10
@@ -145,11 +143,6 @@ class HandGan:
         return total
 
 
-def sync(device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def measure(name: str, args) -> tuple[float, float]:
     """Median and fastest-epoch ratios, Trainer over the hand loop, for GAN ``name``."""
     device = torch.device(args.device)
@@ -160,27 +153,10 @@ def measure(name: str, args) -> tuple[float, float]:
               "device": args.device, "precision": args.precision, "adversarial": adversarial}  # fmt: skip
     x = torch.from_numpy(data.x_train).to(device)
     hand = HandGan(networks, x, NOISE[name], device, args.precision)
-    trainer_times, hand_times = [], []
-
-    class Alternate(Callback):
-        """Times each Trainer epoch, then runs and times one hand-written epoch."""
-
-        def on_epoch_start(self, trainer, epoch):
-            sync(device)
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, trainer, event):
-            sync(device)
-            trainer_times.append(time.perf_counter() - self.start)
-            start = time.perf_counter()
-            hand.epoch(event.epoch, args.batch_size)
-            sync(device)
-            hand_times.append(time.perf_counter() - start)
-
-    Trainer(networks, data, config, [Alternate()]).fit()
-    trainer_times, hand_times = trainer_times[1:], hand_times[1:]  # the first one warms up
-    t, h = statistics.median(trainer_times), statistics.median(hand_times)
-    fastest = min(trainer_times) / min(hand_times)
+    trainer_times, hand_times = alternate(
+        networks, data, config, lambda epoch: hand.epoch(epoch, args.batch_size), device
+    )
+    t, h, _, fastest = ratios(trainer_times, hand_times)
     batches = -(-len(x) // args.batch_size)
     print(f"{name}: {len(x)} samples of {tuple(x.shape[1:])}, batch {args.batch_size}, "
           f"{batches} batches/epoch")  # fmt: skip

@@ -24,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import torch
 
+from benchmarks.alternate import alternate, ratios, sync
 from engine.compile import compile_network
 from engine.data.base import Raw
 from engine.data.registry import COMMON_PARAMS, build
 from engine.network import Network
-from engine.training import Callback, Trainer
 
 
 def network(features: int, hidden: int, classes: int) -> Network:
@@ -71,11 +71,6 @@ def hand_epoch(model, x, y, batch_size, optimizer, loss_fn, epoch, device):
     return total
 
 
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -99,27 +94,13 @@ def main() -> None:
     x = torch.from_numpy(data.x_train).to(device)
     y = torch.from_numpy(data.y_train).to(device)
     loss_fn = torch.nn.CrossEntropyLoss()
-    trainer_times, hand_times = [], []
 
-    class Alternate(Callback):
-        """Times each Trainer epoch, then runs and times one hand-written epoch."""
-
-        def on_epoch_start(self, trainer, epoch):
-            sync(device)
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, trainer, event):
-            sync(device)
-            trainer_times.append(time.perf_counter() - self.start)
-            start = time.perf_counter()
-            hand_epoch(hand_model, x, y, args.batch_size, hand_opt, loss_fn, event.epoch, device)
-            sync(device)
-            hand_times.append(time.perf_counter() - start)
+    def hand(epoch):
+        hand_epoch(hand_model, x, y, args.batch_size, hand_opt, loss_fn, epoch, device)
 
     config["epochs"] = args.epochs + 1
-    Trainer(net, data, config, [Alternate()]).fit()
-    trainer_times, hand_times = trainer_times[1:], hand_times[1:]  # the first one warms up
-    t, h = statistics.median(trainer_times), statistics.median(hand_times)
+    trainer_times, hand_times = alternate(net, data, config, hand, device)
+    t, h, _, _ = ratios(trainer_times, hand_times)
     best_t, best_h = min(trainer_times), min(hand_times)
     batches = -(-len(x) // args.batch_size)
     print(f"device {device}, {len(x)} samples, batch {args.batch_size}, {batches} batches/epoch")

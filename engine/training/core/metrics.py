@@ -43,12 +43,12 @@ class MetricSums:
         self._losses.append(loss.detach())
         self._counts.append(n)
         with torch.no_grad():
-            if self.task == "classification":
+            if self.task == "classification":  # compared once, in totals()
                 if output.dim() == 2 and output.shape[1] == 1:
                     predicted = (output[:, 0] > 0).long()
                 else:
                     predicted = output.argmax(dim=1)
-                self._extra.append((predicted == target.view(predicted.shape)).sum())
+                self._extra.append((predicted, target))
             elif self.task == "regression":
                 diff = output.detach().double().reshape(n, -1) - target.double().reshape(n, -1)
                 tgt = target.double()
@@ -68,7 +68,9 @@ class MetricSums:
         sums[0] = (torch.stack(self._losses).double().reshape(-1) * counts).sum()
         sums[1] = counts.sum()
         if self.task == "classification":
-            sums[2] = torch.stack(self._extra).double().sum()
+            predicted = torch.cat([p.reshape(-1) for p, _ in self._extra])
+            target = torch.cat([t.reshape(-1) for _, t in self._extra])
+            sums[2] = (predicted == target).sum().double()
         elif self.task == "regression":
             sums[3:7] = torch.stack(self._extra).sum(dim=0)
             sums[7] = float(self._per_sample * sum(self._counts))

@@ -218,9 +218,11 @@ def load_arrays(params: dict, seed: int) -> Raw:
         with data:
             x = _pick(data, path, params["x"], _X_NAMES, "samples")
             y = _pick(data, path, params["y"], _Y_NAMES, "targets")
-    x, kind = _samples(np.asarray(x), path)
+    x = np.asarray(x)
+    scale = 255.0 if x.dtype == np.uint8 else 1.0  # _samples reads bytes as 0-1
+    x, kind = _samples(x, path)
     y, task, names = _targets(None if y is None else np.asarray(y), len(x), path, params["task"])
-    return Raw(x, y, task, kind, names, f"{path.name}: {len(x)} samples")
+    return Raw(x, y, task, kind, names, f"{path.name}: {len(x)} samples", x_scale=scale)
 
 
 ARRAY_PARAMS = {"path": None, "x": None, "y": None, "targets": None}

@@ -79,6 +79,8 @@ def test_npz_images_and_npy_pairs(tmp_path):
     )
     assert data.sample_shape == (1, 12, 12) and data.num_classes == 4 and data.kind == "image"
     assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
+    back = np.sort(data.denormalize(np.concatenate([data.x_train, data.x_val])).ravel())
+    assert np.allclose(back, np.sort(images.ravel().astype(np.float32)), atol=1e-3)  # 0-255 again
 
     np.save(tmp_path / "x.npy", rng.normal(size=(30, 3)).astype(np.float32))
     np.save(tmp_path / "y.npy", rng.normal(size=30))

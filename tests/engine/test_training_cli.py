@@ -35,7 +35,14 @@ def test_train_writes_metrics_and_best_weights(tmp_path, capsys):
     assert "epoch 1/2" in out.out and "epoch 2/2" in out.out
     with open(tmp_path / "run/metrics.csv") as stream:
         table = list(csv.DictReader(stream))
-    assert list(table[0]) == ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"]
+    assert list(table[0]) == [
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+    ]
     assert [row["epoch"] for row in table] == ["1", "2"]
     weights = load_file(tmp_path / "run/weights.safetensors")
     expected = compile_network(project.load(path).network).state_dict()

@@ -82,6 +82,14 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
         "Load trained weights for this network (all nodes, or those that still fit)",
     )  # fmt: skip
     _add_network_actions(w, actions)
+    actions["train"] = _action(
+        w, "&Train", w.train_from_menu, "F5", None,
+        "Train the project's network(s) on its dataset (shows the Training panel)",
+    )  # fmt: skip
+    actions["stop_training"] = _action(
+        w, "&Stop Training", lambda: w.training_panel.stop_training(), "Shift+F5", None,
+        "Stop the run after its current batch; its best weights are kept",
+    )  # fmt: skip
     if actions["quit"].shortcut().isEmpty():
         actions["quit"].setShortcut(QKeySequence("Ctrl+Q"))
     if actions["delete"].shortcut().isEmpty():
@@ -168,6 +176,9 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
         network.addSeparator() if name is None else network.addAction(actions[name])
     network.addAction(actions["next_network"])
     network.addAction(actions["previous_network"])
+    network.addSeparator()
+    network.addAction(actions["train"])
+    network.addAction(actions["stop_training"])
 
     view = bar.addMenu("&View")
     for name in ("zoom_in", "zoom_out", "fit", "auto_layout"):

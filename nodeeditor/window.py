@@ -360,6 +360,13 @@ class MainWindow(files.FileHandling, QMainWindow):
             self.training_panel.shutdown()
 
     # ----------------------------------------------------------------- editing
+    def train_from_menu(self) -> None:
+        """Network > Train (F5): raise the Training panel and start a run there."""
+        dock = self.docks["training"]
+        dock.show()
+        dock.raise_()
+        self.training_panel.start_training()
+
     def set_editing_locked(self, locked: bool) -> None:
         """Freeze (True) or allow every edit of the network, e.g. while it trains."""
         self.locked = locked

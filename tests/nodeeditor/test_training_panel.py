@@ -337,3 +337,18 @@ def test_damaged_weights_of_an_earlier_run_are_refused_with_a_sentence(qtbot, wi
     assert text.startswith("Cannot start from the kept weights") and "weights.safetensors" in text
     assert not panel.is_training() and panel.train_button.isEnabled()
     assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]  # no new run
+
+
+def test_f5_trains_and_shift_f5_stops_from_any_panel(qtbot, window):
+    panel = show_panel(qtbot, window)
+    panel.training_form.epochs.setValue(LONG)
+    window.docks["diagnostics"].raise_()  # the Training panel is behind Problems
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_F5)
+    assert panel.is_training() and window.docks["training"].isVisible()
+    wait_for_batches(qtbot, panel)
+    qtbot.keyClick(window.view, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: not panel.is_training(), timeout=10_000)
+    assert not window.locked and panel.train_button.isEnabled()
+    names = [a.text() for a in window.menus["network"].actions()]
+    assert "&Train" in names and "&Stop Training" in names

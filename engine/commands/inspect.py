@@ -53,17 +53,17 @@ def _network(args):
 
 
 def run_validate(args) -> int:
-    """Print every diagnostic of every network, the main one checked against the
-    project's dataset too; exit 1 when there are errors."""
+    """Print every diagnostic of every network, each checked against the project's
+    dataset as its role asks, and of the training section; exit 1 when there are errors."""
     from engine.data_fit import analyze_project
 
     proj = project_file.load(args.file)
     errors = 0
+    for problem in training_problems(proj):
+        print(f"training: error: {problem.removeprefix('training: ')}")
+        errors += 1
     for name, network in proj.networks.items():
-        if network is proj.network:
-            analysis = analyze_project(proj, Path(args.file).resolve().parent)
-        else:
-            analysis = analyze(network)
+        analysis = analyze_project(proj, Path(args.file).resolve().parent, network)
         prefix = f"{name}: " if len(proj.networks) > 1 else ""
         for diagnostic in analysis.diagnostics:
             print(f"{prefix}{diagnostic}")
@@ -71,6 +71,23 @@ def run_validate(args) -> int:
         if not analysis.diagnostics:
             print(f"{prefix}ok: {len(network)} nodes, {analysis.total_params:,} parameters")
     return EXIT_FAILED if errors else EXIT_OK
+
+
+def training_problems(proj) -> list[str]:
+    """What ``deepwire train`` would refuse in the training section before any data is
+    read: a wrong setting, or a GAN role naming a network the project does not have."""
+    from engine.errors import TrainingError
+    from engine.training.config import TrainingConfig
+
+    try:
+        config = TrainingConfig.from_dict(proj.training)
+    except TrainingError as error:
+        return [str(error)]
+    if config.recipe != "adversarial":
+        return []
+    from engine.training.setup import role_problems
+
+    return role_problems(proj.networks, config.adversarial)
 
 
 def summary_rows(network, analysis) -> list[dict]:

@@ -69,6 +69,18 @@ def _one_in_one_out(network, role: str):
     return analysis, inputs[0], outputs[0]
 
 
+def role_problems(networks: dict, settings: dict) -> list[str]:
+    """A sentence for each GAN role (``adversarial.generator``...) that names a network
+    the project does not have."""
+    names = ", ".join(networks)
+    return [
+        f"adversarial.{role}: the project has no network {settings[role]!r} (it has: "
+        f"{names}); name the {role} network there"
+        for role in ("generator", "discriminator")
+        if settings[role] not in networks
+    ]
+
+
 def check_gan(networks: dict, dataset: Dataset, settings: dict):
     """Check that a generator and a discriminator can train against ``dataset``.
 
@@ -82,13 +94,9 @@ def check_gan(networks: dict, dataset: Dataset, settings: dict):
     """
     from engine.data.base import fmt_shape
 
-    for role in ("generator", "discriminator"):
-        if settings[role] not in networks:
-            names = ", ".join(networks)
-            raise TrainingError(
-                f"adversarial.{role}: the project has no network {settings[role]!r} (it has: "
-                f"{names}); name the {role} network there"
-            )
+    missing = role_problems(networks, settings)
+    if missing:
+        raise TrainingError(missing[0])
     g_analysis, (_, noise_shape, noise_dtype), g_out = _one_in_one_out(
         networks[settings["generator"]], "generator"
     )

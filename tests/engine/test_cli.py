@@ -65,6 +65,39 @@ def test_validate_checks_the_network_against_the_projects_data(
     assert said in out
 
 
+def gan_project(tmp_path, made=2, discriminator="discriminator"):
+    """A rings GAN project file whose generator gives ``made`` numbers."""
+    generator = chain(("Linear", {"out_features": made}), input_shape=(4,), name="generator")
+    critic = chain(("Linear", {"out_features": 1}), input_shape=(2,), name="discriminator")
+    training = {"recipe": "adversarial", "adversarial": {"discriminator": discriminator}}
+    proj = Project({"generator": generator, "discriminator": critic}, {"name": "rings"}, training)
+    path = tmp_path / "gan.dwire"
+    project_file.save(proj, path)
+    return path
+
+
+def test_validate_checks_each_network_of_a_gan_for_its_role(tmp_path, capsys):
+    assert run(capsys, "validate", str(gan_project(tmp_path)))[0] == 0
+    code, out, _ = run(capsys, "validate", str(gan_project(tmp_path, made=5)))
+    assert code == 1
+    assert "generator: error: output: the generator gives (5,) (5 numbers) but rings" in out
+
+
+def test_validate_names_a_gan_role_without_its_network(tmp_path, capsys):
+    code, out, _ = run(capsys, "validate", str(gan_project(tmp_path, discriminator="critic")))
+    assert code == 1
+    assert "training: error: adversarial.discriminator: the project has no network 'critic'" in out
+
+
+def test_validate_names_a_wrong_training_setting(tmp_path, capsys):
+    path = write(tmp_path, mlp())
+    proj = project_file.load(path)
+    proj.training = {"epochs": 0}
+    project_file.save(proj, path)
+    code, out, _ = run(capsys, "validate", str(path))
+    assert code == 1 and "training: error: epochs must be a whole number" in out
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

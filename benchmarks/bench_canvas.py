@@ -58,7 +58,7 @@ def residual_network(size: int = NODES) -> Network:
     network.add_node("Output", node_id="y")
     network.connect(ids[-1], "out", "y", "in")
     # 20 layers a row: the wires from one row to the next are long
-    positions = layered_positions(network, 240, 140)
+    positions = layered_positions(network, 240, 140, max_aspect=float("inf"))  # one row
     for node in network.nodes:
         x, y = positions[node.id]
         column = int(x // 240)

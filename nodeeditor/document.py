@@ -17,8 +17,10 @@ network. Adding, renaming and removing networks (``add_network``...) is not undo
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -33,6 +35,25 @@ def analyze_network(project: Project, network: Network, base_dir: Path | None) -
     """The analysis of one network of ``project``, checked against the project's data
     as its role asks (``engine.data_fit.analyze_project``)."""
     return analyze_project(project, base_dir, network)
+
+
+def weak_slot(owner: QObject, method: str):
+    """A receiver for an undo stack's signals that calls ``owner.method`` while the
+    owner lives, and nothing after.
+
+    A QUndoStack being destroyed clears itself and emits ``indexChanged``; when its
+    owner (a page, a document) was being torn down with it, a bound method as the
+    receiver made PySide raise "Slot 'Document::' not found" into whatever the event
+    loop ran next (seen after property tests that made documents outside a window).
+    """
+    ref = weakref.ref(owner)
+
+    def call(*args):
+        target = ref()
+        if target is not None and shiboken6.isValid(target):
+            getattr(target, method)(*args)
+
+    return call
 
 
 class NetworkPage(QObject):
@@ -54,7 +75,7 @@ class NetworkPage(QObject):
         for signal in network.events.signals():
             signal.connect(self._on_network_changed)
         # the dataset and the loss are checked too: their edits are undo steps as well
-        self.undo_stack.indexChanged.connect(self._on_network_changed)
+        self.undo_stack.indexChanged.connect(weak_slot(self, "_on_network_changed"))
 
     @property
     def name(self) -> str:
@@ -195,9 +216,9 @@ class Document(QObject):
 
     def _add_page(self, network: Network) -> NetworkPage:
         page = NetworkPage(self, network)
-        # methods, not lambdas: Qt drops them when the document is destroyed
-        page.undo_stack.cleanChanged.connect(self._on_edited)
-        page.undo_stack.indexChanged.connect(self._on_edited)
+        # the stacks die with the document: their signals go through weak_slot
+        page.undo_stack.cleanChanged.connect(weak_slot(self, "_on_edited"))
+        page.undo_stack.indexChanged.connect(weak_slot(self, "_on_edited"))
         page.analysis_changed.connect(self._on_page_analysis)
         self.pages.append(page)
         return page

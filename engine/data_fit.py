@@ -447,6 +447,16 @@ def analyze_project(project, base_dir=None, network=None) -> Analysis:
     return analysis
 
 
+def gan_suggestion(info: DataInfo) -> str:
+    """What a GAN's two networks must take and give for the data ``info`` describes."""
+    count = math.prod(info.sample_shape)
+    return (
+        f"{info.name} for a GAN: the discriminator takes samples {fmt_shape(info.sample_shape)} "
+        f"and ends with one logit (out_features=1); the generator ends with {count} numbers, "
+        "one sample. The labels are not used."
+    )
+
+
 def _gan_fit(analysis: Analysis, info: DataInfo | None, role: str) -> list[Diagnostic]:
     """A GAN network against the data: the discriminator takes samples and gives one
     logit; the generator gives as many numbers as a sample."""

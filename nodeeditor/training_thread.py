@@ -29,15 +29,9 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from engine.errors import DeepwireError
 from engine.training import Callback
+from engine.training.core.adversarial import is_gan_row
 from engine.training.session import WEIGHTS_FILE
 from nodeeditor import warmup
-
-GAN_KEY = "train_d_loss"  # a measure only a GAN's epochs have
-
-
-def is_gan_row(row: dict) -> bool:
-    """Whether an epoch's row (``EpochEnd.row()``, a metrics.csv header) is a GAN's."""
-    return GAN_KEY in row
 
 
 @dataclass
@@ -157,16 +151,6 @@ def main_thread_gc() -> MainThreadGC:
     return _COLLECTOR[0]
 
 
-def result_pictures(session) -> dict:
-    """The pictures of a finished run (``engine.training.evaluate``); none for a GAN,
-    whose model is two networks with no single forward (the live view shows its result)."""
-    if session.config.recipe == "adversarial":
-        return {}
-    from engine.training.evaluate import evaluate
-
-    return evaluate(session.trainer)
-
-
 class BufferedEvents(Callback):
     """A training listener that hands events to the worker's signals and buffer."""
 
@@ -237,6 +221,7 @@ class TrainingWorker(QObject):
         """Build the session, fit and evaluate; ends with ``finished`` or ``failed``."""
         warmup.wait()  # torch must not be imported from two threads at once
         from engine.training import TrainingSession
+        from engine.training.evaluate import evaluate  # none for a GAN: its live view shows it
 
         try:
             session = TrainingSession(self.project, self.base_dir, self.out_dir,
@@ -250,7 +235,7 @@ class TrainingWorker(QObject):
                 session.pause()
             end = session.fit()
             kept = self.keep_weights()
-            results = {} if self.closing else result_pictures(session)
+            results = {} if self.closing else evaluate(session.trainer)
         except DeepwireError as error:
             self.failed.emit(str(error), self.keep_weights())
             return

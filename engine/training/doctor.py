@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from engine.training.config import label
+from engine.training.core.adversarial import is_gan_row
 
 FAST_DROP = 0.10  # the loss fell by at least this share over the last STILL_WINDOW epochs
 STILL_WINDOW = 3
@@ -298,7 +299,7 @@ def diagnose(history: list[dict], task: str = "classification", final: bool = Tr
         task: the dataset's task.
         final: the run has ended (False while it trains: a falling loss is then no news).
     """
-    if _series(history, "train_d_loss"):
+    if history and is_gan_row(history[-1]):
         return diagnose_gan(history)
     train = _series(history, "train_loss")
     val = _series(history, "val_loss")

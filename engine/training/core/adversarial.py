@@ -25,6 +25,14 @@ from .recipe import Recipe
 
 NOISE = ("normal", "uniform")
 GENERATION = "generation"  # the task a GAN reports: it makes samples
+ROW_KEY = "train_d_loss"  # a measure only a GAN's epoch rows (and metrics.csv) have
+
+
+def is_gan_row(row) -> bool:
+    """Whether an epoch's row (``EpochEnd.row()``, or a metrics.csv header) is a GAN's."""
+    return ROW_KEY in row
+
+
 VIEW_POINTS, GRID_STEPS, VIEW_IMAGES = 512, 40, 16
 
 

@@ -18,8 +18,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from engine.training.core.adversarial import is_gan_row
 from nodeeditor import theme
-from nodeeditor.training_thread import is_gan_row
 
 REAL_COLOR = "#1b7837"  # GAN Lab's real samples: green
 FAKE_COLOR = "#762a83"  # its generated samples: purple

@@ -15,7 +15,6 @@ shown, so the window opens without it.
 from __future__ import annotations
 
 import contextlib
-import math
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.data_fit import gan_suggestion
 from engine.errors import DeepwireError
 from nodeeditor import background, commands
 from nodeeditor.panels.training import outcome
@@ -64,19 +64,6 @@ def _read_dataset(section: dict, base_dir):
 def _value(value) -> str:
     """A param value as users read it: ``[1, 8, 8]`` -> ``(1, 8, 8)``."""
     return str(tuple(value)) if isinstance(value, list) else str(value)
-
-
-def gan_suggestion(dataset) -> str:
-    """What a GAN's two networks must take and give for ``dataset``'s samples."""
-    from engine.data.base import fmt_shape
-
-    shape = dataset.sample_shape
-    count = math.prod(shape)
-    return (
-        f"{dataset.name} for a GAN: the discriminator takes samples {fmt_shape(shape)} and "
-        f"ends with one logit (out_features=1); the generator ends with {count} numbers, "
-        "one sample. The labels are not used."
-    )
 
 
 def _label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
@@ -389,7 +376,7 @@ class TrainingPanel(RunControl, QWidget):
             return
         self.summary.setText(dataset.summary())
         gan = self.is_gan()
-        suggestion = gan_suggestion(dataset) if gan else dataset.suggest().text
+        suggestion = gan_suggestion(dataset.info()) if gan else dataset.suggest().text
         self.suggestion.setText("Suggestion: " + suggestion)
         self.apply_button.setVisible(not gan)  # it fits one classifier or regressor
         self.apply_button.setEnabled(self.run is None and not self.network_fits())

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.training.core.adversarial import is_gan_row
 from nodeeditor import theme
 from nodeeditor.panels.training.dataset_view import CLASS_COLORS, image_grid, scatter
 from nodeeditor.panels.training.gan_view import (
@@ -30,7 +31,6 @@ from nodeeditor.panels.training.gan_view import (
     REAL_COLOR,
     finite_points,
 )
-from nodeeditor.training_thread import is_gan_row
 
 WAITING = "Results appear here when training ends."
 SAMPLE_CELL = 36  # px per generated sample: a 4x4 grid fits the dock's usual height

@@ -251,12 +251,9 @@ class Adversarial(Recipe):
         return GanView(epoch, real=real.cpu().numpy(), fake=fake.cpu().numpy(),
                        field=field.cpu().numpy(), extent=(low[0], high[0], low[1], high[1]))  # fmt: skip
 
-    def lr(self) -> float:
-        """The generator's learning rate."""
-        return float(self.g_optimizer.param_groups[0]["lr"])
-
     def optimizers(self) -> list:
-        """The generator's and the discriminator's optimizers."""
+        """The generator's and the discriminator's optimizers (the lr shown is the
+        generator's)."""
         return [self.g_optimizer, self.d_optimizer]
 
     def optimizer_state(self) -> dict:

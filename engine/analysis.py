@@ -12,7 +12,7 @@ compiler refuses a network whose analysis has errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
@@ -75,6 +75,10 @@ class Analysis:
         params: trainable scalars per node (nodes with known input shapes).
         macs: multiply-accumulates per sample, per node.
         order: node ids in a valid execution order (nodes in cycles left out).
+        inside: for each block instance of known input shapes, the analysis of its
+            inside (``engine.blocks``).
+        port_shapes / port_dtypes: per ``(node, port)`` for nodes with several outputs
+            (blocks); ``wire_shape`` reads them.
     """
 
     network: Network
@@ -84,6 +88,9 @@ class Analysis:
     params: dict[str, int] = field(default_factory=dict)
     macs: dict[str, int] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    inside: dict[str, Analysis] = field(default_factory=dict)
+    port_shapes: dict[tuple[str, str], Shape] = field(default_factory=dict)
+    port_dtypes: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -108,7 +115,12 @@ class Analysis:
     @property
     def trainable_params(self) -> int:
         """Parameters of the nodes whose ``trainable`` switch is on."""
-        return sum(n for node_id, n in self.params.items() if self.network.node(node_id).trainable)
+        total = 0
+        for node_id, count in self.params.items():
+            if self.network.node(node_id).trainable:
+                inside = self.inside.get(node_id)
+                total += inside.trainable_params if inside is not None else count
+        return total
 
     @property
     def total_macs(self) -> int:
@@ -137,7 +149,13 @@ class Analysis:
 
     def wire_shape(self, wire: Wire) -> Shape | None:
         """The shape a wire carries, when known."""
-        return self.shapes.get(wire.src)
+        shape = self.port_shapes.get((wire.src, wire.src_port))
+        return shape if shape is not None else self.shapes.get(wire.src)
+
+    def wire_dtype(self, wire: Wire) -> str | None:
+        """The dtype (``"float"`` or ``"long"``) a wire carries, when known."""
+        dtype = self.port_dtypes.get((wire.src, wire.src_port))
+        return dtype if dtype is not None else self.dtypes.get(wire.src)
 
     def activation_bytes(self, node_id: str) -> int:
         """Bytes of one sample of a node's output (0 when its shape is unknown)."""
@@ -163,6 +181,11 @@ def type_has_weights(node: Node) -> bool:
     """Whether a node's layer type, with its settings, has weights: counted on the
     type's examples (first with the node's settings, then with the example's own)."""
     spec = node.spec
+    if getattr(spec, "is_block", False):
+        try:
+            return spec.has_weights()
+        except Exception:  # a broken block: its errors are reported on its instances
+            return False
     for example in spec.examples:
         for params in ({**spec.defaults(), **example.params, **node.params},
                        {**spec.defaults(), **example.params}):  # fmt: skip
@@ -174,7 +197,13 @@ def type_has_weights(node: Node) -> bool:
 
 
 def analyze(network: Network) -> Analysis:
-    """Check a network and infer its shapes and sizes; never raises for a bad network."""
+    """Check a network and infer its shapes and sizes; never raises for a bad network.
+
+    The inside of a block type (``network.owner`` set) is analysed as one instance
+    with the type's default parameters and example input shapes.
+    """
+    if network.owner is not None:
+        return _analyze_inside(network)
     result = Analysis(network)
     diagnostics: list[Diagnostic] = []
     cyclic = _check_structure(network, diagnostics)
@@ -187,6 +216,12 @@ def analyze(network: Network) -> Analysis:
     _check_weights_size(result, diagnostics)
     result.add(diagnostics)
     return result
+
+
+def _analyze_inside(network: Network) -> Analysis:
+    block_type = network.owner
+    inside = network.library.spec(block_type.name).analyze(block_type.defaults())
+    return replace(inside, network=network)
 
 
 def _check_structure(network: Network, diagnostics: list[Diagnostic]) -> set[str]:
@@ -243,11 +278,25 @@ def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: lis
     except DeepwireError as error:
         diagnostics.append(Diagnostic(ERROR, f"{node.id}: {error}", node.id))
         return
+    if node.bind:
+        names = ", ".join(sorted(node.bind))
+        diagnostics.append(
+            Diagnostic(
+                ERROR,
+                f"{node.id}: {names} read a block parameter, but {node.id} is not inside a "
+                "block; remove the binding",
+                node.id,
+            )
+        )
+        return
     wires = [network.wire_into(node.id, port) for port in node.input_ports()]
-    if any(w is None or w.src not in result.shapes for w in wires):
+    if any(w is None or result.wire_shape(w) is None for w in wires):
         return  # unconnected (already reported) or fed by a node of unknown shape
-    shapes = [result.shapes[w.src] for w in wires]
-    dtypes = [result.dtypes[w.src] for w in wires]
+    shapes = [result.wire_shape(w) for w in wires]
+    dtypes = [result.wire_dtype(w) for w in wires]
+    if getattr(spec, "is_block", False):
+        _infer_block(node, params, shapes, dtypes, result, diagnostics)
+        return
     problem = _dtype_problem(spec.input_dtype, dtypes, shapes)
     if problem:
         diagnostics.append(Diagnostic(ERROR, f"{node.id}: {node.type} {problem}", node.id))
@@ -270,6 +319,32 @@ def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: lis
         output_dtype = output_dtype(params)
     result.shapes[node.id] = shape
     result.dtypes[node.id] = output_dtype or (dtypes[0] if dtypes else "float")
+
+
+def _infer_block(node: Node, params, shapes, dtypes, result: Analysis, diagnostics) -> None:
+    """A block instance: analyse its inside; an error inside marks the instance."""
+    spec = node.spec
+    inside = spec.analyze(params, shapes, dtypes)
+    if inside.errors:
+        first, count = inside.errors[0].message, len(inside.errors)
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        message = f"{node.id}: inside {node.type}, {first}{more}"
+        diagnostics.append(Diagnostic(ERROR, message, node.id))
+        return
+    outputs = spec.outputs_of(inside)
+    if not outputs:
+        diagnostics.append(
+            Diagnostic(ERROR, f"{node.id}: block {node.type} has no Output", node.id)
+        )
+        return
+    result.inside[node.id] = inside
+    result.shapes[node.id], result.dtypes[node.id] = outputs[0]
+    if len(outputs) > 1:
+        for port, (shape, dtype) in zip(spec.outputs, outputs):
+            result.port_shapes[(node.id, port)] = shape
+            result.port_dtypes[(node.id, port)] = dtype
+    result.params[node.id] = inside.total_params
+    result.macs[node.id] = inside.total_macs
 
 
 def _dtype_problem(expected: str, dtypes: list[str], shapes: list[Shape]) -> str | None:

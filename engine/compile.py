@@ -5,6 +5,10 @@ The GraphModule's submodules are named after the node ids (``model.fc1``), its
 Outputs, in network order), and its ``code`` is readable Python. Nodes that reach no
 Output are left out. What trains is what is exported: ``engine.codegen`` prints this same
 graph as a standalone torch.nn.Module.
+
+A block instance becomes a submodule of its own, the GraphModule of its inside (class
+named after the block type), so state_dict keys follow the nesting
+(``layer1_0.conv1.weight``). A block with several outputs returns a tuple, read by index.
 """
 
 from __future__ import annotations
@@ -45,12 +49,16 @@ def default_emit(graph, target: str, args: list, params: dict, inputs: list):
     return graph.call_module(target, tuple(args))
 
 
-def compile_network(network: Network, analysis: Analysis | None = None) -> torch.fx.GraphModule:
+def compile_network(
+    network: Network, analysis: Analysis | None = None, *, all_inputs: bool = False
+) -> torch.fx.GraphModule:
     """Turn ``network`` into a GraphModule; raises CompileError if it has errors.
 
     Args:
         network: the network to compile.
         analysis: its analysis, when the caller already has a fresh one.
+        all_inputs: take every Input as an argument, even one that reaches no Output
+            (a block's forward takes all its ports).
     """
     import torch
     import torch.fx
@@ -67,7 +75,7 @@ def compile_network(network: Network, analysis: Analysis | None = None) -> torch
     graph = torch.fx.Graph()
     values: dict[str, torch.fx.Node] = {}
     for node in network.nodes:
-        if node.spec.role == "input" and node.id in used:
+        if node.spec.role == "input" and (node.id in used or all_inputs):
             values[node.id] = graph.placeholder(node.id)
     results = {}
     for node_id in analysis.order:
@@ -76,12 +84,15 @@ def compile_network(network: Network, analysis: Analysis | None = None) -> torch
         if node_id not in used or spec.role == "input":
             continue
         wires = [network.wire_into(node_id, port) for port in node.input_ports()]
-        args = [values[w.src] for w in wires]
+        args = [values.get((w.src, w.src_port), values.get(w.src)) for w in wires]
         if spec.role == "output":
             results[node_id] = args[0]
             continue
         params = spec.check_params(node.params)
-        inputs = [analysis.shapes[w.src] for w in wires]
+        inputs = [analysis.wire_shape(w) for w in wires]
+        if getattr(spec, "is_block", False):
+            values.update(_add_block(root, graph, node, params, wires, args, analysis))
+            continue
         declared = spec.module(params, inputs) if spec.module else None
         if declared is not None:
             module = _build(node, declared, analysis)
@@ -97,6 +108,32 @@ def compile_network(network: Network, analysis: Analysis | None = None) -> torch
     graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
     module = torch.fx.GraphModule(root, graph, class_name=_class_name(network.name))
     return module
+
+
+def _add_block(root, graph, node, params, wires, args, analysis: Analysis) -> dict:
+    """Compile a block instance as a submodule and call it; returns its output values."""
+    import operator
+
+    from engine.blocks.resolve import resolve
+
+    spec = node.spec
+    shapes = [analysis.wire_shape(w) for w in wires]
+    dtypes = [analysis.wire_dtype(w) for w in wires]
+    inside, _ = resolve(spec.block_type, params, shapes, dtypes)
+    module = compile_network(inside, analysis.inside.get(node.id), all_inputs=True)
+    module.__class__.__name__ = spec.name
+    if not node.trainable:
+        module.requires_grad_(False)
+    root.add_module(node.id, module)
+    value = graph.call_module(node.id, tuple(args))
+    if len(spec.outputs) == 1:
+        return {node.id: value}
+    values = {}
+    for index, port in enumerate(spec.outputs):
+        item = graph.call_function(operator.getitem, (value, index))
+        item._rename(f"{node.id}_{port}")
+        values[(node.id, port)] = item
+    return values
 
 
 def input_specs(network: Network, analysis: Analysis | None = None) -> list[tuple[str, tuple, str]]:

@@ -13,6 +13,12 @@ something really changed, so that views mirror the network without polling:
 - ``params_changed(node_id, old_params, new_params)``
 - ``node_moved(node_id, old_pos, new_pos)``, ``trainable_changed(node_id, value)``
 - ``wired(wire)``, ``unwired(wire)``
+- ``bind_changed(node_id, old, new)``, ``expanded_changed(node_id, value)``
+
+A network shares a ``library`` of block types (``engine.blocks``) with the other
+networks of its project. A node whose type names a block type is an instance of that
+block; inside a block type's own network, a node's ``bind`` maps some of its
+parameters to the block's exposed parameters (``{"out_channels": "channels"}``).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 
 import networkx as nx
 
+from engine.blocks.library import BlockLibrary
 from engine.errors import NetworkError, ParamError
 from engine.events import EventGroup
 from engine.layers import get_spec
@@ -39,11 +46,19 @@ class Node:
     params: dict[str, Any]
     pos: tuple[float, float] = (0.0, 0.0)
     trainable: bool = True
+    bind: dict[str, str] = field(default_factory=dict)
+    expanded: bool = False
+    library: BlockLibrary | None = field(default=None, repr=False, compare=False)
 
     @property
     def spec(self) -> LayerSpec:
-        """The LayerSpec of this node's type."""
-        return get_spec(self.type)
+        """The LayerSpec of this node's type (a BlockSpec for a block instance)."""
+        return spec_of(self.type, self.library)
+
+    @property
+    def is_block(self) -> bool:
+        """Whether the node is an instance of a block type."""
+        return self.library is not None and self.type in self.library
 
     def input_ports(self) -> tuple[str, ...]:
         """Names of the input ports (they depend on params for merge layers)."""
@@ -72,8 +87,11 @@ class Network:
     """A graph of layers. See the module docstring for the events it emits."""
 
     name: str = "model"
+    library: BlockLibrary = field(default_factory=BlockLibrary, repr=False, compare=False)
     _nodes: dict[str, Node] = field(default_factory=dict, repr=False)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
+    #: the block type whose inside this network is (None for a project's networks)
+    owner: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         check_network_name(self.name)
@@ -86,7 +104,15 @@ class Network:
             "trainable_changed",
             "wired",
             "unwired",
+            "bind_changed",
+            "expanded_changed",
         )
+
+    def use_library(self, library: BlockLibrary) -> None:
+        """Resolve block instances through ``library`` (the project's) from now on."""
+        self.library = library
+        for node in self._nodes.values():
+            node.library = library
 
     # ----------------------------------------------------------------- queries
     @property
@@ -151,6 +177,8 @@ class Network:
         node_id: str | None = None,
         trainable: bool = True,
         check: bool = True,
+        bind: dict | None = None,
+        expanded: bool = False,
     ) -> Node:
         """Add a node and return it.
 
@@ -163,12 +191,17 @@ class Network:
             check: refuse wrong types and out-of-range values (ParamError). With
                 False, only types are checked and ranges become diagnostics of the
                 analysis, which is what loading a file needs.
+            bind: parameters read from the enclosing block's exposed parameters.
+            expanded: a block instance drawn open, showing its inside.
         """
-        spec = get_spec(type_name)
+        spec = spec_of(type_name, self.library)
         node_id = self.suggest_id(type_name) if node_id is None else check_id(node_id)
         if node_id in self._nodes:
             raise NetworkError(f"there is already a node called {node_id!r}")
-        node = Node(node_id, type_name, _complete(spec, params or {}, check), _pos(pos), trainable)
+        params = _complete(spec, params or {}, check)
+        bind = _check_bind(spec, bind or {})
+        node = Node(node_id, type_name, params, _pos(pos), trainable, bind, bool(expanded))
+        node.library = self.library
         self._nodes[node_id] = node
         self.graph.add_node(node_id)
         self.events.node_added.emit(node)
@@ -242,6 +275,22 @@ class Network:
             node.trainable = bool(trainable)
             self.events.trainable_changed.emit(node_id, node.trainable)
 
+    def set_bind(self, node_id: str, bind: dict) -> None:
+        """Make some of a node's parameters read the enclosing block's parameters
+        (``{"out_channels": "channels"}``); an empty dict reads none."""
+        node = self.node(node_id)
+        bind = _check_bind(node.spec, bind)
+        if bind != node.bind:
+            old, node.bind = node.bind, bind
+            self.events.bind_changed.emit(node_id, dict(old), dict(bind))
+
+    def set_expanded(self, node_id: str, expanded: bool) -> None:
+        """Draw a block instance open (its inside shown) or collapsed."""
+        node = self.node(node_id)
+        if bool(expanded) != node.expanded:
+            node.expanded = bool(expanded)
+            self.events.expanded_changed.emit(node_id, node.expanded)
+
     def set_order(self, ids: list[str]) -> None:
         """Put the nodes in the order of ``ids`` (all of them): undoing a removal
         puts a node back in its place, so the saved file is the same again."""
@@ -286,43 +335,82 @@ class Network:
     # ----------------------------------------------------------------- copies
     def to_dict(self) -> dict:
         """The network as plain data, in the project file's layout."""
-        nodes = []
-        for node in self._nodes.values():
-            spec = node.spec
-            entry = {
-                "id": node.id,
-                "type": node.type,
-                "params": {
-                    name: spec.param(name).to_json(value) for name, value in node.params.items()
-                },
-                "pos": [_round(node.pos[0]), _round(node.pos[1])],
-            }
-            if not node.trainable:
-                entry["trainable"] = False
-            nodes.append(entry)
+        nodes = [self.node_entry(node_id) for node_id in self._nodes]
         edges = [{"from": [w.src, w.src_port], "to": [w.dst, w.dst_port]} for w in self.wires]
         return {"nodes": nodes, "edges": edges}
 
+    def node_entry(self, node_id: str) -> dict:
+        """One node as plain data, in the project file's layout (``add_entry`` takes it
+        back): what an edit keeps to put a removed node back exactly."""
+        node = self.node(node_id)
+        spec = node.spec
+        entry = {
+            "id": node.id,
+            "type": node.type,
+            "params": {
+                name: spec.param(name).to_json(value) for name, value in node.params.items()
+            },
+            "pos": [_round(node.pos[0]), _round(node.pos[1])],
+        }
+        if not node.trainable:
+            entry["trainable"] = False
+        if node.bind:
+            entry["bind"] = dict(node.bind)
+        if node.expanded:
+            entry["expanded"] = True
+        return entry
+
+    def add_entry(self, entry: dict, check: bool = False) -> Node:
+        """Add a node from ``node_entry`` data (ranges checked only with ``check``)."""
+        return self.add_node(
+            entry["type"],
+            entry.get("params", {}),
+            tuple(entry.get("pos", (0, 0))),
+            entry["id"],
+            entry.get("trainable", True),
+            check=check,
+            bind=entry.get("bind"),
+            expanded=entry.get("expanded", False),
+        )
+
     @classmethod
-    def from_dict(cls, data: dict, name: str = "model", check: bool = False) -> Network:
-        """Build a network from ``to_dict`` data (already validated by the caller)."""
-        network = cls(name)
+    def from_dict(
+        cls,
+        data: dict,
+        name: str = "model",
+        check: bool = False,
+        library: BlockLibrary | None = None,
+    ) -> Network:
+        """Build a network from ``to_dict`` data (already validated by the caller);
+        block instances resolve through ``library``."""
+        network = cls(name, library if library is not None else BlockLibrary())
         for entry in data["nodes"]:
-            network.add_node(
-                entry["type"],
-                entry.get("params", {}),
-                tuple(entry.get("pos", (0, 0))),
-                entry["id"],
-                entry.get("trainable", True),
-                check=check,
-            )
+            network.add_entry(entry, check=check)
         for edge in data["edges"]:
             network.connect(*edge["from"], *edge["to"])
         return network
 
     def copy(self) -> Network:
-        """An independent copy with no event listeners."""
-        return Network.from_dict(self.to_dict(), self.name)
+        """An independent copy with no event listeners, sharing the block library."""
+        return Network.from_dict(self.to_dict(), self.name, library=self.library)
+
+
+def spec_of(type_name: str, library: BlockLibrary | None = None) -> LayerSpec:
+    """The spec of a layer type or, when ``library`` has it, of a block type."""
+    if library is not None and type_name in library:
+        return library.spec(type_name)
+    return get_spec(type_name)
+
+
+def _check_bind(spec: LayerSpec, bind: dict) -> dict[str, str]:
+    """``bind`` checked for shape: parameter names of ``spec`` mapped to names."""
+    if not isinstance(bind, dict):
+        raise ParamError("bind must map parameter names to block parameter names")
+    for name, source in bind.items():
+        spec.param(name)
+        if not isinstance(source, str) or not source.isidentifier():
+            raise ParamError(f"{name} is bound to {source!r}, which is not a parameter name")
+    return dict(bind)
 
 
 def _complete(spec: LayerSpec, params: dict, check: bool) -> dict:

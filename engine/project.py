@@ -2,6 +2,10 @@
 
 A project is indented JSON that diffs well (outline in shared/DESIGN.md): one or more
 networks by name (a plain project has ``model``), the dataset and the training settings.
+Version 2 adds ``blocks``: the project's block types (``engine.blocks``), each a small
+network with exposed ``params``, and the node fields ``bind`` and ``expanded``. Version 1
+files open unchanged; saving writes version 2. A file of a newer version is refused with
+a sentence rather than half read.
 Weights never go into it; they live beside it as ``.safetensors``.
 
 Loading checks every field and raises ``ProjectError`` with a sentence naming the file
@@ -26,16 +30,20 @@ from pathlib import Path
 from typing import Any
 
 from engine import bounds
+from engine.blocks import BlockLibrary, BlockType
+from engine.blocks.block_type import param_from_dict
+from engine.blocks.resolve import MAX_DEPTH
 from engine.errors import DeepwireError, NetworkError, ProjectError
 from engine.file_access import mode_for, refuse_read_only
 from engine.naming import check_network_name
 from engine.network import Network
 
 FORMAT = "deepwire"
-VERSION = 1
+VERSION = 2
 SUFFIX = ".dwire"
-_TOP_LEVEL = {"format", "version", "networks", "dataset", "training", "notes"}
-_NODE_FIELDS = {"id", "type", "params", "pos", "trainable"}
+_TOP_LEVEL = {"format", "version", "blocks", "networks", "dataset", "training", "notes"}
+_NODE_FIELDS = {"id", "type", "params", "pos", "trainable", "bind", "expanded"}
+_BLOCK_FIELDS = {"help", "params", "nodes", "edges"}
 BACKUP_SUFFIX = ".bak"
 MAX_BYTES = 16 * 1024 * 1024  # a 1000-node network is about 150 KB; weights live elsewhere
 
@@ -49,12 +57,18 @@ class Project:
         dataset: the ``dataset`` section (``{"name": ..., "params": {...}}``) or None.
         training: the ``training`` section or None.
         notes: free text the user keeps with the project.
+        blocks: the block types, shared by every network of the project.
     """
 
     networks: dict[str, Network] = field(default_factory=lambda: {"model": Network("model")})
     dataset: dict[str, Any] | None = None
     training: dict[str, Any] | None = None
     notes: str = ""
+    blocks: BlockLibrary = field(default_factory=BlockLibrary)
+
+    def __post_init__(self):
+        for network in self.networks.values():
+            network.use_library(self.blocks)
 
     @property
     def network(self) -> Network:
@@ -71,7 +85,7 @@ class Project:
 
     def add_network(self, name: str) -> Network:
         """Add an empty network ``name`` after the others; NetworkError when refused."""
-        network = Network(self.check_new_name(name))
+        network = Network(self.check_new_name(name), self.blocks)
         self.networks[name] = network
         return network
 
@@ -96,11 +110,10 @@ class Project:
 
     def to_dict(self) -> dict:
         """The project as plain data in file order."""
-        data: dict[str, Any] = {
-            "format": FORMAT,
-            "version": VERSION,
-            "networks": {name: net.to_dict() for name, net in self.networks.items()},
-        }
+        data: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+        if len(self.blocks):
+            data["blocks"] = {t.name: t.to_dict() for t in self.blocks}
+        data["networks"] = {name: net.to_dict() for name, net in self.networks.items()}
         if self.dataset is not None:
             data["dataset"] = self.dataset
         if self.training is not None:
@@ -137,8 +150,10 @@ def dumps(project: Project) -> str:
     """
     data = project.to_dict()
     lines: dict[str, str] = {}
-    for network in data["networks"].values():
-        for key in ("nodes", "edges"):
+    for network in [*data.get("blocks", {}).values(), *data["networks"].values()]:
+        for key in ("params", "nodes", "edges"):
+            if key not in network or not isinstance(network[key], list):
+                continue
             for index, entry in enumerate(network[key]):
                 token = f"\x00{len(lines)}\x00"
                 lines[json.dumps(token)] = json.dumps(entry, ensure_ascii=False)
@@ -338,6 +353,9 @@ def from_dict(data: Any, source: str = "project") -> Project:
     unknown = sorted(set(data) - _TOP_LEVEL)
     if unknown:
         fail(f"unknown field {_quote(unknown[0])} at the top level")
+    if "blocks" in data and version < 2:
+        fail('"blocks" need file format version 2; this file says version 1')
+    library = _library_from_dict(data.get("blocks", {}), source)
     networks_data = data.get("networks")
     if not isinstance(networks_data, dict) or not networks_data:
         fail('"networks" must map names to networks, e.g. {"model": {...}}')
@@ -347,7 +365,8 @@ def from_dict(data: Any, source: str = "project") -> Project:
             check_network_name(name)
         except DeepwireError as error:
             fail(str(error))
-        networks[name] = _network_from_dict(name, network_data, f"{source}: network {_quote(name)}")
+        where = f"{source}: network {_quote(name)}"
+        networks[name] = _network_from_dict(name, network_data, where, library)
     for section in ("dataset", "training"):
         if section in data and not isinstance(data[section], dict):
             fail(f'"{section}" must be an object, not {_json_type(data[section])}')
@@ -358,10 +377,80 @@ def from_dict(data: Any, source: str = "project") -> Project:
     notes = data.get("notes", "")
     if not isinstance(notes, str):
         fail('"notes" must be text')
-    return Project(networks, data.get("dataset"), data.get("training"), notes)
+    return Project(networks, data.get("dataset"), data.get("training"), notes, library)
 
 
-def _network_from_dict(name: str, data: Any, where: str) -> Network:
+def _library_from_dict(blocks: Any, source: str) -> BlockLibrary:
+    """The ``blocks`` section as a library: types added inner first, so that each
+    instance finds its type; a type that holds itself is refused."""
+    library = BlockLibrary()
+    if not isinstance(blocks, dict):
+        raise ProjectError(f'{source}: "blocks" must map block names to blocks')
+    for name in _dependency_order(blocks, source):
+        where = f"{source}: block {_quote(name)}"
+        block_type = _block_from_dict(name, blocks[name], where, library)
+        try:
+            library.add(block_type)
+        except DeepwireError as error:
+            raise ProjectError(f"{where}: {error}") from None
+    return library
+
+
+def _dependency_order(blocks: dict, source: str) -> list[str]:
+    """Block names, each after the blocks its nodes use; ProjectError on a loop."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(blocks)
+    for name, block in blocks.items():
+        nodes = block.get("nodes") if isinstance(block, dict) else None
+        for entry in nodes if isinstance(nodes, list) else []:
+            used = entry.get("type") if isinstance(entry, dict) else None
+            if isinstance(used, str) and used in blocks:
+                graph.add_edge(used, name)
+    try:
+        order = list(nx.topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        cycle = [a for a, _ in nx.find_cycle(graph)]
+        loop = " -> ".join([*cycle, cycle[0]])
+        raise ProjectError(
+            f"{source}: block {_quote(cycle[0])} holds itself ({loop}); a block cannot contain "
+            "itself"
+        ) from None
+    if graph.number_of_nodes() and nx.dag_longest_path_length(graph) >= MAX_DEPTH:
+        raise ProjectError(f"{source}: blocks are nested more than {MAX_DEPTH} deep")
+    return order
+
+
+def _block_from_dict(name: str, data: Any, where: str, library: BlockLibrary) -> BlockType:
+    def fail(message: str):
+        raise ProjectError(f"{where}: {message}")
+
+    if not isinstance(data, dict):
+        fail(f"must be an object with params, nodes and edges, not {_json_type(data)}")
+    unknown = sorted(set(data) - _BLOCK_FIELDS)
+    if unknown:
+        fail(f"unknown field {_quote(unknown[0])}")
+    help_text = data.get("help", "")
+    if not isinstance(help_text, str):
+        fail('"help" must be text')
+    params_data = data.get("params", [])
+    if not isinstance(params_data, list):
+        fail('"params" must be a list of parameters')
+    try:
+        bounds.check_plain(params_data, "params")
+        params = tuple(param_from_dict(entry) for entry in params_data)
+        network = _network_from_dict(
+            "inside", {k: data[k] for k in ("nodes", "edges") if k in data}, where, library
+        )
+        return BlockType(name, network, params, help_text)
+    except (DeepwireError, bounds.BoundsError) as error:
+        if isinstance(error, ProjectError):
+            raise
+        fail(str(error))
+
+
+def _network_from_dict(name: str, data: Any, where: str, library: BlockLibrary) -> Network:
     def fail(message: str):
         raise ProjectError(f"{where}: {message}")
 
@@ -375,7 +464,7 @@ def _network_from_dict(name: str, data: Any, where: str) -> Network:
         fail('"nodes" must be a list')
     if not isinstance(edges, list):
         fail('"edges" must be a list')
-    network = Network(name)
+    network = Network(name, library)
     for index, entry in enumerate(nodes):
         _add_node(network, index, entry, fail)
     for index, edge in enumerate(edges):
@@ -411,8 +500,23 @@ def _add_node(network: Network, index: int, entry: Any, fail) -> None:
         fail(f'{label}: "trainable" must be true or false')
     if not isinstance(entry["type"], str):
         fail(f'{label}: "type" must be a layer type name such as "Linear"')
+    expanded = entry.get("expanded", False)
+    if not isinstance(expanded, bool):
+        fail(f'{label}: "expanded" must be true or false')
+    bind = entry.get("bind", {})
+    if not isinstance(bind, dict):
+        fail(f'{label}: "bind" must map parameter names to block parameter names')
     try:
-        network.add_node(entry["type"], params, tuple(pos), node_id, trainable, check=False)
+        network.add_node(
+            entry["type"],
+            params,
+            tuple(pos),
+            node_id,
+            trainable,
+            check=False,
+            bind=bind,
+            expanded=expanded,
+        )
     except DeepwireError as error:
         fail(f"{label}: {error}")
 

@@ -1,0 +1,114 @@
+"""The block types of a project, shared by all its networks.
+
+Kept apart from ``engine.network`` (which imports it) so that a network can hold a
+library without the library importing the network model at load time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.errors import NetworkError
+from engine.events import EventGroup
+
+if TYPE_CHECKING:
+    from engine.blocks.block_type import BlockType
+    from engine.blocks.spec import BlockSpec
+
+
+class BlockLibrary:
+    """Block types by name, in the order they were added.
+
+    Events: ``type_added(block_type)``, ``type_removed(block_type)`` and
+    ``changed()`` after any change of any type's inside or parameters (instances
+    everywhere must be analysed again). ``revision`` counts those changes, so that
+    cached analyses of instances know when they are stale.
+    """
+
+    def __init__(self):
+        self._types: dict[str, BlockType] = {}
+        self.revision = 0
+        self.cache: dict = {}  # analyses of instances, valid for this revision only
+        self.events = EventGroup("type_added", "type_removed", "changed")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self):
+        return iter(list(self._types.values()))
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+    def names(self) -> list[str]:
+        """Block type names, in order."""
+        return list(self._types)
+
+    def get(self, name: str) -> BlockType:
+        """The block type ``name``; NetworkError when there is none."""
+        try:
+            return self._types[name]
+        except KeyError:
+            raise NetworkError(f"there is no block type {name!r}") from None
+
+    def spec(self, name: str) -> BlockSpec:
+        """A LayerSpec-like view of block type ``name`` (always current)."""
+        from engine.blocks.spec import BlockSpec
+
+        return BlockSpec(self.get(name))
+
+    def add(self, block_type: BlockType) -> BlockType:
+        """Add a block type whose name is free; it shares this library from now on."""
+        from engine.blocks.block_type import check_block_name
+
+        check_block_name(block_type.name, self)
+        block_type.attach(self)
+        self._types[block_type.name] = block_type
+        self.touch()
+        self.events.type_added.emit(block_type)
+        return block_type
+
+    def remove(self, name: str) -> BlockType:
+        """Remove block type ``name`` and return it (instances of it become errors)."""
+        block_type = self.get(name)
+        users = self.users_of(name)
+        if users:
+            raise NetworkError(
+                f"block type {name} is used inside {', '.join(sorted(users))}; remove those "
+                "uses first"
+            )
+        del self._types[name]
+        block_type.detach()
+        self.touch()
+        self.events.type_removed.emit(block_type)
+        return block_type
+
+    def set_order(self, names: list[str]) -> None:
+        """Put the types in the order of ``names`` (all of them), so that undo gives
+        back the same file."""
+        if sorted(names) != sorted(self._types):
+            raise NetworkError("set_order needs every block type name exactly once")
+        self._types = {name: self._types[name] for name in names}
+
+    def users_of(self, name: str) -> set[str]:
+        """Names of the block types whose inside holds an instance of ``name``."""
+        return {t.name for t in self._types.values() if name in t.used_types()}
+
+    def contains_type(self, outer: str, inner: str) -> bool:
+        """Whether block type ``outer`` holds ``inner`` at any depth (or is it)."""
+        seen, todo = set(), [outer]
+        while todo:
+            name = todo.pop()
+            if name == inner:
+                return True
+            if name in seen or name not in self._types:
+                continue
+            seen.add(name)
+            todo.extend(self._types[name].used_types())
+        return False
+
+    def touch(self) -> None:
+        """Note that some type changed: cached analyses are stale; tell the listeners."""
+        self.revision += 1
+        self.cache.clear()
+        self.events.changed.emit()

@@ -7,7 +7,9 @@ node ids are validated identifiers, and every other value (the network's name, p
 values) is written by ``engine.naming.literal``, which no text can break out of.
 
 The network is compiled on torch's ``meta`` device: writing the code of a network
-allocates none of its weights, however large its layers.
+allocates none of its weights, however large its layers. Block instances become
+instances of one class per block type (``engine.blocks.classes``), written before the
+model's class.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import keyword
 import re
 
 from engine.analysis import Analysis, analyze
+from engine.blocks.classes import Instance, write_classes
+from engine.blocks.resolve import resolve
 from engine.compile import compile_network
 from engine.export.prepare import ExportError
 from engine.naming import literal
@@ -42,10 +46,52 @@ def module_declarations(network: Network, analysis: Analysis | None = None, grap
     declared = []
     for node_id, _ in graph_module.named_children():
         node = network.node(node_id)
-        inputs = [analysis.shapes[network.wire_into(node_id, p).src] for p in node.input_ports()]
+        if node.is_block:
+            continue
         params = node.spec.check_params(node.params)
-        declared.append((node_id, *node.spec.module(params, inputs)))
+        declared.append((node_id, *node.spec.module(params, _input_shapes(network, analysis, node))))
     return declared
+
+
+def _input_shapes(network: Network, analysis: Analysis, node) -> list:
+    return [analysis.wire_shape(network.wire_into(node.id, p)) for p in node.input_ports()]
+
+
+def block_instances(network: Network, analysis: Analysis, graph_module, path: str = ""):
+    """``(node id, Instance)`` of every block instance directly in ``network``, each
+    with its children read recursively (see engine.blocks.classes)."""
+    found = []
+    for node_id, module in graph_module.named_children():
+        node = network.node(node_id)
+        if not node.is_block:
+            continue
+        params = node.spec.check_params(node.params)
+        inputs = _input_shapes(network, analysis, node)
+        dtypes = [analysis.wire_dtype(network.wire_into(node_id, p)) for p in node.input_ports()]
+        inside, _ = resolve(node.spec.block_type, params, inputs, dtypes)
+        inside_analysis = analysis.inside[node_id]
+        instance = Instance(
+            f"{path}{node_id}", node, module, inside, inputs, _forward_source(module)
+        )
+        nested = dict(block_instances(inside, inside_analysis, module, f"{instance.path}."))
+        modules = {d[0]: d[1:] for d in module_declarations(inside, inside_analysis, module)}
+        for child, _ in module.named_children():
+            if child in nested:
+                instance.children.append((child, "block", nested[child]))
+            else:
+                instance.children.append((child, "module", modules[child]))
+        found.append((node_id, instance))
+    return found
+
+
+def _all_instances(pairs) -> list[Instance]:
+    result = []
+    for _, instance in pairs:
+        result.append(instance)
+        result.extend(
+            _all_instances((c, d) for c, kind, d in instance.children if kind == "block")
+        )
+    return result
 
 
 def generate_code(network: Network, class_name: str = "Model") -> str:
@@ -54,14 +100,22 @@ def generate_code(network: Network, class_name: str = "Model") -> str:
     analysis = analyze(network)
     graph_module = _compile_on_meta(network, analysis)
     forward = _forward_source(graph_module)
+    instances = dict(block_instances(network, analysis, graph_module))
+    classes = write_classes(_all_instances(instances.items()), {class_name, "torch"})
     lines = [f"class {class_name}(torch.nn.Module):"]
     lines.append(f'    """The network {literal(network.name)} as drawn in Deepwire."""')
     lines.append("")
     lines.append("    def __init__(self):")
     lines.append("        super().__init__()")
-    for node_id, cls, kwargs in module_declarations(network, analysis, graph_module):
+    declared = {d[0]: d[1:] for d in module_declarations(network, analysis, graph_module)}
+    for node_id, _ in graph_module.named_children():
+        if node_id in instances:
+            cls, kwargs = instances[node_id].class_name, instances[node_id].args
+        else:
+            cls, kwargs = declared[node_id]
+            cls = f"torch.nn.{cls}"
         args = ", ".join(f"{key}={literal(value)}" for key, value in kwargs.items())
-        lines.append(f"        self.{node_id} = torch.nn.{cls}({args})")
+        lines.append(f"        self.{node_id} = {cls}({args})")
         if not network.node(node_id).trainable:
             lines.append(f"        self.{node_id}.requires_grad_(False)  # frozen in Deepwire")
     lines.append("")
@@ -82,7 +136,7 @@ def generate_code(network: Network, class_name: str = "Model") -> str:
         inputs=inputs or "none",
         outputs=outputs or "none",
     )
-    return header + "\n".join(lines) + "\n"
+    return header + "".join(c + "\n\n" for c in classes) + "\n".join(lines) + "\n"
 
 
 def check_class_name(class_name: str) -> str:

@@ -32,7 +32,7 @@ def test_file_is_indented_json_in_design_order(tmp_path):
     path = tmp_path / "net.dwire"
     project_file.save(Project({"model": mlp()}), path)
     text = path.read_text()
-    assert text.startswith('{\n  "format": "deepwire",\n  "version": 1,\n  "networks"')
+    assert text.startswith('{\n  "format": "deepwire",\n  "version": 2,\n  "networks"')
     assert '"from": [\n' in text or '"from": ["input", "out"]' in text or '"from"' in text
 
 

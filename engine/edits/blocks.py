@@ -336,3 +336,14 @@ class _AddInstance(Edit):
         entry["params"] = spec.check_params(entry["params"])
         self.entry = entry  # redo gives the same id
         return AddNodes([entry]).apply(network)
+
+
+def flattened(network: Network) -> Network:
+    """A copy of ``network`` with every block instance, at every depth, replaced by its
+    inside (ids ``instance_inner``, as the module paths of the compiled model read)."""
+    flat = network.copy()
+    while True:
+        instance = next((n.id for n in flat.nodes if n.is_block), None)
+        if instance is None:
+            return flat
+        plan_ungroup(flat, instance).apply(flat)

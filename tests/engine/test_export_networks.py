@@ -2,7 +2,7 @@
 
 Each covers what its formats must carry: a plain MLP; a CNN with BatchNorm buffers;
 a sequence model with token ids, PositionalEmbedding, TransformerEncoderLayer,
-MultiheadAttention, a residual Add and an LSTM; and a two-output network with Concat.
+MultiheadAttention, a residual Add and an LSTM; a two-output network with Concat; and a network of nested blocks.
 """
 
 import torch
@@ -85,7 +85,62 @@ def two_outputs() -> Network:
     )
 
 
-NETWORKS = {"mlp": mlp, "cnn": cnn, "sequence": sequence_model, "two_outputs": two_outputs}
+def with_blocks() -> Network:
+    """A residual CNN of blocks: ``Residual`` (holding a nested ``ConvAct``) used
+    twice, the second instance frozen."""
+    from engine.analysis import analyze
+    from engine.edits.blocks import plan_group
+
+    network = graph(
+        [
+            ("image", "Input", {"shape": [4, 6, 6]}),
+            ("conv", "Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+            ("act", "ReLU", {}),
+            ("add", "Add", {}),
+            ("conv_b", "Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+            ("act_b", "ReLU", {}),
+            ("add_b", "Add", {}),
+            ("pool", "AdaptiveAvgPool2d", {"output_size": 1}),
+            ("flat", "Flatten", {}),
+            ("fc", "Linear", {"out_features": 3}),
+            ("output", "Output", {}),
+        ],
+        [
+            "image->conv",
+            "conv->act",
+            "act->add.in1",
+            "image->add.in2",
+            "add->conv_b",
+            "conv_b->act_b",
+            "act_b->add_b.in1",
+            "add->add_b.in2",
+            "add_b->pool",
+            "pool->flat",
+            "flat->fc",
+            "fc->output",
+        ],
+        name="blocks",
+    )
+    for ids, name in (
+        (["conv", "act"], "ConvAct"),
+        (["convact", "add"], "Residual"),
+        (["conv_b", "act_b", "add_b"], "Second"),
+    ):
+        plan_group(network, ids, name, analyze(network)).apply(network)
+    network.remove_node("second")
+    network.add_node("Residual", node_id="second", trainable=False)
+    network.connect("residual", "out", "second", "x")
+    network.connect("second", "out", "pool", "in")
+    return network
+
+
+NETWORKS = {
+    "mlp": mlp,
+    "cnn": cnn,
+    "sequence": sequence_model,
+    "two_outputs": two_outputs,
+    "blocks": with_blocks,
+}
 
 
 def sample_inputs(network: Network, batch: int, seed: int = 0) -> tuple:

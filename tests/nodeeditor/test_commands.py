@@ -178,3 +178,29 @@ def test_inserting_a_free_node_into_a_wire_is_one_step(doc):
     doc.undo_stack.undo()
     assert dumps(doc.project) == before
     assert not commands.insert_on_wire(doc, ids[0], Wire(ids[2], "out", ids[3], "in"))
+
+
+def test_each_step_is_one_engine_edit_named_in_the_undo_menu(doc):
+    ids = build_mlp(doc)
+    commands.set_params_of(doc, {ids[1]: {"out_features": 3}, ids[3]: {"out_features": 4}})
+    commands.add_connected_node(doc, "Dropout", (0, 300), src=(ids[2], "out"))
+    stack = doc.undo_stack
+    texts = [stack.command(i).text() for i in range(stack.count())]
+    assert texts[0] == "Add Input" and texts[5] == f"Connect {ids[0]}.out -> {ids[1]}.in"
+    assert texts[-2:] == ["Edit 2 nodes", "Add Dropout"]
+    assert all(isinstance(stack.command(i), commands.EditCommand) for i in range(stack.count()))
+
+
+def test_nudges_of_the_same_nodes_merge_into_one_step(doc):
+    ids = build_mlp(doc)
+    count = doc.undo_stack.count()
+    for x in (10, 20, 30):
+        commands.move_nodes(doc, {ids[0]: (x, 0), ids[1]: (220 + x, 0)}, nudge=True)
+    commands.move_nodes(doc, {ids[0]: (40, 0)}, nudge=True)  # other nodes: a new step
+    assert doc.undo_stack.count() == count + 2
+    doc.undo_stack.undo()
+    assert doc.network.node(ids[0]).pos == (30.0, 0.0)
+    doc.undo_stack.undo()
+    assert [doc.network.node(i).pos for i in ids[:2]] == [(0.0, 0.0), (220.0, 0.0)]
+    doc.undo_stack.redo()
+    assert [doc.network.node(i).pos for i in ids[:2]] == [(30.0, 0.0), (250.0, 0.0)]

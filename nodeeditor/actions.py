@@ -11,14 +11,22 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle
 
-from nodeeditor import dialogs, export_dialog, help_pages, icons, network_tabs, weights_actions
+from nodeeditor import (
+    block_actions,
+    dialogs,
+    export_dialog,
+    help_pages,
+    icons,
+    network_tabs,
+    weights_actions,
+)
 
 Key = QKeySequence.StandardKey
 
 # Actions that change the project's networks: disabled while editing is locked.
 EDIT_ACTIONS = (
     "cut", "paste", "duplicate", "delete", "auto_layout", "undo", "redo",
-    "add_network", "rename_network", "delete_network",
+    "add_network", "rename_network", "delete_network", *block_actions.EDITING,
 )  # fmt: skip
 
 
@@ -82,6 +90,7 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
         "Load trained weights for this network (all nodes, or those that still fit)",
     )  # fmt: skip
     _add_network_actions(w, actions)
+    block_actions.add_actions(w, actions, _action)
     actions["train"] = _action(
         w, "&Train", w.train_from_menu, "F5", None,
         "Train the project's network(s) on its dataset (shows the Training panel)",
@@ -170,6 +179,9 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
         edit.addSeparator() if name is None else edit.addAction(actions[name])
     edit.addAction(actions["select_all"])
     edit.addAction(actions["find"])
+    edit.addSeparator()
+    for name in block_actions.MENU:
+        edit.addSeparator() if name is None else edit.addAction(actions[name])
 
     network = bar.addMenu("&Network")
     for name in ("add_network", "rename_network", "delete_network", None):

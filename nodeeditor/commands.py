@@ -40,6 +40,7 @@ __all__ = [
     "macro",
     "move_nodes",
     "paste",
+    "push",
     "remove_nodes",
     "rename_node",
     "set_params",
@@ -105,6 +106,12 @@ def macro(document, text: str):
         stack.undo()
         raise
     stack.endMacro()
+
+
+def push(document, edit: Edit | None) -> None:
+    """Push any planned engine edit (a block edit, say) as one undo step; nothing for
+    None."""
+    _push(document, edit)
 
 
 def add_node(document, type_name: str, pos, params: dict | None = None) -> str:

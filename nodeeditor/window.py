@@ -33,8 +33,18 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import DeepwireError
-from nodeeditor import dialogs, files, icons, network_tabs, recovery, theme, wheel_guard
+from nodeeditor import (
+    block_actions,
+    dialogs,
+    files,
+    icons,
+    network_tabs,
+    recovery,
+    theme,
+    wheel_guard,
+)
 from nodeeditor.actions import EDIT_ACTIONS, build_actions, build_menus, build_toolbar
+from nodeeditor.breadcrumb import Breadcrumb
 from nodeeditor.document import Document
 from nodeeditor.network_overview import NetworkOverview
 from nodeeditor.network_tabs import NetworkTabs
@@ -123,7 +133,10 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.network_tabs.view_created.connect(self._on_view_created)
         self.network_tabs.menu_requested.connect(self._on_tab_menu)
         self.network_tabs.rename_requested.connect(self._on_rename_requested)
+        self.breadcrumb = Breadcrumb()  # shown while a block is entered
+        self.breadcrumb.level_clicked.connect(lambda depth: block_actions.leave_to(self, depth))
         layout.addWidget(self.overview)
+        layout.addWidget(self.breadcrumb)
         layout.addWidget(self.network_tabs, 1)
         self.setCentralWidget(holder)
 
@@ -253,6 +266,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         document.current_changed.connect(self._on_current_network)
         document.networks_changed.connect(self._on_networks_changed)
         self._on_networks_changed()
+        block_actions.follow_blocks(self, document)  # the palette's Blocks group
         recovery.attach(self, document)  # unsaved work survives a crash
         self._on_current_network(document.current)
         self._on_analysis_changed(document.analysis)
@@ -272,6 +286,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         scene.selectionChanged.connect(self._on_selection_changed)
         scene.message.connect(self.show_message)
         scene.set_locked(self.locked)
+        block_actions.attach_view(self, view)  # double-click enters a block
 
     def _on_networks_changed(self) -> None:
         """Networks were added or removed: each undo stack is in the undo group."""
@@ -286,8 +301,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.network_tabs.show_page(page)
         if not self.locked:
             self.undo_group.setActiveStack(page.undo_stack)
-        self.inspector.set_document(page)
-        self._on_selection_changed()
+        block_actions.show_level(self)  # the Inspector and breadcrumb: the level shown
         self._update_network_actions()
 
     def _update_network_actions(self) -> None:
@@ -390,14 +404,14 @@ class MainWindow(files.FileHandling, QMainWindow):
         return [tabs.widget(index) for index in range(tabs.count())]
 
     def add_layer_at_centre(self, type_name: str) -> str | None:
-        """Add a ``type_name`` layer at the centre of the view and select it."""
-        from nodeeditor import commands
-
+        """Add a ``type_name`` layer (or block) at the centre of the view and select it."""
         if self.locked:
             return None
         centre = self.view.mapToScene(self.view.viewport().rect().center())
-        try:
-            node_id = commands.add_node(self.document, type_name, (centre.x(), centre.y()))
+        try:  # into the network or the entered block shown
+            node_id = block_actions.add_node_or_block(
+                self.scene.document, type_name, (centre.x(), centre.y())
+            )
         except DeepwireError as error:
             self.show_message(str(error))
             return None
@@ -405,8 +419,11 @@ class MainWindow(files.FileHandling, QMainWindow):
         return node_id
 
     def focus_node(self, node_id: str) -> None:
-        """Select ``node_id`` and centre the canvas on it."""
-        if node_id in self.document.network:
+        """Select ``node_id`` and centre the canvas on it (leaving entered blocks for a
+        node of the network)."""
+        if node_id not in self.scene.network:
+            block_actions.leave(self.view, 0)
+        if node_id in self.scene.network:
             self.scene.select_nodes([node_id])
             self.view.center_on_node(node_id)
 
@@ -417,14 +434,14 @@ class MainWindow(files.FileHandling, QMainWindow):
 
     def find_layer(self) -> str | None:
         """Ask for a layer by id or type, then select it and centre on it."""
-        nodes = self.document.network.nodes
+        nodes = self.scene.network.nodes  # the network, or the entered block shown
         if not nodes:
             self.show_message("The network has no layers yet.")
             return None
         text = dialogs.ask_layer(self, [f"{n.id} ({n.type})" for n in nodes])
         if text is None:
             return None
-        node_id = find_node(self.document.network, text)
+        node_id = find_node(self.scene.network, text)
         if node_id is None:
             self.show_message(f"No layer matches {text!r}.")
             return None

@@ -17,7 +17,7 @@ from PySide6.QtGui import QKeySequence, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu
 
 from engine.errors import DeepwireError
-from nodeeditor import clipboard, commands
+from nodeeditor import block_actions, clipboard, commands
 from nodeeditor.canvas import style
 from nodeeditor.canvas.minimap import Minimap
 from nodeeditor.canvas.node_item import NodeItem
@@ -80,6 +80,28 @@ class NetworkView(QGraphicsView):
     def document(self):
         """The document of the scene."""
         return self.scene().document
+
+    def show_scene(self, scene) -> None:
+        """Show ``scene`` instead (an entered block's inside, or back out of it): the
+        empty-canvas hint, the minimap, wire drops and the lock follow it."""
+        self.popup.close_popup()
+        for signal, slot in self._scene_slots(self.scene()):
+            signal.disconnect(slot)
+        self.setScene(scene)
+        scene.setSceneRect(QRectF(-50000, -50000, 100000, 100000))
+        for signal, slot in self._scene_slots(scene):
+            signal.connect(slot)
+        self._on_locked_changed(scene.locked)
+        self.minimap.update_nodes()
+        self._update_empty_hint()
+
+    def _scene_slots(self, scene) -> list:
+        return [
+            (scene.layout_changed, self.minimap.nodes_changed),
+            (scene.layout_changed, self._update_empty_hint),
+            (scene.wire_dropped, self._on_wire_dropped),
+            (scene.locked_changed, self._on_locked_changed),
+        ]
 
     # ----------------------------------------------------------------- zoom and pan
     def zoom(self) -> float:
@@ -360,6 +382,7 @@ class NetworkView(QGraphicsView):
                 )
         if ids or scene.selected_wires():
             menu.addAction("Delete", self.delete_selection)
+        block_actions.add_menu_items(menu, self)
         if item is None:
             menu.addAction("Add layer…", lambda: self.open_search_popup(scene_pos))
             menu.addAction("Paste", self.paste)
@@ -438,9 +461,9 @@ class NetworkView(QGraphicsView):
             if isinstance(item, WireItem)
         ]
         if not wires:
-            return commands.add_node(document, type_name, pos)
+            return block_actions.add_node_or_block(document, type_name, pos)
         with commands.macro(document, f"Insert {type_name}"):
-            node_id = commands.add_node(document, type_name, pos)
+            node_id = block_actions.add_node_or_block(document, type_name, pos)
             commands.insert_on_wire(document, node_id, wires[0])
         return node_id
 

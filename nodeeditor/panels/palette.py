@@ -4,9 +4,14 @@ Each entry carries its help text as a tooltip. Dragging an entry onto the canvas
 a QDrag whose mime data (``LAYER_MIME``, the type name in UTF-8) the canvas view
 accepts; a double-click (or Enter) asks the window to add the layer at the view's
 centre through ``add_requested(type_name)``.
+
+The Blocks group at the end lists block types (``set_blocks``: the project's, the
+built-in ones, the user's saved ones); they drag and add like layers, by name.
 """
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDrag
@@ -23,6 +28,12 @@ from engine.layers import families
 
 LAYER_MIME = "application/x-deepwire-layer"
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+BLOCKS = "Blocks"  # the group of block types, after the catalogue's families
+SOURCES = {
+    "project": "a block type of this project",
+    "built-in": "a block that comes with Deepwire",
+    "mine": "a block saved in your library",
+}
 
 
 def layer_mime_data(type_name: str) -> QMimeData:
@@ -94,6 +105,7 @@ class Palette(QWidget):
         # not itemActivated: some desktops activate on a single click
         self.tree.itemDoubleClicked.connect(self._on_activated)
         self.tree.enter_pressed.connect(self._on_activated)
+        self._blocks: QTreeWidgetItem | None = None
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
         self._populate()
@@ -117,13 +129,44 @@ class Palette(QWidget):
             group.setExpanded(True)
 
     def items(self) -> list[QTreeWidgetItem]:
-        """Every layer entry (not the family headings)."""
+        """Every layer entry (not the family headings, not the blocks)."""
         root = self.tree.invisibleRootItem()
         return [
             root.child(g).child(i)
             for g in range(root.childCount())
+            if root.child(g) is not self._blocks
             for i in range(root.child(g).childCount())
         ]
+
+    def set_blocks(self, entries) -> None:
+        """List ``entries`` (nodeeditor.block_library.BlockEntry) in the Blocks group,
+        hidden while there are none."""
+        if self._blocks is None:
+            self._blocks = QTreeWidgetItem(self.tree, [BLOCKS])
+            self._blocks.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = self._blocks.font(0)
+            font.setBold(True)
+            self._blocks.setFont(0, font)
+        self._blocks.takeChildren()
+        for entry in entries:
+            item = QTreeWidgetItem(self._blocks, [entry.name])
+            item.setData(0, TYPE_ROLE, entry.name)
+            help_text = html.escape(entry.help) or "A block of layers."
+            item.setToolTip(
+                0, f"<b>{html.escape(entry.name)}</b> ({SOURCES[entry.source]})<br>{help_text}"
+            )
+            item.setFlags(
+                Qt.ItemFlag.ItemIsEnabled
+                | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled
+            )
+        self._blocks.setExpanded(True)
+        self.filter(self.search.text())
+
+    def block_items(self) -> list[QTreeWidgetItem]:
+        """The entries of the Blocks group."""
+        group = self._blocks
+        return [group.child(i) for i in range(group.childCount())] if group else []
 
     def item(self, type_name: str) -> QTreeWidgetItem | None:
         """The entry of ``type_name``, if the catalogue has it."""

@@ -30,6 +30,10 @@ class Breadcrumb(QWidget):
         self.setAccessibleName("Entered blocks")
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(
+            "#breadcrumb { background: palette(alternate-base);"
+            " border-bottom: 1px solid palette(mid); }"
+        )
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(6, 2, 8, 2)
         self._layout.setSpacing(2)
@@ -51,7 +55,9 @@ class Breadcrumb(QWidget):
         self.items = []
         for depth, name in enumerate(names):
             if depth:
-                self._layout.addWidget(QLabel(SEPARATOR))
+                separator = QLabel(SEPARATOR)
+                separator.setContentsMargins(3, 0, 3, 0)
+                self._layout.addWidget(separator)
             self.items.append(self._item(depth, name, last=depth == len(names) - 1))
             self._layout.addWidget(self.items[-1])
         self._layout.addStretch(1)

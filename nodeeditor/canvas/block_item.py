@@ -31,7 +31,7 @@ TOGGLE = QRectF(3, 3, 16, 16)  # the expand/collapse triangle, in item coordinat
 TITLE_LEFT = 21.0
 MARK_ROOM = 20.0
 MINI_SCALE = 0.42  # a miniature is never drawn larger than this
-MINI_MAX = (520.0, 340.0)  # nor wider or taller than this
+MINI_MAX = (640.0, 360.0)  # nor wider or taller than this
 PAD = 26.0  # room beside the miniature for the ports and their names
 MINI_TEXT = 6.5  # point size of the names in the miniature
 
@@ -69,7 +69,8 @@ class Miniature:
 
     Attributes:
         width / height: the size of the drawing.
-        boxes: ``(rect, family, type name, is a block)`` per inner node.
+        boxes: ``(rect, family, id, is a block)`` per inner node (ids are short and
+            name the inner modules: ``conv1``, ``bn1``, ``downsample``).
         wires: ``(start, end)`` points per inner wire.
     """
 
@@ -99,7 +100,7 @@ def miniature(network: Network) -> Miniature:
         corner = point(*n.pos)
         size = (style.NODE_WIDTH * scale, heights[n.id] * scale)
         family = _family(n)
-        mini.boxes.append((QRectF(corner.x(), corner.y(), *size), family, n.type, n.is_block))
+        mini.boxes.append((QRectF(corner.x(), corner.y(), *size), family, n.id, n.is_block))
     ports = {n.id: (_ports(n, False), _ports(n, True)) for n in nodes}
     for w in network.wires:
         src, dst = network.node(w.src), network.node(w.dst)
@@ -161,6 +162,7 @@ class BlockItem(NodeItem):
         )
         super().set_node(node)
         self._bounds = QRectF(-2, -9, self._width + 4 + STACK, self._height + 11 + STACK)
+        self.setZValue(1.5 if self.expanded else 1)  # open, it covers its neighbours
 
     def _compute_height(self, n_in: int, n_out: int) -> float:
         ports = max(n_in, n_out, 1) * style.PORT_SPACING + 10
@@ -327,7 +329,7 @@ class BlockItem(NodeItem):
         body, _ = block_colors(theme)
         metrics = QFontMetricsF(style.font(MINI_TEXT))
         painter.setFont(style.font(MINI_TEXT))
-        for box, family, type_name, is_block in mini.boxes:
+        for box, family, name, is_block in mini.boxes:
             if is_block:
                 painter.setPen(QPen(theme.background.darker(150), 0.8))
                 painter.setBrush(body.darker(112))
@@ -341,7 +343,7 @@ class BlockItem(NodeItem):
             painter.drawRoundedRect(QRectF(box.x(), box.y(), box.width(), band), 3, 3)
             if box.height() >= metrics.height() and box.width() > 20:
                 painter.setPen(theme.text)
-                text = metrics.elidedText(type_name, Qt.TextElideMode.ElideRight, box.width() - 4)
+                text = metrics.elidedText(name, Qt.TextElideMode.ElideRight, box.width() - 4)
                 painter.drawText(box.adjusted(2, 0, -2, 0), Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 

@@ -213,9 +213,12 @@ class NodeItem(QGraphicsItem):
         )
         painter.setFont(style.font(8))
         y = style.HEADER_HEIGHT + 4
-        shape = "" if self.shape_text == self.describe else self.shape_text  # an Input
+        describe = self.describe
+        if self.type_name == "Input" and not describe.startswith(self.shape_text):
+            describe = ""  # inside an entered block: the shape that arrives, not the example
+        shape = "" if self.shape_text == describe else self.shape_text  # an Input
         for text, color in (
-            (self.describe, theme.text),
+            (describe, theme.text),
             (shape, theme.text),
             (self.params_text, theme.dim_text),
         ):

@@ -15,7 +15,8 @@ wire_drag.py.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+import shiboken6
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
@@ -23,6 +24,7 @@ from engine.layers.rules import fmt
 from engine.network import Wire
 from nodeeditor import commands
 from nodeeditor.canvas import style
+from nodeeditor.canvas.block_item import BlockItem, make_node_item
 from nodeeditor.canvas.node_item import NodeItem
 from nodeeditor.canvas.port_item import PortItem
 from nodeeditor.canvas.wire_drag import WireDrag
@@ -74,9 +76,13 @@ class NetworkScene(QGraphicsScene):
             "trainable_changed": self._on_node_changed,
             "wired": self._on_wired,
             "unwired": self._on_unwired,
+            "bind_changed": self._on_node_changed,
+            "expanded_changed": self._on_expanded_changed,
         }
         for name, handler in self._handlers.items():
             getattr(self.network.events, name).connect(handler)
+        self._blocks_pending = False
+        self.network.library.events.changed.connect(self._on_library_changed)
         document.analysis_changed.connect(self._on_analysis_changed)
         self._on_analysis_changed(document.analysis)
 
@@ -89,6 +95,7 @@ class NetworkScene(QGraphicsScene):
         """Stop following the network (call before dropping the scene)."""
         for name, handler in self._handlers.items():
             getattr(self.network.events, name).disconnect(handler)
+        self.network.library.events.changed.disconnect(self._on_library_changed)
 
     def nodes_rect(self) -> QRectF:
         """The scene rectangle that holds every node."""
@@ -180,7 +187,7 @@ class NetworkScene(QGraphicsScene):
 
     # ----------------------------------------------------------------- network events
     def _on_node_added(self, node) -> None:
-        item = NodeItem(node)
+        item = make_node_item(node, self.network)
         self._nodes[node.id] = item
         self._shown.pop(node.id, None)
         self._wires_by_node.setdefault(node.id, set())
@@ -222,6 +229,26 @@ class NetworkScene(QGraphicsScene):
         if [p.pos() for p in item.ports()] != ports:
             self._update_wires_of(node_id)
 
+    def _on_expanded_changed(self, node_id: str, value: bool) -> None:
+        """A block opened or closed in place: wires find their way as if it had moved."""
+        old = self._nodes[node_id].sceneBoundingRect()
+        self._on_node_changed(node_id)
+        pos = self.network.node(node_id).pos
+        self._on_node_moved(node_id, (old.x(), old.y()), pos)
+
+    def _on_library_changed(self) -> None:
+        """Some block type changed: its instances show its new ports and inside, once
+        per turn of the event loop (an edit inside a type announces every step)."""
+        if not self._blocks_pending and shiboken6.isValid(self):
+            self._blocks_pending = True
+            QTimer.singleShot(0, self._refresh_blocks)
+
+    def _refresh_blocks(self) -> None:
+        self._blocks_pending = False
+        for node_id, item in list(self._nodes.items()):
+            if isinstance(item, BlockItem) and node_id in self.network:
+                self._on_node_changed(node_id)
+
     def _on_node_moved(self, node_id: str, old, new) -> None:
         self._nodes[node_id].setPos(QPointF(*new))
         self._reroute()
@@ -235,8 +262,11 @@ class NetworkScene(QGraphicsScene):
 
     def _on_wired(self, wire: Wire, route: bool = True) -> None:
         src, dst = self._nodes[wire.src], self._nodes[wire.dst]
+        for end, port in ((src, wire.src_port), (dst, wire.dst_port)):
+            if port not in (end.outputs if end is src else end.inputs):
+                end.set_node(self.network.node(end.node_id))  # a block changed this turn
         item = WireItem(wire, src.outputs[wire.src_port], dst.inputs[wire.dst_port])
-        shape = self.document.analysis.shapes.get(wire.src)
+        shape = self.document.analysis.wire_shape(wire)  # blocks may have several outputs
         item.set_label(fmt(shape) if shape is not None else "")
         self._wires[wire] = item
         self._wires_by_node.setdefault(wire.src, set()).add(wire)
@@ -271,11 +301,10 @@ class NetworkScene(QGraphicsScene):
         for node_id in [k for k in seen if k not in self._nodes]:
             del seen[node_id]
         for node_id in changed_shapes:
-            shape = shapes.get(node_id)
-            label = fmt(shape) if shape is not None else ""
             for wire in self._wires_by_node.get(node_id, ()):
                 if wire.src == node_id:
-                    self._wires[wire].set_label(label)
+                    shape = analysis.wire_shape(wire)
+                    self._wires[wire].set_label(fmt(shape) if shape is not None else "")
 
     # ----------------------------------------------------------------- moves
     def node_item_moved(self, item: NodeItem) -> None:

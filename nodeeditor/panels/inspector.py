@@ -52,6 +52,7 @@ class Inspector(QWidget):
         self.locked = False
         self.fields: dict[str, ParamField] = {}
         self.errors: dict[str, QLabel] = {}
+        self.name_labels: dict[str, QLabel] = {}
         self._shown_type: str | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -109,6 +110,7 @@ class Inspector(QWidget):
             self._params_form.removeRow(0)
         self.fields.clear()
         self.errors.clear()
+        self.name_labels.clear()
         for param in node.spec.params:
             field = make_field(param)
             error = _label(role="error", wrap=True)
@@ -117,6 +119,7 @@ class Inspector(QWidget):
             field.rejected.connect(lambda message, name=param.name: self._refuse(name, message))
             name_label = QLabel(param.name)
             name_label.setToolTip(param.help)
+            self.name_labels[param.name] = name_label
             self._params_form.addRow(name_label, field)
             self._params_form.addRow("", error)
             self.fields[param.name] = field
@@ -174,6 +177,7 @@ class Inspector(QWidget):
         for name, field in self.fields.items():
             field.set_value(node.params.get(name))
             field.set_read_only(self.locked)
+        self._show_bound(node)
         self.id_edit.setReadOnly(self.locked)
         self.trainable_box.setEnabled(not self.locked and spec.role == "layer")
         analysis = self.document.analysis if self.document else None
@@ -182,6 +186,21 @@ class Inspector(QWidget):
         )
         self.form.setRowVisible(self.trainable_box, weighted)  # ReLU, Flatten: nothing to freeze
         self._show_analysis(node.id)
+
+    def _show_bound(self, node) -> None:
+        """Inside a block, a parameter bound to the block's own shows the value the
+        entered instance gives it, read-only (editing it here would change nothing)."""
+        analysis = self.document.analysis if self.document else None
+        resolved = analysis.network if analysis is not None else None
+        for name, label in self.name_labels.items():
+            source = node.bind.get(name)
+            label.setText(f"{name} ← {source}" if source else name)
+            self.fields[name].setToolTip(f"Set by the block's parameter {source}" if source else "")
+            if source is None:
+                continue
+            self.fields[name].set_read_only(True)
+            if resolved is not None and node.id in resolved:
+                self.fields[name].set_value(resolved.node(node.id).params.get(name))
 
     def _show_analysis(self, node_id: str) -> None:
         analysis = self.document.analysis if self.document else None

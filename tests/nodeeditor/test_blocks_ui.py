@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from engine import project as project_file
-from nodeeditor import block_library
+from nodeeditor import block_library, commands
 from nodeeditor.canvas.block_item import TOGGLE, BlockItem
 from nodeeditor.document import Document
 from tests.nodeeditor.app_helpers import ROOT, close_window, drop_on_view, open_window
@@ -376,18 +376,33 @@ def test_a_block_cannot_be_placed_inside_itself(window, qtbot):
     assert [n.type for n in window.scene.network.nodes].count("Pair") == 0
 
 
-def test_inspector_shows_a_blocks_parameters_and_count(window, qtbot):
-    window.palette_panel.add_requested.emit("ConvBNReLU")
+def test_inspector_edits_a_blocks_parameters_and_shows_them_bound_inside(window, qtbot):
+    window.palette_panel.add_requested.emit("ConvBNReLU")  # a built-in block
     settle(qtbot)
     placed = window.document.network.nodes[-1]
     qtbot.waitUntil(lambda: window.inspector.node_id == placed.id)
     inspector = window.inspector
-    spec = placed.spec
-    assert list(inspector.fields) == [p.name for p in spec.params] and inspector.fields
+    assert list(inspector.fields) == ["channels", "kernel_size", "stride", "padding"]
     assert "Blocks" in inspector.type_label.text()
-    click(window, "r1")
-    qtbot.waitUntil(lambda: inspector.node_id == "r1")
-    assert "296 parameters" in inspector.result_label.text()  # 4*8*9 + 8
+    commands.connect(window.document.current, "r2", "out", placed.id, "x")  # (8, 6, 6) in
+    click(window, placed.id)
+    qtbot.waitUntil(lambda: inspector.node_id == placed.id)
+    field = inspector.fields["channels"].editor
+    field.setFocus()
+    field.selectAll()
+    QTest.keyClicks(field, "5")
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert window.document.network.node(placed.id).params["channels"] == 5
+    assert "370 parameters" in inspector.result_label.text()  # 8*5*9 conv (no bias), 2*5 bn
+    double_click(qtbot, window, placed.id)
+    click(window, "conv")
+    qtbot.waitUntil(lambda: inspector.node_id == "conv")
+    assert inspector.name_labels["out_channels"].text() == "out_channels ← channels"
+    assert inspector.fields["out_channels"].editor.text() == "5"  # this instance's value
+    assert not inspector.fields["out_channels"].editor.isEnabled()
+    assert inspector.fields["dilation"].editor.isEnabled()
+    assert shape_on(window, "conv") == "(5, 6, 6)"
 
 
 def test_save_block_to_my_library_lists_it_in_every_project(window, qtbot, tmp_path):

@@ -341,8 +341,8 @@ def _unet_up() -> Data:
         "edges": _edges(
             [
                 "x->up",
-                "skip->concat.in1",
-                "up->concat.in2",
+                "up->concat.in1",
+                "skip->concat.in2",
                 *_chain("concat", "conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "out"),
             ]
         ),

@@ -199,7 +199,7 @@ class Network:
         if node_id in self._nodes:
             raise NetworkError(f"there is already a node called {node_id!r}")
         params = _complete(spec, params or {}, check)
-        bind = _check_bind(spec, bind or {})
+        bind = check_bind(spec, bind or {})
         node = Node(node_id, type_name, params, _pos(pos), trainable, bind, bool(expanded))
         node.library = self.library
         self._nodes[node_id] = node
@@ -279,7 +279,7 @@ class Network:
         """Make some of a node's parameters read the enclosing block's parameters
         (``{"out_channels": "channels"}``); an empty dict reads none."""
         node = self.node(node_id)
-        bind = _check_bind(node.spec, bind)
+        bind = check_bind(node.spec, bind)
         if bind != node.bind:
             old, node.bind = node.bind, bind
             self.events.bind_changed.emit(node_id, dict(old), dict(bind))
@@ -402,7 +402,7 @@ def spec_of(type_name: str, library: BlockLibrary | None = None) -> LayerSpec:
     return get_spec(type_name)
 
 
-def _check_bind(spec: LayerSpec, bind: dict) -> dict[str, str]:
+def check_bind(spec: LayerSpec, bind: dict) -> dict[str, str]:
     """``bind`` checked for shape: parameter names of ``spec`` mapped to names."""
     if not isinstance(bind, dict):
         raise ParamError("bind must map parameter names to block parameter names")

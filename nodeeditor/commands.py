@@ -181,8 +181,8 @@ def paste(document, text: str, offset=PASTE_OFFSET) -> list[str]:
     Raises:
         NetworkError / ParamError: the text holds no valid nodes.
     """
-    nodes, edges = parse_selection(text)
-    edit = edits.plan_paste(document.network, nodes, edges, offset)
+    nodes, edges, blocks = parse_selection(text)
+    edit = edits.plan_paste(document.network, nodes, edges, offset, blocks)
     _push(document, edit)
     return edit.ids if edit else []
 

@@ -68,6 +68,20 @@ class BlockType:
         if len(set(names)) != len(names):
             raise ParamError(f"block {self.name} exposes a parameter name twice")
 
+    @classmethod
+    def from_data(cls, name: str, data: dict, library: BlockLibrary) -> BlockType:
+        """A type from its file-layout data (``to_dict``; checked by the caller), its
+        inside sharing ``library``."""
+        from engine.network import Network
+
+        inside = Network.from_dict(
+            {"nodes": data.get("nodes", []), "edges": data.get("edges", [])},
+            "inside",
+            library=library,
+        )
+        params = tuple(param_from_dict(p) for p in data.get("params", []))
+        return cls(name, inside, params, data.get("help", ""))
+
     # ----------------------------------------------------------------- ports
     def input_names(self) -> tuple[str, ...]:
         """Input port names: the ids of the inside's Input nodes, in node order."""

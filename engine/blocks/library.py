@@ -90,6 +90,21 @@ class BlockLibrary:
             raise NetworkError("set_order needs every block type name exactly once")
         self._types = {name: self._types[name] for name in names}
 
+    def copy(self) -> BlockLibrary:
+        """An independent copy (each type rebuilt from its data), types in the same
+        order."""
+        from engine.blocks.block_type import BlockType
+
+        copy = BlockLibrary()
+        pending = list(self._types.values())
+        while pending:  # each type after the types it holds
+            ready = [t for t in pending if t.used_types() <= set(copy.names())]
+            for block_type in ready or pending[:1]:
+                copy.add(BlockType.from_data(block_type.name, block_type.to_dict(), copy))
+                pending.remove(block_type)
+        copy.set_order(self.names())
+        return copy
+
     def users_of(self, name: str) -> set[str]:
         """Names of the block types whose inside holds an instance of ``name``."""
         return {t.name for t in self._types.values() if name in t.used_types()}

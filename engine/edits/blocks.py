@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import networkx as nx
 
 from engine.blocks import BlockType, check_block_name
-from engine.blocks.block_type import param_from_dict
 from engine.blocks.resolve import resolve
 from engine.edits.base import Compound, Edit
 from engine.edits.nodes import AddNodes, RemoveNodes
@@ -26,13 +25,7 @@ from engine.network import Network, Wire
 COLUMN = 220.0  # horizontal room for a block's Input and Output nodes
 
 
-def block_from_data(name: str, data: dict, library) -> BlockType:
-    """A BlockType from its file-layout data (``BlockType.to_dict``), sharing ``library``."""
-    inside = Network.from_dict(
-        {"nodes": data.get("nodes", []), "edges": data.get("edges", [])}, "inside", library=library
-    )
-    params = tuple(param_from_dict(p) for p in data.get("params", []))
-    return BlockType(name, inside, params, data.get("help", ""))
+block_from_data = BlockType.from_data  # a type from its file-layout data
 
 
 @dataclass
@@ -49,7 +42,7 @@ class AddBlockType(Edit):
 
     def apply(self, network: Network) -> Edit:
         library = network.library
-        library.add(block_from_data(self.name, copy.deepcopy(self.data), library))
+        library.add(BlockType.from_data(self.name, copy.deepcopy(self.data), library))
         if self.order is not None:
             library.set_order(list(self.order))
         return RemoveBlockType(self.name, self.text)

@@ -23,8 +23,7 @@ from engine.edits.nodes import (
 )
 from engine.errors import NetworkError, ParamError
 from engine.naming import check_id
-from engine.network import Network, Wire, spec_of
-from engine.network import _check_bind as check_bind
+from engine.network import Network, Wire, check_bind, spec_of
 
 
 def position(pos: Any) -> tuple[float, float]:

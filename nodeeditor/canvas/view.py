@@ -318,7 +318,7 @@ class NetworkView(QGraphicsView):
     def _paste_offset(self, text: str) -> tuple[float, float]:
         """Beside the originals when they are in sight, else in the middle of the view."""
         try:
-            nodes, _ = clipboard.parse_selection(text)
+            nodes = clipboard.parse_selection(text).nodes
         except DeepwireError:
             return commands.PASTE_OFFSET
         xs = [n["pos"][0] for n in nodes] or [0.0]

@@ -261,3 +261,50 @@ def test_a_binding_outside_a_block_is_an_error_on_the_node():
     network.set_bind("conv1", {"out_channels": "width"})
     result = analyze(network)
     assert any(d.node == "conv1" and "not inside a block" in d.message for d in result.errors)
+
+
+def test_blocks_paste_into_another_project_with_their_types():
+    from engine.edits.paste import plan_paste, selection_data
+
+    source = residual_project()
+    group(source, ["conv1", "relu1"], "ConvRelu")
+    group(source, ["convrelu", "conv2", "add", "act"], "Outer")
+    copied = selection_data(source.network, ["outer"])
+    assert list(copied["blocks"]) == ["ConvRelu", "Outer"]
+    target = Project({"model": graph(RESIDUAL, RESIDUAL_WIRES)})
+    before = project_file.dumps(target)
+    edges = [(tuple(e["from"]), tuple(e["to"])) for e in copied["edges"]]
+    edit = plan_paste(target.network, copied["nodes"], edges, (0, 300), copied["blocks"])
+    undo = edit.apply(target.network)
+    assert target.blocks.names() == ["ConvRelu", "Outer"]
+    assert edit.ids == ["outer"] and target.network.node("outer").type == "Outer"
+    redo = undo.apply(target.network)
+    assert project_file.dumps(target) == before  # the types go with the undone paste
+    redo.apply(target.network)
+    # the same types again are reused; a different inside under the same name is kept apart
+    plan_paste(target.network, copied["nodes"], edges, (0, 600), copied["blocks"]).apply(
+        target.network
+    )
+    assert target.blocks.names() == ["ConvRelu", "Outer"]
+    target.blocks.get("ConvRelu").network.set_params("conv1", {"kernel_size": 1, "padding": 0})
+    edit = plan_paste(target.network, copied["nodes"], edges, (0, 900), copied["blocks"])
+    edit.apply(target.network)
+    assert target.blocks.names() == ["ConvRelu", "Outer", "ConvRelu2", "Outer2"]
+    assert target.network.node(edit.ids[0]).type == "Outer2"
+    assert [n.type for n in target.blocks.get("Outer2").network.nodes][1] == "ConvRelu2"
+    pasted = target.network.node(edit.ids[0])
+    assert not [
+        d for d in analyze(target.network).errors if d.node == pasted.id and "inside" in d.message
+    ]
+
+
+def test_a_damaged_pasted_block_is_refused_before_anything_changes():
+    from engine.edits.paste import plan_paste
+
+    target = residual_project()
+    before = project_file.dumps(target)
+    nodes = [{"id": "b", "type": "Broken", "params": {}, "pos": (0, 0)}]
+    blocks = {"Broken": {"nodes": [{"id": "x", "type": "NoSuchLayer"}], "edges": []}}
+    with pytest.raises(NetworkError, match="unknown layer type 'NoSuchLayer'"):
+        plan_paste(target.network, nodes, [], (0, 0), blocks)
+    assert project_file.dumps(target) == before

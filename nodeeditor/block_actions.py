@@ -153,12 +153,55 @@ def toggle_expanded(view, ids=None) -> None:
     if not ids:
         _say(view, "Select a block to open or close it")
         return
-    if _refused(view):
+    set_expanded(scene, ids, not all(network.node(i).expanded for i in ids))
+
+
+def set_expanded(scene, ids, value: bool) -> None:
+    """Open (or close) blocks ``ids`` of ``scene``'s network in place, as one undo step.
+    Opening makes room: the nodes beside and below an opened block move away by what it
+    grew, when it would cover one of them (closing leaves the room)."""
+    if scene.refuse_if_locked():
         return
-    value = not all(network.node(i).expanded for i in ids)
+    network = scene.network
     steps = [edits.plan_set_expanded(network, i, value) for i in ids]
+    if value:
+        moves = {}
+        for node_id in ids:
+            _make_room(network, node_id, moves)
+        steps.append(edits.plan_move(network, moves) if moves else None)
     text = f"{'Expand' if value else 'Collapse'} {ids[0] if len(ids) == 1 else 'blocks'}"
-    commands.push(view.document, edits.Compound(text, [s for s in steps if s is not None]))
+    commands.push(scene.document, edits.Compound(text, [s for s in steps if s is not None]))
+
+
+GAP = 40.0  # room kept between an opened block and the nodes it pushed away
+
+
+def _make_room(network, node_id: str, moves: dict) -> None:
+    """Add to ``moves`` the shifts that keep block ``node_id``, opened, off the other
+    nodes: those beside it (overlapping its rows) go right, those below it go down."""
+    from nodeeditor.canvas.block_item import block_size, item_size
+
+    node = network.node(node_id)
+    (w0, h0), (w1, h1) = block_size(node, False), block_size(node, True)
+    x, y = node.pos
+    others = [(n, item_size(n)) for n in network.nodes if n.id != node_id]
+
+    def at(n):
+        return moves.get(n.id, n.pos)
+
+    def covered(n, size):
+        (nx, ny), (w, h) = at(n), size
+        return nx < x + w1 + GAP and nx + w > x and ny < y + h1 + GAP and ny + h > y
+
+    if not any(covered(n, size) for n, size in others):
+        return
+    dx, dy = w1 - w0 + GAP, h1 - h0 + GAP
+    for n, (_, h) in others:
+        nx, ny = at(n)
+        if nx > x and ny < y + h1 and ny + h > y:
+            moves[n.id] = (nx + dx, ny)
+        elif ny >= y + h0:
+            moves[n.id] = (nx, ny + dy)
 
 
 def enter(view, node_id: str | None = None) -> bool:

@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 
-from engine import edits
 from engine.network import Network, Node
-from nodeeditor import commands
 from nodeeditor.canvas import style
 from nodeeditor.canvas.node_item import NodeItem
 from nodeeditor.canvas.port_item import PortItem
@@ -33,6 +31,7 @@ MARK_ROOM = 20.0
 MINI_SCALE = 0.42  # a miniature is never drawn larger than this
 MINI_MAX = (640.0, 360.0)  # nor wider or taller than this
 PAD = 26.0  # room beside the miniature for the ports and their names
+MINI_TOP = 16.0  # room above the miniature (under the header) for arcs over its nodes
 MINI_TEXT = 6.5  # point size of the names in the miniature
 
 
@@ -112,6 +111,51 @@ def miniature(network: Network) -> Miniature:
     return mini
 
 
+def mini_wire(start: QPointF, end: QPointF, boxes) -> QPainterPath:
+    """A wire of a miniature: a curve, or an arc over the boxes it would run through
+    (a skip connection stays visible beside the path it skips)."""
+    path = QPainterPath(start)
+    span = QRectF(start, end).normalized().adjusted(1, -1, -1, 1)
+    hidden = [box for box, *_ in boxes if box.intersects(span)]
+    if not hidden:
+        bend = max(abs(end.x() - start.x()) * 0.5, 12.0)
+        path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
+        return path
+    top = min(box.top() for box in hidden) - 9
+    lift = QPointF(0, top - min(start.y(), end.y()))
+    reach = QPointF(max(abs(end.x() - start.x()) * 0.06, 6.0), 0)
+    path.cubicTo(start + reach + lift * 1.33, end - reach + lift * 1.33, end)
+    return path
+
+
+def frame_width(mini: Miniature | None) -> float:
+    """A block item's width: a node's, or room for its miniature when open."""
+    return max(style.NODE_WIDTH, mini.width + 2 * PAD) if mini else style.NODE_WIDTH
+
+
+def frame_height(mini: Miniature | None, ports: int) -> float:
+    """A block item's height for ``ports`` ports on its busier side."""
+    room = max(ports, 1) * style.PORT_SPACING + 10
+    if mini is None:
+        return style.HEADER_HEIGHT + max(room, 3 * style.LINE_HEIGHT + 10)
+    return style.HEADER_HEIGHT + max(room, MINI_TOP + mini.height + style.LINE_HEIGHT + 12)
+
+
+def block_size(node: Node, expanded: bool) -> tuple[float, float]:
+    """The size of ``node``'s block item, open or closed."""
+    mini = miniature(node.spec.block_type.network) if expanded else None
+    return frame_width(mini), frame_height(
+        mini, max(len(node.input_ports()), len(node.output_ports()))
+    )
+
+
+def item_size(node: Node) -> tuple[float, float]:
+    """The size of ``node``'s item on the canvas, block or not."""
+    if node.is_block:
+        return block_size(node, node.expanded)
+    return style.NODE_WIDTH, node_height(node)
+
+
 def _family(node: Node) -> str:
     try:
         return node.spec.family
@@ -157,19 +201,13 @@ class BlockItem(NodeItem):
         )
         self.mini = miniature(inside) if self.expanded else None
         self.prepareGeometryChange()
-        self._width = (
-            max(style.NODE_WIDTH, self.mini.width + 2 * PAD) if self.mini else style.NODE_WIDTH
-        )
+        self._width = frame_width(self.mini)
         super().set_node(node)
         self._bounds = QRectF(-2, -9, self._width + 4 + STACK, self._height + 11 + STACK)
         self.setZValue(1.5 if self.expanded else 1)  # open, it covers its neighbours
 
     def _compute_height(self, n_in: int, n_out: int) -> float:
-        ports = max(n_in, n_out, 1) * style.PORT_SPACING + 10
-        if self.mini is None:
-            return style.HEADER_HEIGHT + max(ports, 3 * style.LINE_HEIGHT + 10)
-        body = self.mini.height + style.LINE_HEIGHT + 20
-        return style.HEADER_HEIGHT + max(ports, body)
+        return frame_height(self.mini, max(n_in, n_out))
 
     def _sync_ports(self, ports: dict, names, is_output: bool) -> None:
         """Like a node's, on this item's width; a port the type no longer has stays
@@ -213,10 +251,10 @@ class BlockItem(NodeItem):
             and TOGGLE.contains(event.pos())
             and scene is not None
         ):
+            from nodeeditor.block_actions import set_expanded
+
             event.accept()
-            if not scene.refuse_if_locked():
-                edit = edits.plan_set_expanded(scene.network, self.node_id, not self.expanded)
-                commands.push(scene.document, edit)
+            set_expanded(scene, [self.node_id], not self.expanded)
             return
         super().mousePressEvent(event)
 
@@ -318,14 +356,11 @@ class BlockItem(NodeItem):
     def _paint_miniature(self, painter: QPainter, theme) -> None:
         mini = self.mini
         painter.save()
-        painter.translate((self._width - mini.width) / 2, style.HEADER_HEIGHT + 8)
+        painter.translate((self._width - mini.width) / 2, style.HEADER_HEIGHT + MINI_TOP)
         painter.setPen(QPen(theme.wire, 1.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for start, end in mini.wires:
-            bend = max(abs(end.x() - start.x()) * 0.5, 12.0)
-            path = QPainterPath(start)
-            path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
-            painter.drawPath(path)
+            painter.drawPath(mini_wire(start, end, mini.boxes))
         body, _ = block_colors(theme)
         metrics = QFontMetricsF(style.font(MINI_TEXT))
         painter.setFont(style.font(MINI_TEXT))

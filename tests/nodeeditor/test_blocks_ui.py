@@ -301,6 +301,9 @@ def test_context_menu_makes_a_block_unique_and_opens_it_in_place(window, qtbot):
     assert item.mini is not None and len(item.mini.boxes) == 4 and len(item.mini.wires) == 3
     assert item.body_rect().width() > collapsed.width()
     assert item.outputs["out"].pos().x() == item.body_rect().width()  # wires follow
+    right = item.sceneBoundingRect().right()  # the nodes after it made room, in one step
+    assert window.scene.node_item("r2").sceneBoundingRect().left() > right
+    assert window.document.network.node("input").pos == (0, 0)
     click(window, "r1", where=TOGGLE.center())  # the triangle closes it again
     settle(qtbot)
     assert not window.document.network.node("r1").expanded

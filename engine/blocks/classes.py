@@ -13,6 +13,7 @@ compiled one does.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,12 +149,17 @@ def _expression(signature: _Signature, group: list[Instance], child: str, key: s
     """How the class writes one constructor argument of a child (see module docstring).
 
     A setting the user chose on the inner node stays a literal unless it is bound or
-    differs between instances; a size Deepwire inferred (``in_channels``,
-    ``num_features``) reads the block's parameter or input that it follows.
+    differs between instances. A size Deepwire inferred (``in_channels``,
+    ``num_features``) follows what feeds the node: the block's input
+    (``in_channels``) when a port feeds it, else the block parameter it equals.
     """
+    if all(isinstance(v, tuple) and len(v) == 1 for v in values):
+        inner = _expression(signature, group, child, key, [v[0] for v in values])
+        return inner if inner.startswith("(") else f"({inner},)"
     first = group[0]
     block_type = first.node.spec.block_type
-    inner = block_type.network.node(child) if child in block_type.network else None
+    inside = block_type.network
+    inner = inside.node(child) if child in inside else None
     bound = inner.bind.get(key) if inner is not None else None
     chosen = inner is not None and not inner.is_block and key in inner.spec.defaults()
     params = [i.node.params for i in group]
@@ -162,16 +168,28 @@ def _expression(signature: _Signature, group: list[Instance], child: str, key: s
     same = all(v == values[0] for v in values)
     if chosen and same:
         return literal(values[0])
+    size = (
+        None
+        if chosen
+        else _input_size_name(block_type.input_names(), [i.inputs for i in group], values)
+    )
+    if size and _fed_by_port(inside, child):
+        return _argument(signature, size, values, child, key)
     for param in block_type.params:
         if all(v == p.get(param.name) for v, p in zip(values, params)):
             return _argument(signature, param.name, values, child, key)
-    if not chosen:
-        name = _input_size_name(block_type.input_names(), [i.inputs for i in group], values)
-        if name:
-            return _argument(signature, name, values, child, key)
+    if size:
+        return _argument(signature, size, values, child, key)
     if same:
         return literal(values[0])
     return _argument(signature, f"{child}_{key}", values, child, key)
+
+
+def _fed_by_port(inside, child: str) -> bool:
+    """Whether a block Input feeds inner node ``child`` directly."""
+    if child not in inside:
+        return False
+    return any(inside.node(w.src).type == "Input" for w in inside.wires_of(child) if w.dst == child)
 
 
 def _input_size_name(ports: tuple, inputs: list[list], values: list) -> str | None:
@@ -196,4 +214,11 @@ def _argument(signature: _Signature, name: str, values: list, child: str, key: s
 
 
 def _docstring(text: str) -> str:
-    return '"""' + literal(text)[1:-1] + '"""'
+    """``text`` as a docstring, wrapped, safe whatever it holds: it is written by
+    ``literal`` (printable ASCII, no double quote), with its quotes unescaped, which a
+    triple-quoted string does not need."""
+    body = literal(text)[1:-1].replace("\\'", "'")
+    lines = textwrap.wrap(body, 84, break_long_words=False, break_on_hyphens=False) or [""]
+    if len(lines) == 1:
+        return f'"""{lines[0]}"""'
+    return '"""' + "\n    ".join(lines) + '\n    """'

@@ -33,6 +33,9 @@ CANVAS_GESTURES = (
     ("Move the selection", "arrow keys (Shift: bigger steps)"),
     ("Cancel a wire, clear the selection", "Esc"),
     ("Layer menu (duplicate, freeze weights, delete)", "right-click a layer"),
+    ("Edit a block's inside (changes every use of its type)", "double-click the block"),
+    ("Back up from a block", "Esc with nothing selected, or the path above the canvas"),
+    ("Open or close a block in place", "click the triangle in its title"),
 )
 
 GETTING_STARTED = """

@@ -281,7 +281,7 @@ def test_the_resnet18_code_has_one_class_per_block_type_and_torchvisions_keys():
     source = generate_code(network)
     assert source.count("class ") == 3  # BasicBlock, BasicBlockDown, Model
     assert "self.layer2_0 = BasicBlockDown(in_channels=64, channels=128, stride=2)" in source
-    assert "self.layer2_1 = BasicBlock(channels=128)" in source
+    assert "self.layer2_1 = BasicBlock(in_channels=128, channels=128)" in source  # inplanes, planes
     written = run_code(network)
     keys = [by_hand_name(k) for k in written.state_dict()]
     assert keys == list(HandResNet18().state_dict())

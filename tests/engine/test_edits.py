@@ -15,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import edits
+from engine.analysis import analyze
 from engine.blocks.block_type import BlockType
+from engine.blocks.builtin import builtin_blocks
 from engine.edits import AddNodes, Compound, Connect, Move, Rename
+from engine.edits.blocks import plan_group, plan_make_unique, plan_place_block, plan_ungroup
 from engine.errors import DeepwireError, NetworkError, ParamError
 from engine.layers import CATALOGUE
 from engine.layers.spec import Param
@@ -383,10 +386,29 @@ def op_add_connected(data, net):
     return edits.plan_add_connected_node(net, kind, data.draw(POSITIONS), **end)[0]
 
 
+def op_group(data, net):
+    name = data.draw(st.sampled_from([None, "Grp", "Linear", "Mini", "9x"]))
+    return plan_group(net, picks(data, net), name, analyze(net))
+
+
+def op_ungroup(data, net):
+    return plan_ungroup(net, pick(data, net))
+
+
+def op_make_unique(data, net):
+    return plan_make_unique(net, pick(data, net))
+
+
+def op_place(data, net):
+    name = data.draw(st.sampled_from(["Mini", "ConvBNReLU", "Ghost"]))
+    definition = builtin_blocks().get(name)
+    return plan_place_block(net, name, definition, data.draw(POSITIONS))
+
+
 OPS = [
     op_add, op_remove, op_connect, op_connect, op_disconnect, op_params, op_ports, op_params_of,
     op_rename, op_move, op_trainable, op_bind, op_expand, op_paste, op_duplicate,
-    op_insert, op_add_connected,
+    op_insert, op_add_connected, op_group, op_group, op_ungroup, op_make_unique, op_place,
 ]  # fmt: skip
 
 

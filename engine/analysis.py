@@ -325,6 +325,7 @@ def _infer_block(node: Node, params, shapes, dtypes, result: Analysis, diagnosti
     """A block instance: analyse its inside; an error inside marks the instance."""
     spec = node.spec
     inside = spec.analyze(params, shapes, dtypes)
+    result.inside[node.id] = inside  # the editor shows an error inside on its node
     if inside.errors:
         first, count = inside.errors[0].message, len(inside.errors)
         more = f" (and {count - 1} more)" if count > 1 else ""
@@ -337,7 +338,6 @@ def _infer_block(node: Node, params, shapes, dtypes, result: Analysis, diagnosti
             Diagnostic(ERROR, f"{node.id}: block {node.type} has no Output", node.id)
         )
         return
-    result.inside[node.id] = inside
     result.shapes[node.id], result.dtypes[node.id] = outputs[0]
     if len(outputs) > 1:
         for port, (shape, dtype) in zip(spec.outputs, outputs):

@@ -95,6 +95,7 @@ class Network:
 
     def __post_init__(self):
         check_network_name(self.name)
+        self.library.register(self)
         self.events = EventGroup(
             "node_added",
             "node_removed",
@@ -111,8 +112,18 @@ class Network:
     def use_library(self, library: BlockLibrary) -> None:
         """Resolve block instances through ``library`` (the project's) from now on."""
         self.library = library
+        library.register(self)
         for node in self._nodes.values():
             node.library = library
+
+    def retype_all(self, old: str, new: str) -> None:
+        """Instances of block type ``old`` become instances of ``new`` (the type was
+        renamed); each is announced as a change of its parameters."""
+        for node in self._nodes.values():
+            if node.type == old:
+                node.type = new
+                params = copy.deepcopy(node.params)
+                self.events.params_changed.emit(node.id, params, copy.deepcopy(params))
 
     # ----------------------------------------------------------------- queries
     @property
@@ -195,6 +206,7 @@ class Network:
             expanded: a block instance drawn open, showing its inside.
         """
         spec = spec_of(type_name, self.library)
+        self.check_can_hold(type_name)
         node_id = self.suggest_id(type_name) if node_id is None else check_id(node_id)
         if node_id in self._nodes:
             raise NetworkError(f"there is already a node called {node_id!r}")
@@ -206,6 +218,20 @@ class Network:
         self.graph.add_node(node_id)
         self.events.node_added.emit(node)
         return node
+
+    def check_can_hold(self, type_name: str) -> None:
+        """Refuse (NetworkError) a node of ``type_name`` inside a block type that it is
+        or holds: a block cannot contain itself."""
+        owner = self.owner
+        if owner is not None and self.library.contains_type(type_name, owner.name):
+            raise NetworkError(
+                f"a {type_name} cannot go inside {owner.name}: "
+                + (
+                    "a block cannot hold itself"
+                    if type_name == owner.name
+                    else f"{type_name} holds {owner.name}, and a block cannot hold itself"
+                )
+            )
 
     def remove_node(self, node_id: str) -> list[Wire]:
         """Remove a node and its wires; returns the wires removed (for undo)."""

@@ -16,32 +16,13 @@ nodeeditor.commands edit it unchanged:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
 from engine.analysis import Analysis, analyze
-from engine.edits import Edit
+from engine.edits.blocks import InsideBlock
 from engine.errors import DeepwireError
-from engine.network import Network
 from nodeeditor.commands import EditCommand
-
-
-@dataclass
-class InsideBlock(Edit):
-    """``edit`` applied to the inside of block type ``type_name`` (found through the
-    library of the network it is applied to)."""
-
-    type_name: str
-    edit: Edit
-    text: str = ""
-
-    def __post_init__(self):
-        self.text = self.text or f"{self.edit.text} (in {self.type_name})"
-
-    def apply(self, network: Network) -> Edit:
-        inside = network.library.get(self.type_name).network
-        return InsideBlock(self.type_name, self.edit.apply(inside), self.text)
 
 
 class _InsideStack:

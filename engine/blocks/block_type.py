@@ -114,9 +114,7 @@ class BlockType:
         if self._library is library:
             return
         self._library = library
-        self.network.library = library
-        for node in self.network.nodes:
-            node.library = library
+        self.network.use_library(library)
         for signal in self.network.events.signals():
             signal.connect(self._on_inside_changed)
 

@@ -6,6 +6,7 @@ library without the library importing the network model at load time.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 from engine.errors import NetworkError
@@ -29,6 +30,7 @@ class BlockLibrary:
         self._types: dict[str, BlockType] = {}
         self.revision = 0
         self.cache: dict = {}  # analyses of instances, valid for this revision only
+        self._networks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self.events = EventGroup("type_added", "type_removed", "changed")
 
     def __contains__(self, name: object) -> bool:
@@ -82,6 +84,26 @@ class BlockLibrary:
         self.touch()
         self.events.type_removed.emit(block_type)
         return block_type
+
+    def register(self, network) -> None:
+        """Note a network that uses this library, so that renaming a type reaches its
+        instances there (kept weakly: a network dropped is forgotten)."""
+        self._networks[id(network)] = network
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename block type ``old``, keeping its place; every instance in the networks
+        using this library follows."""
+        from engine.blocks.block_type import check_block_name
+
+        block_type = self.get(old)
+        if new == old:
+            return
+        check_block_name(new, self)
+        self._types = {(new if k == old else k): v for k, v in self._types.items()}
+        block_type.name = new
+        for network in list(self._networks.values()):
+            network.retype_all(old, new)
+        self.touch()
 
     def set_order(self, names: list[str]) -> None:
         """Put the types in the order of ``names`` (all of them), so that undo gives

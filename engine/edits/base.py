@@ -61,3 +61,12 @@ class Compound(Edit):
                 inverse.apply(network)
             raise
         return Compound(self.text, done[::-1])
+
+
+def trial_copy(network: Network) -> Network:
+    """A copy of ``network`` to try an edit on before planning it: it refuses what the
+    network refuses (it shares the block library, and inside a block type it knows its
+    owner, so a block cannot be put inside itself)."""
+    trial = network.copy()
+    trial.owner = network.owner
+    return trial

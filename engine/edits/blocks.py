@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from engine.blocks import BlockType, check_block_name
+from engine.blocks.block_type import param_to_dict
 from engine.blocks.resolve import resolve
 from engine.edits.base import Compound, Edit
 from engine.edits.nodes import AddNodes, RemoveNodes
@@ -64,6 +65,50 @@ class RemoveBlockType(Edit):
         data = library.get(self.name).to_dict()
         library.remove(self.name)
         return AddBlockType(self.name, data, order, self.text)
+
+
+@dataclass
+class InsideBlock(Edit):
+    """``edit`` applied to the inside of block type ``type_name``, found by name in the
+    library of the network it is applied to: undoing a grouping and redoing it builds a
+    new BlockType, and the edits made inside must reach that one."""
+
+    type_name: str
+    edit: Edit
+    text: str = ""
+
+    def __post_init__(self):
+        self.text = self.text or f"{self.edit.text} (in {self.type_name})"
+
+    def apply(self, network: Network) -> Edit:
+        inside = network.library.get(self.type_name).network
+        return InsideBlock(self.type_name, self.edit.apply(inside), self.text)
+
+
+@dataclass
+class RenameBlockType(Edit):
+    """Give block type ``old`` the name ``new``; its instances in every network of the
+    project follow."""
+
+    old: str
+    new: str
+    text: str = ""
+
+    def __post_init__(self):
+        self.text = self.text or f"Rename block {self.old} to {self.new}"
+
+    def apply(self, network: Network) -> Edit:
+        network.library.rename(self.old, self.new)
+        return RenameBlockType(self.new, self.old, self.text)
+
+
+def plan_rename_block_type(network: Network, old: str, new: str) -> RenameBlockType | None:
+    """Rename block type ``old``; NetworkError when ``new`` is not a free block name."""
+    network.library.get(old)
+    if new == old:
+        return None
+    check_block_name(new, network.library)
+    return RenameBlockType(old, new)
 
 
 def free_id(base: str, taken) -> str:
@@ -121,6 +166,11 @@ def plan_group(network: Network, ids, name: str | None = None, analysis=None) ->
         "params": {},
         "pos": (sum(xs) / len(xs), sum(ys) / len(ys)),
     }
+    read = _outer_params_read(network, chosen)
+    if read:  # inside a block: the new block exposes what its nodes read, bound through
+        inner["params"] = [param_to_dict(p) for p in read]
+        entry["params"] = {p.name: p.default for p in read}
+        entry["bind"] = {p.name: p.name for p in read}
     wires = [Wire(src, sp, instance_id, port) for port, (src, sp) in ports_in.items()]
     for port, (_, consumers) in ports_out.items():
         wires.extend(Wire(instance_id, port, dst, dp) for dst, dp in consumers)
@@ -134,6 +184,16 @@ def plan_group(network: Network, ids, name: str | None = None, analysis=None) ->
             AddNodes([entry], sorted(wires), order),
         ],
     )
+
+
+def _outer_params_read(network: Network, chosen: list[str]) -> list:
+    """The parameters of the block whose inside ``network`` is that nodes ``chosen``
+    read through their bindings, in the block's order (none at a network's top)."""
+    owner = network.owner
+    if owner is None:
+        return []
+    names = {source for node_id in chosen for source in network.node(node_id).bind.values()}
+    return [p for p in owner.params if p.name in names]
 
 
 def _first_index(network: Network, chosen: list[str]) -> int:
@@ -306,6 +366,7 @@ def plan_place_block(
     """Place an instance of block type ``name`` at ``pos``; ``data`` (a library's
     definition) is added to the project first when the project lacks the type."""
     edits: list[Edit] = []
+    network.check_can_hold(name)
     if name not in network.library:
         if data is None:
             raise NetworkError(f"there is no block type {name!r}")

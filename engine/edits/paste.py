@@ -11,7 +11,7 @@ has under the same name but with another inside is added under a fresh name
 
 from __future__ import annotations
 
-from engine.edits.base import Compound, Edit
+from engine.edits.base import Compound, Edit, trial_copy
 from engine.edits.nodes import AddNodes
 from engine.edits.plans import position, wires_between
 from engine.errors import NetworkError
@@ -65,7 +65,7 @@ def plan_paste(
         return None
     text = "Paste" if len(entries) != 1 else f"Paste {entries[0]['id']}"
     edit = AddNodes(entries, _pasted_wires(network, entries, edges, renamed), text=text)
-    edit.apply(network.copy())  # a node the network would refuse raises here
+    edit.apply(trial_copy(network))  # a node the network would refuse raises here
     return edit
 
 
@@ -168,7 +168,9 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def _retyped(data: dict, renamed: dict) -> dict:
-    nodes = [{**n, "type": renamed.get(n.get("type"), n.get("type"))} for n in data.get("nodes", [])]
+    nodes = [
+        {**n, "type": renamed.get(n.get("type"), n.get("type"))} for n in data.get("nodes", [])
+    ]
     return {**data, "nodes": nodes}
 
 
@@ -191,4 +193,8 @@ def _inner_first(added: list) -> list:
 
 def _scratch_copy(network: Network) -> Network:
     """A copy of ``network`` with a copy of its library, to try a paste on."""
-    return Network.from_dict(network.to_dict(), network.name, library=network.library.copy())
+    library = network.library.copy()
+    scratch = Network.from_dict(network.to_dict(), network.name, library=library)
+    if network.owner is not None:
+        scratch.owner = library.get(network.owner.name)
+    return scratch

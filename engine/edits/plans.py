@@ -40,6 +40,7 @@ def plan_add_node(network: Network, type_name: str, pos, params: dict | None = N
     (``edit.ids[0]``). Raises NetworkError for an unknown type, ParamError for a bad
     parameter value."""
     spec = spec_of(type_name, network.library)
+    network.check_can_hold(type_name)
     checked = spec.check_params(params or {})
     node_id = network.suggest_id(type_name)
     entry = {"id": node_id, "type": type_name, "params": checked, "pos": position(pos)}

@@ -7,7 +7,7 @@ Like ``engine.edits.plans``, each ``plan_*`` checks first and raises NetworkErro
 
 from __future__ import annotations
 
-from engine.edits.base import Compound, Edit
+from engine.edits.base import Compound, Edit, trial_copy
 from engine.edits.plans import plan_add_node, plan_move
 from engine.edits.wires import Connect, Disconnect
 from engine.errors import NetworkError
@@ -98,7 +98,7 @@ def plan_add_connected_node(
         raise NetworkError(f"{type_name} has no {'input' if src else 'output'} to wire")
     add = plan_add_node(network, type_name, pos)
     node_id = add.ids[0]
-    scratch = network.copy()  # the wires are checked against the network with the node
+    scratch = trial_copy(network)  # the wires are checked against the network with the node
     edits: list[Edit] = [add]
     add.apply(scratch)
     if src:

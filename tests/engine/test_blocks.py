@@ -9,7 +9,7 @@ from engine import project as project_file
 from engine.analysis import analyze
 from engine.codegen import generate_code
 from engine.compile import compile_network
-from engine.edits.blocks import plan_group, plan_make_unique, plan_ungroup
+from engine.edits.blocks import plan_group, plan_make_unique, plan_place_block, plan_ungroup
 from engine.errors import NetworkError, ProjectError
 from engine.project import Project
 from tests.engine.builders import graph
@@ -308,3 +308,67 @@ def test_a_damaged_pasted_block_is_refused_before_anything_changes():
     with pytest.raises(NetworkError, match="unknown layer type 'NoSuchLayer'"):
         plan_paste(target.network, nodes, [], (0, 0), blocks)
     assert project_file.dumps(target) == before
+
+
+def test_renaming_a_block_type_renames_its_instances_in_every_network():
+    from engine.edits.blocks import plan_rename_block_type
+
+    project = residual_project()
+    group(project, ["conv1", "relu1"], "ConvRelu")
+    group(project, ["convrelu", "conv2", "add", "act"], "Outer")
+    other = project.add_network("other")
+    other.add_node("ConvRelu", node_id="c")
+    before = project_file.dumps(project)
+    with pytest.raises(NetworkError, match="already has a block type named Outer"):
+        plan_rename_block_type(project.network, "ConvRelu", "Outer")
+    undo = plan_rename_block_type(project.network, "ConvRelu", "Stem").apply(project.network)
+    assert project.blocks.names() == ["Stem", "Outer"]
+    assert other.node("c").type == "Stem"
+    assert project.blocks.get("Outer").network.node("convrelu").type == "Stem"
+    assert analyze(project.network).ok
+    undo.apply(project.network)
+    assert project_file.dumps(project) == before
+
+
+def test_grouping_inside_a_block_exposes_the_parameters_its_nodes_read():
+    project = residual_project()
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
+    data = json.loads(project_file.dumps(project))
+    data["blocks"]["Residual"]["params"] = [
+        {"name": "unused", "kind": "bool", "default": True},
+        {"name": "k", "kind": "int", "default": 3},
+        {"name": "p", "kind": "int", "default": 1},
+    ]
+    for node in data["blocks"]["Residual"]["nodes"]:
+        if node["id"] in ("conv1", "conv2"):
+            node["bind"] = {"kernel_size": "k", "padding": "p"}
+    data["networks"]["model"]["nodes"][1]["params"] = {"k": 1, "p": 0}
+    project = project_file.loads(json.dumps(data))
+    inside = project.blocks.get("Residual").network
+    plan_group(inside, ["conv1", "relu1"], "Head", analyze(inside)).apply(inside)
+    assert [p.name for p in project.blocks.get("Head").params] == ["k", "p"]
+    assert inside.node("head").bind == {"k": "k", "p": "p"}
+    result = analyze(project.network)
+    assert result.ok, result.diagnostics
+    head = result.inside["residual"].inside["head"]
+    assert head.network.node("conv1").params["kernel_size"] == 1  # the outer instance's k
+
+
+def test_a_block_cannot_be_placed_inside_itself():
+    project = residual_project()
+    group(project, ["conv1", "relu1"], "ConvRelu")
+    group(project, ["convrelu", "conv2", "add", "act"], "Outer")
+    inside = project.blocks.get("ConvRelu").network
+    with pytest.raises(NetworkError, match="Outer holds ConvRelu, and a block cannot hold itself"):
+        inside.add_node("Outer")
+    with pytest.raises(NetworkError, match="a block cannot hold itself"):
+        plan_place_block(inside, "ConvRelu", None, (0, 0)).apply(inside)
+
+
+def test_an_instance_with_an_error_inside_keeps_its_inside_analysis():
+    project = residual_project()
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
+    project.blocks.get("Residual").network.set_params("conv2", {"out_channels": 4})
+    result = analyze(project.network)
+    inside = result.inside["residual"]
+    assert [d.node for d in inside.errors] == ["add"]

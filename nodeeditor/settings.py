@@ -1,4 +1,5 @@
-"""The user's preferences, kept with QSettings: recent files and the theme.
+"""The user's preferences, kept with QSettings: recent files, the theme and the
+layout direction.
 
 ``DEEPWIRE_SETTINGS=/path/file.ini`` keeps them in that file instead of the desktop's
 usual place; the tests use it so that they never touch a user's settings.
@@ -10,6 +11,8 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+
+from engine.layout import DIRECTIONS
 
 MAX_RECENT = 10
 ENV_VAR = "DEEPWIRE_SETTINGS"
@@ -65,6 +68,19 @@ class Settings:
     def set_theme(self, theme: str) -> None:
         """Remember the theme."""
         self.qsettings.setValue("theme", theme)
+        self.qsettings.sync()
+
+    def layout_direction(self) -> str:
+        """How Auto-layout and new networks are laid out: ``"LR"`` (left to right) or
+        ``"TB"`` (top to bottom)."""
+        value = self.qsettings.value("layout_direction", "LR")
+        return value if value in DIRECTIONS else "LR"
+
+    def set_layout_direction(self, direction: str) -> None:
+        """Remember the layout direction (``"LR"`` or ``"TB"``)."""
+        if direction not in DIRECTIONS:
+            raise ValueError(f"layout direction must be 'LR' or 'TB', not {direction!r}")
+        self.qsettings.setValue("layout_direction", direction)
         self.qsettings.sync()
 
     def window_state(self) -> tuple[bytes | None, bytes | None]:

@@ -23,12 +23,13 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 from engine.layers.rules import fmt
 from engine.network import Wire
 from nodeeditor import commands
-from nodeeditor.canvas import style
+from nodeeditor.canvas import routing, style
 from nodeeditor.canvas.block_item import BlockItem, make_node_item
 from nodeeditor.canvas.node_item import NodeItem
 from nodeeditor.canvas.port_item import PortItem
 from nodeeditor.canvas.wire_drag import WireDrag
-from nodeeditor.canvas.wire_item import WireItem
+from nodeeditor.canvas.wire_item import WireItem, wire_region
+from nodeeditor.document import weak_slot
 
 GRID = 24.0
 
@@ -66,6 +67,19 @@ class NetworkScene(QGraphicsScene):
         self._shown: dict[str, tuple] = {}  # node id -> analysis state on its item
         self._highlighted: Wire | None = None  # the wire a dragged node would go into
         self._ports_visible = True
+        # Routing waits for the end of an edit: an Auto-layout moves every node, and
+        # routes through the half-moved network would be thrown away at once.
+        self.node_rects = routing.RectIndex()  # node id -> body rectangle, for the routes
+        self._route_areas: list[QRectF] = []  # where nodes came, stood or went
+        self._route_nodes: set[str] = set()  # nodes whose own wires wait too
+        self._moving = False  # inside a network's move event
+        self._route_timer = QTimer(self)
+        self._route_timer.setSingleShot(True)
+        self._route_timer.timeout.connect(self.flush_routes)
+        self._undo_stack = getattr(document, "undo_stack", None)
+        self._flush_slot = weak_slot(self, "flush_routes")
+        if self._undo_stack is not None:  # an edit's end: route before anyone looks
+            self._undo_stack.indexChanged.connect(self._flush_slot)
         self._build()
         self._handlers = {
             "node_added": self._on_node_added,
@@ -96,6 +110,10 @@ class NetworkScene(QGraphicsScene):
         for name, handler in self._handlers.items():
             getattr(self.network.events, name).disconnect(handler)
         self.network.library.events.changed.disconnect(self._on_library_changed)
+        if self._undo_stack is not None:
+            self._undo_stack.indexChanged.disconnect(self._flush_slot)
+            self._undo_stack = None
+        self._route_timer.stop()
 
     def nodes_rect(self) -> QRectF:
         """The scene rectangle that holds every node."""
@@ -109,7 +127,9 @@ class NetworkScene(QGraphicsScene):
             self._on_node_added(node)
         for wire in self.network.wires:
             self._on_wired(wire, route=False)
-        self._reroute()  # once all are in: routed wires find lanes clear of every node
+        self._route_areas.clear()
+        for item in self._wires.values():  # once all are in: routes clear of every node
+            item.update_path()
 
     # ----------------------------------------------------------------- API
     def node_item(self, node_id: str) -> NodeItem | None:
@@ -197,7 +217,8 @@ class NetworkScene(QGraphicsScene):
         if not self._ports_visible:
             for port in item.ports():
                 port.setVisible(False)
-        self._reroute()
+        self._track(item)
+        self._reroute(item.sceneBoundingRect())
         self.layout_changed.emit()
 
     def _on_node_removed(self, node) -> None:
@@ -205,8 +226,11 @@ class NetworkScene(QGraphicsScene):
             self.cancel_wire_drag()  # undone under the mouse (Ctrl+Z while dragging)
         item = self._nodes.pop(node.id, None)
         self._wires_by_node.pop(node.id, None)
+        self.node_rects.discard(node.id)
         if item is not None:
+            area = item.sceneBoundingRect()
             self.removeItem(item)
+            self._reroute(area)
         self.layout_changed.emit()
 
     def _on_node_renamed(self, old_id: str, new_id: str) -> None:
@@ -219,6 +243,8 @@ class NetworkScene(QGraphicsScene):
         self._wires_by_node[new_id] = set()
         self._shown.pop(new_id, None)
         item.set_node(self.network.node(new_id))
+        self.node_rects.discard(old_id)
+        self._track(item)
         for wire in self.network.wires_of(new_id):
             self._on_wired(wire)
 
@@ -226,6 +252,7 @@ class NetworkScene(QGraphicsScene):
         item = self._nodes[node_id]
         ports = [p.pos() for p in item.ports()]
         item.set_node(self.network.node(node_id))
+        self._track(item)
         if [p.pos() for p in item.ports()] != ports:
             self._update_wires_of(node_id)
 
@@ -250,14 +277,39 @@ class NetworkScene(QGraphicsScene):
                 self._on_node_changed(node_id)
 
     def _on_node_moved(self, node_id: str, old, new) -> None:
-        self._nodes[node_id].setPos(QPointF(*new))
-        self._reroute()
+        item = self._nodes[node_id]
+        before = item.sceneBoundingRect()
+        self._moving = True
+        try:
+            item.setPos(QPointF(*new))
+        finally:
+            self._moving = False
+        self._reroute(before, item.sceneBoundingRect(), moved=node_id)
         self.layout_changed.emit()
 
-    def _reroute(self) -> None:
-        """Routed wires find their lane again: a node may now stand in it."""
-        for item in self._wires.values():
-            if item.routed:
+    def _reroute(self, *areas: QRectF, moved: str | None = None) -> None:
+        """The wires near ``areas`` (where a node came, stood or went) and those of
+        node ``moved`` find their way again at the end of the edit (flush_routes): a
+        node may now stand in it, or have left their direct path."""
+        self._route_areas.extend(areas)
+        if moved is not None:
+            self._route_nodes.add(moved)
+        self._route_timer.start()
+
+    def flush_routes(self, *_) -> None:
+        """Route the wires that wait for it (called when an edit ends, else by a timer
+        at the next turn of the event loop)."""
+        self._route_timer.stop()
+        areas, nodes = self._route_areas, self._route_nodes
+        self._route_areas, self._route_nodes = [], set()
+        changed = routing.RectIndex()
+        for i, area in enumerate(areas):
+            changed.set(i, (area.left(), area.top(), area.right(), area.bottom()))
+        for wire, item in list(self._wires.items()):
+            source, target = self.node_rects.get(wire.src), self.node_rects.get(wire.dst)
+            if source is None or target is None:
+                continue
+            if wire.src in nodes or wire.dst in nodes or changed.near(wire_region(source, target)):
                 item.update_path()
 
     def _on_wired(self, wire: Wire, route: bool = True) -> None:
@@ -272,7 +324,7 @@ class NetworkScene(QGraphicsScene):
         self._wires_by_node.setdefault(wire.src, set()).add(wire)
         self._wires_by_node.setdefault(wire.dst, set()).add(wire)
         self.addItem(item)
-        if route and item.routed:  # in the scene now, it can find a lane clear of all nodes
+        if route:  # in the scene now, it can find a way clear of all nodes
             item.update_path()
 
     def _on_unwired(self, wire: Wire) -> None:
@@ -308,8 +360,17 @@ class NetworkScene(QGraphicsScene):
 
     # ----------------------------------------------------------------- moves
     def node_item_moved(self, item: NodeItem) -> None:
-        """Called by a NodeItem whose position changed: its wires follow."""
+        """Called by a NodeItem whose position changed: its wires follow (at the end
+        of the edit when the network moved it)."""
+        self._track(item)
+        if self._moving:
+            return
         self._update_wires_of(item.node_id)
+
+    def _track(self, item: NodeItem) -> None:
+        """Keep ``node_rects`` up to date with where the node's body is."""
+        rect = item.mapRectToScene(item.body_rect())
+        self.node_rects.set(item.node_id, (rect.left(), rect.top(), rect.right(), rect.bottom()))
 
     def _update_wires_of(self, node_id: str) -> None:
         for wire in self._wires_by_node.get(node_id, ()):

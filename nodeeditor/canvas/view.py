@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeySequence, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu
 
 from engine.errors import DeepwireError
+from engine.layout import layered_positions
 from nodeeditor import block_actions, clipboard, commands
 from nodeeditor.canvas import style
 from nodeeditor.canvas.minimap import Minimap
@@ -350,10 +351,17 @@ class NetworkView(QGraphicsView):
         """Select every node."""
         self.scene().select_nodes([n.id for n in self.document.network.nodes])
 
-    def auto_layout(self) -> None:
-        """Arrange the network by topological layers, then fit it."""
-        self._edit(commands.auto_layout)
+    def auto_layout(self, direction: str | None = None) -> None:
+        """Arrange the network in layers, ``direction`` "LR" (left to right) or "TB"
+        (top to bottom; by default the user's choice in View > Layout Direction), then
+        fit it."""
+        self._edit(_auto_layout, direction or self.layout_direction())
         self.fit()
+
+    def layout_direction(self) -> str:
+        """The user's layout direction: the window's setting, "LR" outside a window."""
+        settings = getattr(self.window(), "settings", None)
+        return settings.layout_direction() if settings is not None else "LR"
 
     # ----------------------------------------------------------------- context menu
     def contextMenuEvent(self, event):
@@ -484,6 +492,12 @@ class NetworkView(QGraphicsView):
             "Locked while training",
         )
         painter.restore()
+
+
+def _auto_layout(document, direction: str) -> None:
+    """Place every node by engine.layout in ``direction``, as one undo step."""
+    positions = layered_positions(document.network, direction=direction)
+    commands.move_nodes(document, positions, "Auto-layout")
 
 
 def _set_trainable_all(document, ids, value: bool) -> None:

@@ -1,65 +1,79 @@
 """A wire on the canvas: a smooth cubic curve from an output port to an input port,
 labelled with the shape of the tensor it carries.
 
-A wire that runs backwards (to a node left of its source: the end of a row back to the
-start of the next, or a loop) is routed around the two nodes instead of through them:
-out to the right, along a lane clear of both, and in from the left. The shape label
-goes where the wire has room (above its middle, or on the lane): in full, ``(16, 8,
-8)``, else compact, ``16×8×8``, else not at all (the wire's tooltip and the source
-node still show it), so that it never covers a node.
+A wire whose curve would pass behind other nodes (a skip connection over several
+layers) or that runs backwards (the end of a band back to the start of the next, a
+loop) is routed around them (routing.py): out to the right, along a free lane, and in
+from the left, its corners rounded. The shape label goes where the wire has room
+(above its middle, or on the lane): in full, ``(16, 8, 8)``, else compact,
+``16×8×8``, else not at all (the wire's tooltip and the source node still show it),
+so that it never covers a node.
 
-Long antialiased curves are what a frame costs while dragging (PITFALLS #8), so a wire
-is drawn without antialiasing while the scene is in fast mode (a node is being dragged)
-when it is long, and only the wires of moved nodes recompute their path.
+Routes are computed when a node moves or a wire changes (the scene asks the wires
+near the change), never while painting. Long antialiased curves are what a frame
+costs while dragging (PITFALLS #8), so a wire is drawn without antialiasing while the
+scene is in fast mode (a node is being dragged) when it is long.
 """
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from nodeeditor.canvas import style
-from nodeeditor.canvas.node_item import NodeItem
+from nodeeditor.canvas import routing, style
 
-BACK_MARGIN = 0.0  # an input less far than this right of its output is "behind" it
-HOOK = 30.0  # how far a routed wire swings out beside its ports
-LANE_GAP = 24.0  # distance of a lane from the nodes it passes
 LABEL_PAD = 3.0
 LABEL_MARGIN = 8.0  # free space a label keeps from the nodes on either side
+CORNER_RADIUS = 16.0  # the rounding of a routed wire's corners
+ROUTE_MARGIN = 200.0  # nodes this far beside a wire's ends are looked at for its route
 
 
 def curve(start: QPointF, end: QPointF) -> QPainterPath:
     """The cubic curve of a wire from ``start`` (an output) to ``end`` (an input)."""
     path = QPainterPath(start)
-    bend = max(40.0, abs(end.x() - start.x()) * 0.5, min(abs(end.y() - start.y()), 120.0) * 0.6)
-    path.cubicTo(QPointF(start.x() + bend, start.y()), QPointF(end.x() - bend, end.y()), end)
+    c1, c2 = routing.curve_controls(_xy(start), _xy(end))
+    path.cubicTo(QPointF(*c1), QPointF(*c2), end)
     return path
 
 
-def lane_candidates(src: QRectF, dst: QRectF) -> list[float]:
-    """Heights a backward wire may run along, best first: in the gap beside the target
-    or the source when one is above the other, else below (or above) both."""
-    if dst.top() - src.bottom() >= 2 * LANE_GAP:  # the target is lower
-        return [dst.top() - LANE_GAP, src.bottom() + LANE_GAP, (src.bottom() + dst.top()) / 2]
-    if src.top() - dst.bottom() >= 2 * LANE_GAP:  # the target is higher
-        return [dst.bottom() + LANE_GAP, src.top() - LANE_GAP, (dst.bottom() + src.top()) / 2]
-    return [max(src.bottom(), dst.bottom()) + LANE_GAP, min(src.top(), dst.top()) - LANE_GAP]
-
-
-def back_route(start: QPointF, end: QPointF, lane: float) -> QPainterPath:
-    """A wire from ``start`` out to the right, along ``lane`` to the left, and into
-    ``end`` from the left: it passes around its nodes, not behind them."""
-    hook = min(HOOK, max(12.0, abs(lane - start.y()) * 0.6))
-    into = min(HOOK, max(12.0, abs(lane - end.y()) * 0.6))
-    path = QPainterPath(start)
-    path.cubicTo(QPointF(start.x() + hook, start.y()), QPointF(start.x() + hook, lane),
-                 QPointF(start.x(), lane))  # fmt: skip
-    path.lineTo(QPointF(end.x(), lane))
-    path.cubicTo(QPointF(end.x() - into, lane), QPointF(end.x() - into, end.y()), end)
+def rounded(corners: list[tuple[float, float]]) -> QPainterPath:
+    """The path through ``corners`` (from routing.route), its corners rounded."""
+    path = QPainterPath(QPointF(*corners[0]))
+    for before, corner, after in zip(corners, corners[1:], corners[2:]):
+        radius = min(CORNER_RADIUS, _distance(before, corner) / 2, _distance(corner, after) / 2)
+        path.lineTo(QPointF(*_toward(corner, before, radius)))
+        path.quadTo(QPointF(*corner), QPointF(*_toward(corner, after, radius)))
+    path.lineTo(QPointF(*corners[-1]))
     return path
+
+
+def _distance(a, b) -> float:
+    return abs(b[0] - a[0]) + abs(b[1] - a[1])  # segments are horizontal or vertical
+
+
+def _toward(a, b, length: float) -> tuple[float, float]:
+    """The point ``length`` from ``a`` toward ``b``."""
+    d = _distance(a, b) or 1.0
+    return a[0] + (b[0] - a[0]) * length / d, a[1] + (b[1] - a[1]) * length / d
+
+
+def _xy(point: QPointF) -> tuple[float, float]:
+    return point.x(), point.y()
+
+
+def _rect(rect: QRectF) -> routing.Rect:
+    return rect.left(), rect.top(), rect.right(), rect.bottom()
+
+
+def label_anchor(corners: list[tuple[float, float]]) -> QPointF:
+    """Where a routed wire's label goes: the middle of its longest horizontal run."""
+    runs = [(a, b) for a, b in itertools.pairwise(corners) if abs(a[1] - b[1]) < 1e-6]
+    a, b = max(runs or list(itertools.pairwise(corners)), key=lambda run: _distance(*run))
+    return QPointF((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
 
 
 def compact(label: str) -> str:
@@ -78,49 +92,28 @@ class CurveItem(QGraphicsItem):
         self.label = ""
         self.shown_label = ""  # the label as drawn: full, compact, or "" when no room
         self._anchor = QPointF()  # where the label sits (its bottom middle)
-        self._avoid: tuple[QRectF, ...] = ()
+        self._avoid: tuple[routing.Rect, ...] = ()
         self._label_rect = QRectF()
         self._bounds = QRectF()
-        self.routed = False  # goes backwards, around its nodes
+        self.routed = False  # goes around nodes instead of the curve
         self.setZValue(0)
 
-    def set_ends(self, start: QPointF, end: QPointF, avoid: tuple[QRectF, QRectF] = ()) -> None:
-        """Redraw the curve between two scene points; ``avoid``: the source and target
-        nodes' rectangles, which a backward wire goes around and a label never covers."""
+    def set_ends(self, start: QPointF, end: QPointF, avoid=(), corners=None) -> None:
+        """Redraw the wire between two scene points: the curve, or through ``corners``
+        (routing.route) when given. ``avoid``: the rectangles of the nodes near it
+        (its own two first), which its label never covers."""
         self.prepareGeometryChange()
         self._avoid = tuple(avoid)
-        self.routed = len(self._avoid) == 2 and end.x() - start.x() < BACK_MARGIN
+        self.routed = corners is not None
         if self.routed:
-            lane = self._free_lane(start, end)
-            self._path = back_route(start, end, lane)
-            self._anchor = QPointF((start.x() + end.x()) / 2, lane)
+            self._path = rounded(corners)
+            self._anchor = label_anchor(corners)
         else:
             self._path = curve(start, end)
             self._anchor = self._path.pointAtPercent(0.5)
         self._shape = None
         self._long = (end - start).manhattanLength() > style.LONG_WIRE
         self._place_label()
-
-    def _free_lane(self, start: QPointF, end: QPointF) -> float:
-        """The first lane whose run between the ports crosses no node."""
-        lanes = lane_candidates(*self._avoid)
-        left, right = end.x() - HOOK, start.x() + HOOK
-        for lane in lanes:
-            if not self._covers_node(QRectF(left, lane - 3, right - left, 6)):
-                return lane
-        return lanes[0]
-
-    def _covers_node(self, rect: QRectF) -> bool:
-        """Whether ``rect`` overlaps a node: the wire's own, or any in the scene."""
-        if any(rect.intersects(node) for node in self._avoid):
-            return True
-        scene = self.scene()
-        if scene is None:
-            return False
-        return any(
-            isinstance(item, NodeItem) and rect.intersects(item.mapRectToScene(item.body_rect()))
-            for item in scene.items(rect)
-        )
 
     def path(self) -> QPainterPath:
         """The curve, in scene coordinates."""
@@ -144,10 +137,8 @@ class CurveItem(QGraphicsItem):
             rect = QRectF(
                 self._anchor.x() - width / 2, self._anchor.y() - height - 3, width, height
             )
-            room = rect.adjusted(-LABEL_MARGIN, -1, LABEL_MARGIN, 1)
-            # only its own two nodes: a query of the scene per label costs a large
-            # network's edits dearly (the lane of a routed wire is clear of the others)
-            if not any(room.intersects(node) for node in self._avoid):
+            room = _rect(rect.adjusted(-LABEL_MARGIN, -1, LABEL_MARGIN, 1))
+            if not any(routing.overlaps(room, node) for node in self._avoid):
                 self._label_rect, self.shown_label = rect, text
                 break
         self._bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3).united(self._label_rect)
@@ -221,7 +212,7 @@ class WireItem(CurveItem):
         self.highlighted = False  # a dragged node would be inserted here
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self._update_tooltip()
-        self.update_path()
+        self.set_ends(src_port.scenePos(), dst_port.scenePos())  # routed by the scene
 
     def set_label(self, text: str) -> None:
         """Show the shape ``text`` (also in the tooltip, where it always fits)."""
@@ -239,7 +230,24 @@ class WireItem(CurveItem):
             self.update()
 
     def update_path(self) -> None:
-        """Follow the ports after a node moved."""
-        nodes = tuple(p.parentItem() for p in (self.src_port, self.dst_port))
-        avoid = tuple(node.mapRectToScene(node.body_rect()) for node in nodes)
-        self.set_ends(self.src_port.scenePos(), self.dst_port.scenePos(), avoid)
+        """Follow the ports after a node moved, around the nodes in the way (those the
+        scene's ``node_rects`` index holds near the wire)."""
+        nodes = (self.src_port.parentItem(), self.dst_port.parentItem())
+        source, target = (_rect(node.mapRectToScene(node.body_rect())) for node in nodes)
+        start, end = self.src_port.scenePos(), self.dst_port.scenePos()
+        index = getattr(self.scene(), "node_rects", None)
+        others, region = [], None
+        if index is not None:
+            region = wire_region(source, target)
+            own = (self.wire.src, self.wire.dst)
+            others = [rect for key, rect in index.near(region) if key not in own]
+        corners = routing.route(_xy(start), _xy(end), source, target, others, region)
+        self.set_ends(start, end, (source, target, *others), corners)
+
+
+def wire_region(source: routing.Rect, target: routing.Rect) -> routing.Rect:
+    """The area whose nodes a wire between these two nodes looks at for its way."""
+    return (
+        min(source[0], target[0]) - ROUTE_MARGIN, min(source[1], target[1]) - ROUTE_MARGIN,
+        max(source[2], target[2]) + ROUTE_MARGIN, max(source[3], target[3]) + ROUTE_MARGIN,
+    )  # fmt: skip

@@ -261,7 +261,7 @@ def _build(plan: Plan, examples: list, name: str) -> tuple[Network, dict]:
     """The network of the plan; returns it and the Planned -> node id map."""
     import torch
 
-    from engine.layout import layered_positions
+    from engine.layout import lay_out
 
     network = Network(name)
     ids: dict[int, str] = {}
@@ -292,8 +292,7 @@ def _build(plan: Plan, examples: list, name: str) -> tuple[Network, dict]:
             )
         for port, value in zip(ports, planned.inputs):
             network.connect(ids[id(plan.alias[value])], "out", node.id, port)
-    for node_id, pos in layered_positions(network).items():
-        network.move_node(node_id, pos)
+    lay_out(network)
     return network, ids
 
 

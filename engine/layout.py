@@ -95,6 +95,13 @@ def layered_positions(
     return positions
 
 
+def lay_out(network: Network, direction: str = "LR") -> None:
+    """Move every node of ``network`` to its ``layered_positions`` (an imported model,
+    a new project from a template)."""
+    for node_id, pos in layered_positions(network, direction=direction).items():
+        network.move_node(node_id, pos)
+
+
 def _layers(network: Network) -> tuple[list[list[str]], list[str]]:
     """Wired node ids grouped by longest-path depth, and the unwired node ids."""
     order = {node.id: i for i, node in enumerate(network.nodes)}

@@ -116,6 +116,14 @@ class Network:
         for node in self._nodes.values():
             node.library = library
 
+    def complete_params(self, type_name: str, defaults: dict) -> None:
+        """Instances of block type ``type_name`` get ``defaults`` for the parameters
+        they have no value for (the type exposes new ones)."""
+        for node in self._nodes.values():
+            if node.type == type_name:
+                for name, value in defaults.items():
+                    node.params.setdefault(name, value)
+
     def retype_all(self, old: str, new: str) -> None:
         """Instances of block type ``old`` become instances of ``new`` (the type was
         renamed); each is announced as a change of its parameters."""
@@ -373,9 +381,7 @@ class Network:
         entry = {
             "id": node.id,
             "type": node.type,
-            "params": {
-                name: spec.param(name).to_json(value) for name, value in node.params.items()
-            },
+            "params": {p.name: p.to_json(node.params.get(p.name, p.default)) for p in spec.params},
             "pos": [_round(node.pos[0]), _round(node.pos[1])],
         }
         if not node.trainable:
@@ -440,10 +446,16 @@ def check_bind(spec: LayerSpec, bind: dict) -> dict[str, str]:
 
 
 def _complete(spec: LayerSpec, params: dict, check: bool) -> dict:
-    """Defaults completed by ``params``; checks types always, ranges when ``check``."""
+    """Defaults completed by ``params``; checks types always, ranges when ``check``.
+
+    A block instance keeps values of parameters its type no longer exposes (unwritten
+    and unread), so that undoing the change of the type finds them again.
+    """
+    block = getattr(spec, "is_block", False)
     for name in params:
-        spec.param(name)
-    out = {}
+        if not block or name in spec.defaults():
+            spec.param(name)
+    out = {k: v for k, v in params.items() if k not in spec.defaults()} if block else {}
     for p in spec.params:
         value = params.get(p.name, p.default)
         out[p.name] = p.check(value) if check else p.check_type(value)

@@ -105,6 +105,19 @@ class BlockLibrary:
             network.retype_all(old, new)
         self.touch()
 
+    def set_params(self, name: str, params: tuple) -> None:
+        """Give block type ``name`` these exposed parameters (``Param``s). Instances
+        get the defaults of new ones; values of removed ones stay, unused, so that
+        undoing the change finds them."""
+        block_type = self.get(name)
+        if tuple(params) == block_type.params:
+            return
+        block_type.params = tuple(params)
+        defaults = block_type.defaults()
+        for network in list(self._networks.values()):
+            network.complete_params(name, defaults)
+        self.touch()
+
     def set_order(self, names: list[str]) -> None:
         """Put the types in the order of ``names`` (all of them), so that undo gives
         back the same file."""

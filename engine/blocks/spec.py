@@ -36,7 +36,12 @@ class BlockSpec:
 
     param = LayerSpec.param
     defaults = LayerSpec.defaults
-    check_params = LayerSpec.check_params
+
+    def check_params(self, params: dict) -> dict[str, Any]:
+        """The exposed parameters' values, defaults completed, each checked (values
+        of parameters the type no longer exposes are left out)."""
+        known = {k: v for k, v in params.items() if k in self.defaults()}
+        return LayerSpec.check_params(self, known)
 
     def __init__(self, block_type: BlockType):
         self.block_type = block_type

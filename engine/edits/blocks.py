@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import networkx as nx
 
 from engine.blocks import BlockType, check_block_name
-from engine.blocks.block_type import param_to_dict
+from engine.blocks.block_type import param_from_dict, param_to_dict
 from engine.blocks.resolve import resolve
 from engine.edits.base import Compound, Edit
-from engine.edits.nodes import AddNodes, RemoveNodes
+from engine.edits.nodes import AddNodes, RemoveNodes, SetBind
 from engine.errors import NetworkError
 from engine.naming import check_id, suggest_id
 from engine.network import Network, Wire
@@ -109,6 +109,83 @@ def plan_rename_block_type(network: Network, old: str, new: str) -> RenameBlockT
         return None
     check_block_name(new, network.library)
     return RenameBlockType(old, new)
+
+
+@dataclass
+class SetBlockParams(Edit):
+    """Give block type ``type_name`` the exposed parameters ``params`` (file-layout
+    data, as ``BlockType.to_dict`` writes them)."""
+
+    type_name: str
+    params: list[dict]
+    text: str = ""
+
+    def __post_init__(self):
+        self.text = self.text or f"Change the parameters of {self.type_name}"
+
+    def apply(self, network: Network) -> Edit:
+        library = network.library
+        old = [param_to_dict(p) for p in library.get(self.type_name).params]
+        library.set_params(self.type_name, tuple(param_from_dict(p) for p in self.params))
+        return SetBlockParams(self.type_name, old, self.text)
+
+
+def plan_expose(
+    inside: Network, node_id: str, param: str, exposed: str | None = None
+) -> Compound | None:
+    """Make parameter ``param`` of node ``node_id``, inside a block type, read the
+    block's parameter ``exposed`` (by default named like ``param``), which is added
+    to the block with the node's value as its default when the block lacks it; then
+    each instance sets it. None when it is bound so already.
+
+    Raises:
+        NetworkError / ParamError: not inside a block, no such parameter, a shape
+            (which a block cannot expose), or a block parameter of another kind.
+    """
+    block_type = inside.owner
+    if block_type is None:
+        raise NetworkError(f"{node_id} is not inside a block; only a block's layers expose")
+    node = inside.node(node_id)
+    own = node.spec.param(param)
+    exposed = exposed or param
+    if node.bind.get(param) == exposed:
+        return None
+    edits: list[Edit] = []
+    known = {p.name: p for p in block_type.params}
+    if exposed in known:
+        if known[exposed].kind != own.kind or known[exposed].choices != own.choices:
+            raise NetworkError(
+                f"{block_type.name}'s parameter {exposed} is a {known[exposed].kind}; "
+                f"{node_id}.{param} is a {own.kind}, so it cannot read it"
+            )
+    else:
+        declared = param_to_dict(own)
+        declared.update(name=exposed, default=own.to_json(node.params[param]))
+        param_from_dict(declared)  # a shape, or a name that is no identifier, raises here
+        new = [*(param_to_dict(p) for p in block_type.params), declared]
+        edits.append(SetBlockParams(block_type.name, new))
+    edits.append(SetBind(node_id, {**node.bind, param: exposed}))
+    text = f"Expose {node_id}.{param} as {block_type.name}.{exposed}"
+    return Compound(
+        text, [InsideBlock(block_type.name, e) if isinstance(e, SetBind) else e for e in edits]
+    )
+
+
+def plan_unexpose(inside: Network, node_id: str, param: str) -> Compound | None:
+    """Let parameter ``param`` of node ``node_id`` keep its own value again; the block
+    parameter it read goes too when no other node reads it. None when it is not bound."""
+    block_type = inside.owner
+    node = inside.node(node_id)
+    exposed = node.bind.get(param)
+    if block_type is None or exposed is None:
+        return None
+    bind = {k: v for k, v in node.bind.items() if k != param}
+    edits: list[Edit] = [InsideBlock(block_type.name, SetBind(node_id, bind))]
+    readers = [(n.id, k) for n in inside.nodes for k, v in n.bind.items() if v == exposed]
+    if readers == [(node_id, param)]:
+        kept = [param_to_dict(p) for p in block_type.params if p.name != exposed]
+        edits.append(SetBlockParams(block_type.name, kept))
+    return Compound(f"Stop exposing {node_id}.{param}", edits)
 
 
 def free_id(base: str, taken) -> str:

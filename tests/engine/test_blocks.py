@@ -9,7 +9,13 @@ from engine import project as project_file
 from engine.analysis import analyze
 from engine.codegen import generate_code
 from engine.compile import compile_network
-from engine.edits.blocks import plan_group, plan_make_unique, plan_place_block, plan_ungroup
+from engine.edits.blocks import (
+    InsideBlock,
+    plan_group,
+    plan_make_unique,
+    plan_place_block,
+    plan_ungroup,
+)
 from engine.errors import NetworkError, ProjectError
 from engine.project import Project
 from tests.engine.builders import graph
@@ -372,3 +378,48 @@ def test_an_instance_with_an_error_inside_keeps_its_inside_analysis():
     result = analyze(project.network)
     inside = result.inside["residual"]
     assert [d.node for d in inside.errors] == ["add"]
+
+
+def test_exposing_an_inner_parameter_lets_each_instance_set_it_and_undo_restores_the_file():
+    from engine.edits import plan_set_params
+    from engine.edits.blocks import plan_expose, plan_unexpose
+
+    project = residual_project()
+    network = project.network
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
+    network.add_node("Residual", node_id="second")
+    network.disconnect(network.wire_into("flat", "in"))
+    network.connect("residual", "out", "second", "x")
+    network.connect("second", "out", "flat", "in")
+    inside = project.blocks.get("Residual").network
+    before, undo = project_file.dumps(project), []
+
+    def do(edit):
+        undo.append(edit.apply(network))
+
+    do(plan_expose(inside, "conv1", "kernel_size", "k"))
+    do(plan_expose(inside, "conv2", "kernel_size", "k"))
+    block = project.blocks.get("Residual")
+    assert [p.name for p in block.params] == ["k"] and block.param("k").default == 3
+    for node_id in ("conv1", "conv2"):
+        do(InsideBlock("Residual", plan_set_params(inside, node_id, {"padding": 0})))
+    do(plan_set_params(network, "second", {"k": 1}))
+    result = analyze(network)  # the first instance still has k = 3 without padding
+    assert [d.node for d in result.errors] == ["residual"]
+    do(plan_set_params(network, "residual", {"k": 1}))
+    assert analyze(network).ok
+    source = generate_code(network)
+    assert "kernel_size=k," in source and "self.second = Residual(" in source
+    assert "k=1)" in source
+    with pytest.raises(NetworkError, match="cannot read it"):
+        plan_expose(inside, "conv1", "bias", "k")
+    with pytest.raises(NetworkError, match="not inside a block"):
+        plan_expose(network, "fc", "out_features")
+    do(plan_unexpose(inside, "conv1", "kernel_size"))
+    assert [p.name for p in block.params] == ["k"]  # conv2 still reads it
+    do(plan_unexpose(inside, "conv2", "kernel_size"))
+    assert block.params == ()
+    assert project_file.dumps(project_file.loads(project_file.dumps(project)))
+    for inverse in reversed(undo):
+        inverse.apply(network)
+    assert project_file.dumps(project) == before

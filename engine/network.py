@@ -24,7 +24,7 @@ parameters to the block's exposed parameters (``{"out_channels": "channels"}``).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -423,8 +423,20 @@ class Network:
         return network
 
     def copy(self) -> Network:
-        """An independent copy with no event listeners, sharing the block library."""
-        return Network.from_dict(self.to_dict(), self.name, library=self.library)
+        """An independent copy with no event listeners, sharing the block library.
+
+        Built directly rather than through ``to_dict``: the analysis of every block
+        instance starts from a copy of its type's inside.
+        """
+        twin = Network(self.name, self.library)
+        for node_id, node in self._nodes.items():
+            twin._nodes[node_id] = replace(
+                node, params=copy.deepcopy(node.params), bind=dict(node.bind)
+            )
+            twin.graph.add_node(node_id)
+        for src, dst, key, data in self.graph.edges(keys=True, data=True):
+            twin.graph.add_edge(src, dst, key=key, wire=data["wire"])
+        return twin
 
 
 def spec_of(type_name: str, library: BlockLibrary | None = None) -> LayerSpec:

@@ -365,15 +365,15 @@ _BUILDERS = {
 @functools.cache
 def _canonical(name: str) -> Data:
     """Block ``name`` in canonical file form (all parameters written), laid out."""
+    from engine.blocks.block_type import BlockType
     from engine.blocks.library import BlockLibrary
-    from engine.edits.blocks import block_from_data
     from engine.layout import layered_positions
 
     data = _BUILDERS[name]()
     defaults = {p["name"]: p["default"] for p in data["params"]}
     for entry in data["nodes"]:  # the inner values say what the defaults give
         entry["params"].update({key: defaults[p] for key, p in entry.get("bind", {}).items()})
-    block_type = block_from_data(name, data, BlockLibrary())
+    block_type = BlockType.from_data(name, data, BlockLibrary())
     inside = block_type.network
     for node_id, pos in layered_positions(inside).items():
         inside.move_node(node_id, pos)

@@ -26,9 +26,6 @@ from engine.network import Network, Wire
 COLUMN = 220.0  # horizontal room for a block's Input and Output nodes
 
 
-block_from_data = BlockType.from_data  # a type from its file-layout data
-
-
 @dataclass
 class AddBlockType(Edit):
     """Add block type ``name`` from ``data`` to the library, at ``order`` when given."""

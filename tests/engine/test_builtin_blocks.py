@@ -15,10 +15,11 @@ from torch import nn
 
 from engine import project as project_file
 from engine.analysis import analyze
+from engine.blocks.block_type import BlockType
 from engine.blocks.builtin import builtin_block, builtin_block_names, builtin_blocks
 from engine.codegen import generate_code
 from engine.compile import compile_network
-from engine.edits.blocks import block_from_data, plan_place_block
+from engine.edits.blocks import plan_place_block
 from engine.errors import NetworkError
 from engine.project import Project
 from tools import make_block_examples
@@ -89,7 +90,7 @@ def test_each_block_explains_itself_and_every_parameter_is_read_inside(name):
     exposed = {p["name"] for p in data["params"]}
     assert bound == exposed
     assert all(p["help"] for p in data["params"])
-    block_type = block_from_data(name, data, placed(name).blocks)
+    block_type = BlockType.from_data(name, data, placed(name).blocks)
     assert block_type.to_dict() == data  # stored in the file's canonical form
 
 

@@ -114,6 +114,7 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     redo.setIcon(icons.icon("redo"))
     actions["undo"], actions["redo"] = undo, redo
     _add_theme_actions(w, actions)
+    _add_layout_direction_actions(w, actions)
     return actions
 
 
@@ -158,6 +159,23 @@ def _add_theme_actions(window, actions: dict[str, QAction]) -> None:
         actions[f"theme_{name}"] = action
 
 
+def _add_layout_direction_actions(window, actions: dict[str, QAction]) -> None:
+    """View > Layout Direction: how Auto-layout and new networks place the nodes
+    (remembered in the settings)."""
+    group = QActionGroup(window)
+    group.setExclusive(True)
+    chosen = window.settings.layout_direction()
+    for direction, text in (("LR", "&Left to Right"), ("TB", "&Top to Bottom")):
+        action = QAction(text, window, checkable=True)
+        action.setChecked(direction == chosen)
+        action.setStatusTip(f"Auto-layout places the nodes {text.replace('&', '').lower()}")
+        action.triggered.connect(
+            lambda checked=False, d=direction: window.settings.set_layout_direction(d)
+        )
+        group.addAction(action)
+        actions[f"layout_{direction.lower()}"] = action
+
+
 def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
     """Lay the actions out in the File, Edit and View menus; returns the menus by name."""
     bar = window.menuBar()
@@ -195,6 +213,9 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
     view = bar.addMenu("&View")
     for name in ("zoom_in", "zoom_out", "fit", "auto_layout"):
         view.addAction(actions[name])
+    direction = view.addMenu("Layout &Direction")
+    direction.addAction(actions["layout_lr"])
+    direction.addAction(actions["layout_tb"])
     view.addSeparator()
     theme = view.addMenu("&Theme")
     for name in ("system", "dark", "light"):

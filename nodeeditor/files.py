@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from engine import project as project_file
 from engine.errors import DeepwireError
 from engine.file_access import is_read_only
+from engine.layout import lay_out
 from nodeeditor import dialogs, icons, recovery
 from nodeeditor.document import Document
 
@@ -50,6 +51,8 @@ class FileHandling:
             project = None
             if template != dialogs.EMPTY_TEMPLATE:
                 project = project_file.load(template)
+                for network in project.networks.values():  # in the user's direction
+                    lay_out(network, self.settings.layout_direction())
         except DeepwireError as error:
             dialogs.show_error(self, "Cannot use this template", str(error))
             return False

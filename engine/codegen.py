@@ -49,7 +49,9 @@ def module_declarations(network: Network, analysis: Analysis | None = None, grap
         if node.is_block:
             continue
         params = node.spec.check_params(node.params)
-        declared.append((node_id, *node.spec.module(params, _input_shapes(network, analysis, node))))
+        declared.append(
+            (node_id, *node.spec.module(params, _input_shapes(network, analysis, node)))
+        )
     return declared
 
 
@@ -88,9 +90,7 @@ def _all_instances(pairs) -> list[Instance]:
     result = []
     for _, instance in pairs:
         result.append(instance)
-        result.extend(
-            _all_instances((c, d) for c, kind, d in instance.children if kind == "block")
-        )
+        result.extend(_all_instances((c, d) for c, kind, d in instance.children if kind == "block"))
     return result
 
 

@@ -28,6 +28,7 @@ from engine.analysis import ERROR
 from engine.errors import DeepwireError
 from engine.layers.rules import fmt
 from nodeeditor import theme
+from nodeeditor.block_params import RowMenus
 from nodeeditor.panels.param_widgets import ParamField, make_field
 
 EMPTY_TEXT = "Select a layer on the canvas to see its settings."
@@ -54,6 +55,7 @@ class Inspector(QWidget):
         self.errors: dict[str, QLabel] = {}
         self.name_labels: dict[str, QLabel] = {}
         self._shown_type: str | None = None
+        self._row_menus = RowMenus(self)  # inside a block: expose a parameter
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -122,6 +124,7 @@ class Inspector(QWidget):
             self.name_labels[param.name] = name_label
             self._params_form.addRow(name_label, field)
             self._params_form.addRow("", error)
+            self._row_menus.attach(param.name, name_label, field, field.editor)
             self.fields[param.name] = field
             self.errors[param.name] = error
         self._params_box.setVisible(bool(node.spec.params))
@@ -164,7 +167,8 @@ class Inspector(QWidget):
         if node is None:
             self.node_id = None
             return
-        if node.type != self._shown_type:
+        names = [p.name for p in node.spec.params]  # a block's change with its type
+        if node.type != self._shown_type or names != list(self.fields):
             self._rebuild_params(node)
             for label in (*self.errors.values(), self.id_error):
                 label.hide()

@@ -1,0 +1,199 @@
+"""Block parameters and block types in the window, driven like a user: the context
+menus of the Inspector's rows inside a block (expose, stop exposing), renaming a block
+type from the palette, the canvas and the breadcrumb, blocks in the Tab search, nudges
+inside a block, and a block type that loses a port a wire still ends on."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLineEdit
+
+from nodeeditor import block_library, block_params
+from tests.nodeeditor.app_helpers import close_window, open_window
+from tests.nodeeditor.test_blocks_ui import (
+    answer_name_dialog,
+    blocks_project,
+    click,
+    double_click,
+    dumps,
+    key,
+    menu_action,
+    settle,
+    shape_on,
+)
+
+RIGHT, NO_MOD = Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier
+CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch, tmp_path):
+    """input -> r1 (Widen) -> r2 (Widen) -> p (Pair of two Widens) -> ... -> output."""
+    monkeypatch.setattr(block_library, "user_blocks_dir", lambda: tmp_path / "my_blocks")
+    window = open_window(qtbot, monkeypatch, tmp_path, blocks_project(tmp_path))
+    window.view.fit()
+    yield window
+    close_window(window)
+
+
+# ----------------------------------------------------------------- helpers
+def choose_in_menu(text: str, seen: list | None = None):
+    """When a context menu pops up, note its entries in ``seen`` and choose ``text``
+    with the keyboard (or close it when ``text`` is None or disabled)."""
+
+    def pick():
+        menu = QApplication.activePopupWidget()
+        if menu is None:
+            QTimer.singleShot(10, pick)
+            return
+        actions = {a.text().split("\t")[0]: a for a in menu.actions() if a.text()}
+        if seen is not None:
+            seen.append({name: a.isEnabled() for name, a in actions.items()})
+        action = actions.get(text)
+        if action is None or not action.isEnabled():
+            menu.close()
+            return
+        menu.setActiveAction(action)
+        QTest.keyClick(menu, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, pick)
+
+
+def right_click(qtbot, widget, text: str | None, point: QPoint | None = None) -> dict:
+    """Right-click ``widget`` like a user and choose ``text`` in the menu; returns the
+    menu's entries (name: enabled)."""
+    seen: list = []
+    choose_in_menu(text, seen)
+    point = point or widget.rect().center()
+    QTest.mouseClick(widget, RIGHT, NO_MOD, point)  # QTest leaves out the menu event
+    menu_event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, widget.mapToGlobal(point))
+    QApplication.sendEvent(widget, menu_event)
+    settle(qtbot)
+    assert seen, "no context menu opened"
+    return seen[0]
+
+
+def inspect(qtbot, window, node_id):
+    click(window, node_id)
+    qtbot.waitUntil(lambda: window.inspector.node_id == node_id)
+    return window.inspector
+
+
+def type_into(qtbot, field, text: str):
+    field.setFocus()
+    field.selectAll()
+    QTest.keyClicks(field, text)
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    settle(qtbot)
+
+
+def steps(window) -> int:
+    return window.document.undo_stack.count()
+
+
+def block_param_names(window, type_name="Widen") -> list[str]:
+    return [p.name for p in window.document.project.blocks.get(type_name).params]
+
+
+# ----------------------------------------------------------------- expose
+def test_exposing_an_inner_parameter_lets_each_instance_set_it(window, qtbot):
+    before, count = dumps(window), steps(window)
+    double_click(qtbot, window, "r1")
+    inspector = inspect(qtbot, window, "conv")
+    answer_name_dialog("channels")
+    field = inspector.fields["out_channels"].editor
+    entries = right_click(qtbot, field.lineEdit(), block_params.EXPOSE)
+    assert entries[block_params.EXPOSE] and "Copy" in "".join(entries)  # the field's own too
+    assert block_param_names(window) == ["channels"]
+    assert window.document.project.blocks.get("Widen").param("channels").default == 8
+    assert steps(window) == count + 1
+    assert inspector.name_labels["out_channels"].text() == "out_channels ← channels"
+    assert not field.isEnabled()
+    key(qtbot, window, Qt.Key.Key_Escape)
+    key(qtbot, window, Qt.Key.Key_Escape)  # back up to the network
+    inspector = inspect(qtbot, window, "r1")
+    assert list(inspector.fields) == ["channels"]
+    type_into(qtbot, inspector.fields["channels"].editor, "5")
+    assert shape_on(window, "r1") == "(5, 6, 6)"
+    assert shape_on(window, "r2") == "(8, 6, 6)"  # the other instance keeps its own
+    assert steps(window) == count + 2
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert dumps(window) == before
+    assert list(inspector.fields) == []  # the Inspector follows the type's parameters
+
+
+def test_stop_exposing_from_the_greyed_field_gives_the_layer_its_own_value(window, qtbot):
+    window.palette_panel.add_requested.emit("ConvBNReLU")  # its conv reads channels
+    settle(qtbot)
+    placed = window.document.network.nodes[-1].id
+    double_click(qtbot, window, placed)
+    inspector = inspect(qtbot, window, "conv")
+    count = steps(window)
+    label = inspector.name_labels["out_channels"]
+    assert label.text() == "out_channels ← channels"
+    field = inspector.fields["out_channels"].editor
+    assert not field.isEnabled()
+    entries = right_click(qtbot, field.lineEdit(), block_params.STOP)
+    assert block_params.EXPOSE not in entries
+    assert "channels" not in block_param_names(window, "ConvBNReLU")  # nothing else read it
+    assert "out_channels" not in window.scene.network.node("conv").bind
+    assert steps(window) == count + 1
+    assert label.text() == "out_channels"
+    assert field.isEnabled()
+    assert inspector.fields["out_channels"].editor.text() == "64"  # the block's default
+
+
+def test_a_second_layer_can_share_a_block_parameter_of_the_same_kind(window, qtbot):
+    double_click(qtbot, window, "r1")
+    inspector = inspect(qtbot, window, "conv")
+    block_params.expose(inspector, "kernel_size", "k")
+    commands_add = window.add_layer_at_centre("Conv2d")
+    inspector = inspect(qtbot, window, commands_add)
+    shared = {}
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(10, answer)
+            return
+        combo = dialog.combo
+        shared["offered"] = [combo.itemText(i) for i in range(combo.count())]
+        combo.setCurrentIndex(0)
+        shared["note"] = dialog.note.text()
+        edit = dialog.findChild(QLineEdit)
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, answer)
+    right_click(qtbot, inspector.name_labels["kernel_size"], block_params.EXPOSE)
+    assert shared["offered"] == ["k"]
+    assert shared["note"] == "Shares Widen's parameter k (default 3)."
+    assert block_param_names(window) == ["k"]
+    assert inspector.name_labels["kernel_size"].text() == "kernel_size ← k"
+
+
+def test_the_expose_dialog_says_why_a_name_is_refused(window, qtbot):
+    double_click(qtbot, window, "r1")
+    inspector = inspect(qtbot, window, "conv")
+    block_params.expose(inspector, "bias", "use_bias")  # a bool
+    dialog = block_params.ExposeDialog(inspector, window.scene.network, "conv", "out_channels")
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    assert ok.isEnabled() and "Adds the parameter out_channels" in dialog.note.text()
+    dialog.combo.setEditText("use_bias")
+    assert not ok.isEnabled() and "cannot read it" in dialog.note.text()
+    dialog.combo.setEditText("2x")
+    assert not ok.isEnabled()
+    assert [dialog.combo.itemText(i) for i in range(dialog.combo.count())] == []
+
+
+def test_outside_a_block_and_for_a_shape_there_is_nothing_to_expose(window, qtbot):
+    inspector = inspect(qtbot, window, "fc")
+    assert block_params.row_menu(inspector, "out_features") is None
+    double_click(qtbot, window, "r1")
+    inspector = inspect(qtbot, window, "x")  # the block's Input: its shape is not a setting
+    entries = right_click(qtbot, inspector.name_labels["shape"], None)
+    assert entries[block_params.EXPOSE] is False

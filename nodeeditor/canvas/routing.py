@@ -159,14 +159,17 @@ def _candidates(start, end, source, target, others, obstacles, forward) -> list:
         # their targets, and the jumping wire then runs beside the nodes it passes
         near = start if hook == WIDE_HOOK else end
         for y in lanes:
+            if forward and y in (start[1], end[1]):
+                continue  # a step (below) at the port's height: it tries more places
             points = _lane_route(start, end, hook, y)
             candidates.append(((rank, *_cost(points, start, end, abs(y - near[1]))), points))
         if forward:
             # a step's runs along the ports' heights end before the first node there
             low, high = _reach(end, -1, obstacles), _reach(start, 1, obstacles)
+            middle = (start[0] + end[0]) / 2  # a tie goes to the middle of the gap
             for x in (x for x in _steps(start, end, others, hook) if low <= x <= high):
                 points = _step_route(start, end, x)
-                candidates.append(((rank, *_cost(points, start, end, abs(x - near[0]))), points))
+                candidates.append(((rank, *_cost(points, start, end, abs(x - middle))), points))
     candidates.sort(key=lambda candidate: candidate[0])
     return candidates
 

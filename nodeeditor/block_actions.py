@@ -28,7 +28,7 @@ from engine.edits.blocks import (
     plan_ungroup,
 )
 from engine.errors import DeepwireError, NetworkError
-from nodeeditor import block_library, commands
+from nodeeditor import block_library, block_rename, commands
 from nodeeditor.block_nav import BlockNavigator
 
 # the Edit menu's block entries, in order (None: a separator)
@@ -271,6 +271,9 @@ def add_menu_items(menu, view) -> None:
         _entry(menu, "Collapse" if expanded else "Expand in Place", lambda: toggle_expanded(view))
         _entry(menu, "Ungroup", lambda: ungroup(view), "Ctrl+Shift+G")
         _entry(menu, "Make Unique", lambda: make_unique(view))
+        _entry(
+            menu, block_rename.RENAME, lambda: block_rename.rename_instance_type(view, blocks[0])
+        )
         _entry(menu, "Save Block to My Library", lambda: save_to_library(view))
     elif blocks:
         _entry(menu, "Expand or Collapse Blocks", lambda: toggle_expanded(view))
@@ -375,7 +378,8 @@ def refresh_palette(window) -> None:
 
 def follow_blocks(window, document) -> None:
     """Keep the palette's Blocks group in step with ``document``'s block types."""
-    events = document.project.blocks.events
+    library = document.project.blocks
+    events, shown = library.events, library.names()
     ref = weakref.ref(window)
     pending = []
 
@@ -389,15 +393,23 @@ def follow_blocks(window, document) -> None:
         target = window_of_document()
         if target is not None:
             refresh_palette(target)
+            shown[:] = library.names()
+            show_level(target)  # the breadcrumb names the entered block's type
 
     def refresh(*args) -> None:
         if window_of_document() is None:  # another document is shown now
             events.type_added.disconnect(refresh)
             events.type_removed.disconnect(refresh)
+            events.changed.disconnect(renamed)
         elif not pending:  # a grouping undone and redone: one refresh
             pending.append(True)
             QTimer.singleShot(0, refresh_now)
 
+    def renamed() -> None:
+        if library.names() != shown:  # any type changed: refresh only for a rename
+            refresh()
+
     events.type_added.connect(refresh)
     events.type_removed.connect(refresh)
+    events.changed.connect(renamed)
     refresh_palette(window)

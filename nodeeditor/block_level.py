@@ -66,11 +66,20 @@ class BlockLevel(QObject):
         self.parent_level = parent_level
         self.page = getattr(parent_level, "page", parent_level)
         self.instance_id = instance_id
-        self.type_name = parent_level.network.node(instance_id).type
+        self._type_name = parent_level.network.node(instance_id).type
         self.network = parent_level.network.library.get(self.type_name).network
         self.undo_stack = _InsideStack(self)
         self.analysis = inside_analysis(parent_level, instance_id)
         parent_level.analysis_changed.connect(self._on_parent_analysis)
+
+    @property
+    def type_name(self) -> str:
+        """The entered instance's block type (its name follows a rename)."""
+        network = self.parent_level.network
+        node = network.node(self.instance_id) if self.instance_id in network else None
+        if node is not None and node.is_block:
+            self._type_name = node.type
+        return self._type_name
 
     @property
     def name(self) -> str:

@@ -5,12 +5,13 @@ button that goes back to that level (``level_clicked(depth)``, 0 being the netwo
 and a note at the right says what editing here changes and how to go back up (Esc on
 the canvas with nothing selected, or Alt+Up). At the network's own level there is
 nothing to show and the bar hides itself, so a project without blocks looks as before.
+The current item's context menu renames the entered block's type (``rename_requested``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QWidget
 
 SEPARATOR = "›"
 
@@ -20,9 +21,11 @@ class Breadcrumb(QWidget):
 
     Signals:
         level_clicked(int): the item at this depth was clicked (0: the network).
+        rename_requested(): "Rename Block Type…" on the current item.
     """
 
     level_clicked = Signal(int)
+    rename_requested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -71,6 +74,10 @@ class Breadcrumb(QWidget):
             font = label.font()
             font.setBold(True)
             label.setFont(font)
+            if depth:
+                label.setToolTip("Right-click to rename this block type")
+                label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+                label.customContextMenuRequested.connect(lambda p: self._menu(label, p))
             return label
         button = QToolButton()
         button.setText(name)
@@ -79,3 +86,9 @@ class Breadcrumb(QWidget):
         button.setToolTip(f"Back to {name}")
         button.clicked.connect(lambda checked=False, d=depth: self.level_clicked.emit(d))
         return button
+
+    def _menu(self, label: QLabel, point) -> None:
+        menu = QMenu(self)
+        menu.addAction("Rename Block Type…", self.rename_requested.emit)
+        menu.exec(label.mapToGlobal(point))
+        menu.deleteLater()

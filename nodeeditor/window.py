@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from engine.errors import DeepwireError
 from nodeeditor import (
     block_actions,
+    block_rename,
     dialogs,
     files,
     icons,
@@ -135,6 +136,7 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.network_tabs.rename_requested.connect(self._on_rename_requested)
         self.breadcrumb = Breadcrumb()  # shown while a block is entered
         self.breadcrumb.level_clicked.connect(lambda depth: block_actions.leave_to(self, depth))
+        self.breadcrumb.rename_requested.connect(lambda: block_rename.rename_entered(self))
         layout.addWidget(self.overview)
         layout.addWidget(self.breadcrumb)
         layout.addWidget(self.network_tabs, 1)
@@ -143,6 +145,9 @@ class MainWindow(files.FileHandling, QMainWindow):
     def _build_panels(self) -> None:
         self.palette_panel = Palette()
         self.palette_panel.add_requested.connect(self.add_layer_at_centre)
+        self.palette_panel.rename_block_requested.connect(
+            lambda name: block_rename.rename_from_palette(self, name)
+        )
         self.inspector = Inspector()
         self.diagnostics = DiagnosticsPanel()
         self.diagnostics.node_activated.connect(self.focus_node)

@@ -6,7 +6,8 @@ accepts; a double-click (or Enter) asks the window to add the layer at the view'
 centre through ``add_requested(type_name)``.
 
 The Blocks group at the end lists block types (``set_blocks``: the project's, the
-built-in ones, the user's saved ones); they drag and add like layers, by name.
+built-in ones, the user's saved ones); they drag and add like layers, by name. A
+project's block has a context menu that renames its type (``rename_block_requested``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
+    QMenu,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -28,6 +30,7 @@ from engine.layers import families
 
 LAYER_MIME = "application/x-deepwire-layer"
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1  # a block's BlockEntry.source
 BLOCKS = "Blocks"  # the group of block types, after the catalogue's families
 SOURCES = {
     "project": "a block type of this project",
@@ -88,9 +91,11 @@ class Palette(QWidget):
 
     Signals:
         add_requested(str): the user double-clicked (or pressed Enter on) a layer type.
+        rename_block_requested(str): "Rename Block Type…" on a project's block.
     """
 
     add_requested = Signal(str)
+    rename_block_requested = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -105,6 +110,8 @@ class Palette(QWidget):
         # not itemActivated: some desktops activate on a single click
         self.tree.itemDoubleClicked.connect(self._on_activated)
         self.tree.enter_pressed.connect(self._on_activated)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
         self._blocks: QTreeWidgetItem | None = None
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
@@ -151,6 +158,7 @@ class Palette(QWidget):
         for entry in entries:
             item = QTreeWidgetItem(self._blocks, [entry.name])
             item.setData(0, TYPE_ROLE, entry.name)
+            item.setData(0, SOURCE_ROLE, entry.source)
             help_text = html.escape(entry.help) or "A block of layers."
             item.setToolTip(
                 0, f"<b>{html.escape(entry.name)}</b> ({SOURCES[entry.source]})<br>{help_text}"
@@ -197,6 +205,21 @@ class Palette(QWidget):
         visible = self.visible_types()
         if visible:
             self.add_requested.emit(visible[0])
+
+    def block_menu(self, item: QTreeWidgetItem | None) -> QMenu | None:
+        """The context menu of a project's block entry (None for any other entry)."""
+        if item is None or item.data(0, SOURCE_ROLE) != "project":
+            return None
+        name = item.data(0, TYPE_ROLE)
+        menu = QMenu(self)
+        menu.addAction("Rename Block Type…", lambda: self.rename_block_requested.emit(name))
+        return menu
+
+    def _on_context_menu(self, point) -> None:
+        menu = self.block_menu(self.tree.itemAt(point))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(point))
+            menu.deleteLater()
 
     def _on_activated(self, item: QTreeWidgetItem) -> None:
         type_name = item.data(0, TYPE_ROLE)

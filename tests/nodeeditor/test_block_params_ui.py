@@ -197,3 +197,66 @@ def test_outside_a_block_and_for_a_shape_there_is_nothing_to_expose(window, qtbo
     inspector = inspect(qtbot, window, "x")  # the block's Input: its shape is not a setting
     entries = right_click(qtbot, inspector.name_labels["shape"], None)
     assert entries[block_params.EXPOSE] is False
+
+
+# ----------------------------------------------------------------- rename
+def block_types_shown(window) -> dict[str, str]:
+    return {n.id: window.scene.node_item(n.id).type_name for n in window.scene.network.nodes}
+
+
+def test_renaming_a_block_type_from_the_palette_renames_every_instance(window, qtbot):
+    before, count = dumps(window), steps(window)
+    palette = window.palette_panel
+    item = next(i for i in palette.block_items() if i.text(0) == "Widen")
+    palette.tree.scrollToItem(item)
+    answer_name_dialog("Wide")
+    entries = right_click(
+        qtbot,
+        palette.tree.viewport(),
+        "Rename Block Type…",
+        palette.tree.visualItemRect(item).center(),
+    )
+    assert entries == {"Rename Block Type…": True}
+    assert steps(window) == count + 1
+    shown = block_types_shown(window)
+    assert shown["r1"] == shown["r2"] == "Wide"
+    pair = window.document.project.blocks.get("Pair").network
+    assert [n.type for n in pair.nodes] == ["Input", "Wide", "Wide", "Output"]
+    qtbot.waitUntil(lambda: [i.text(0) for i in palette.block_items()][:2] == ["Wide", "Pair"])
+    assert shape_on(window, "r2") == "(8, 6, 6)"
+    builtin = next(i for i in palette.block_items() if i.text(0) == "BasicBlock")
+    assert palette.block_menu(builtin) is None  # only the project's own types rename
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert dumps(window) == before
+    assert block_types_shown(window)["r1"] == "Widen"
+
+
+def test_renaming_from_an_instance_shows_the_new_name_inside_other_blocks(window, qtbot):
+    menu_action(window, "p", "Expand in Place").trigger()  # p's miniature holds two Widens
+    settle(qtbot)
+    answer_name_dialog("Wide")
+    menu_action(window, "r2", "Rename Block Type…").trigger()
+    settle(qtbot)
+    assert block_types_shown(window)["r1"] == "Wide"
+    window.view.viewport().grab()  # the opened Pair draws its renamed inside
+    double_click(qtbot, window, "p")
+    assert block_types_shown(window)["w1"] == block_types_shown(window)["w2"] == "Wide"
+
+
+def test_renaming_the_entered_block_from_the_breadcrumb_stays_inside(window, qtbot):
+    double_click(qtbot, window, "r1")
+    label = window.breadcrumb.items[-1]
+    answer_name_dialog("Wide")
+    right_click(qtbot, label, "Rename Block Type…")
+    qtbot.waitUntil(lambda: window.breadcrumb.names == ["model", "r1 (Wide)"])
+    assert window.scene.network is window.document.project.blocks.get("Wide").network
+    click(window, "relu")
+    key(qtbot, window, Qt.Key.Key_Right, SHIFT)  # an edit inside reaches the renamed type
+    assert window.scene.network.node("relu").pos == (550, 0)
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the rename: still inside, named as before
+    qtbot.waitUntil(lambda: window.breadcrumb.names == ["model", "r1 (Widen)"])
+    assert window.scene.network is window.document.project.blocks.get("Widen").network
+    key(qtbot, window, Qt.Key.Key_Y, CTRL)
+    key(qtbot, window, Qt.Key.Key_Y, CTRL)
+    assert window.document.project.blocks.get("Wide").network.node("relu").pos == (550, 0)

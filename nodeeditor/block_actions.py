@@ -226,15 +226,28 @@ def add_node_or_block(document, name: str, pos) -> str:
     data = None if name in library else block_library.block_data(name)
     if name not in library and data is None:
         return commands.add_node(document, name, pos)
-    owner = network.owner  # inside a block type: it must not end up holding itself
-    if owner is not None and name in library and library.contains_type(name, owner.name):
-        raise NetworkError(f"{name} holds {owner.name}, so it cannot be placed inside it")
+    if _holds_owner(network, name):  # inside a block type: it must not hold itself
+        raise NetworkError(f"{name} holds {network.owner.name}, so it cannot be placed inside it")
     if hasattr(pos, "x") and callable(pos.x):  # a QPointF
         pos = (pos.x(), pos.y())
     edit = plan_place_block(network, name, data, pos)
     before = {n.id for n in network.nodes}
     commands.push(document, edit)
     return next(n.id for n in network.nodes if n.id not in before)
+
+
+def _holds_owner(network, name: str) -> bool:
+    """Whether block type ``name`` holds the block type whose inside ``network`` is."""
+    owner, library = network.owner, network.library
+    return owner is not None and name in library and library.contains_type(name, owner.name)
+
+
+def placeable_blocks(document) -> list:
+    """The palette's blocks (block_library.BlockEntry) that can be placed in
+    ``document``'s network: inside a block, not those that hold it."""
+    network = document.network
+    entries = block_library.available_blocks(document.project)
+    return [e for e in entries if not _holds_owner(network, e.name)]
 
 
 def save_to_library(view) -> None:

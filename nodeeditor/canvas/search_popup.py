@@ -4,12 +4,15 @@ Opened by double-clicking empty canvas, by Tab, or by dropping a dragged wire on
 canvas (then it offers only the layers that accept that wire: ``fitting_types``). It
 filters the catalogue by name, family and help text as the user types; Enter or a
 click chooses, Esc closes. It is a frameless child of the view, not a window, so it
-never steals the application's focus for long.
+never steals the application's focus for long. Opened by Tab or a double-click, it
+lists blocks too (the project's, the built-in ones, the user's: ``open(blocks=...)``),
+after the layers that match as well, marked "block".
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
@@ -18,6 +21,17 @@ from engine.layers import CATALOGUE
 from engine.layers.spec import LayerSpec
 
 MAX_ROWS = 12
+NAME_ROLE = Qt.ItemDataRole.UserRole
+BLOCK_MARK = "  · block"
+
+
+@dataclass(frozen=True)
+class _BlockChoice:
+    """A block offered by the popup, matched like a layer type (``matches``)."""
+
+    name: str
+    help: str
+    family: str = "Blocks"
 
 
 def fitting_types(analysis, node_id: str, port: str, is_output: bool) -> list[str]:
@@ -97,6 +111,7 @@ class SearchPopup(QFrame):
         layout.addWidget(self.list)
         self.resize(240, 260)
         self.types: list[str] = list(CATALOGUE)
+        self.blocks: list[_BlockChoice] = []
         self.edit.textChanged.connect(self._refilter)
         self.edit.returnPressed.connect(self._choose_current)
         self.list.itemClicked.connect(self._choose_item)
@@ -104,10 +119,12 @@ class SearchPopup(QFrame):
         self.edit.installEventFilter(self)
         self.hide()
 
-    def open(self, at, types: list[str] | None = None) -> None:
+    def open(self, at, types: list[str] | None = None, blocks=()) -> None:
         """Show at ``at`` (a point of the parent widget) offering ``types`` (all when
-        None), with an empty query and the keyboard focus."""
+        None) and ``blocks`` (each with ``name`` and ``help``: block_library's
+        BlockEntry), with an empty query and the keyboard focus."""
         self.types = list(CATALOGUE) if types is None else list(types)
+        self.blocks = [_BlockChoice(b.name, b.help) for b in blocks]
         self.edit.clear()
         self._refilter("")
         parent = self.parentWidget()
@@ -119,20 +136,22 @@ class SearchPopup(QFrame):
         self.edit.setFocus()
 
     def visible_types(self) -> list[str]:
-        """The layer types listed now, best match first."""
-        return [self.list.item(i).text() for i in range(self.list.count())]
+        """The layer types (and blocks) listed now, best match first."""
+        return [self.list.item(i).data(NAME_ROLE) for i in range(self.list.count())]
 
     def _refilter(self, text: str) -> None:
         scored = []
-        for index, name in enumerate(self.types):
-            spec = CATALOGUE[name]
+        choices = [*(CATALOGUE[name] for name in self.types), *self.blocks]
+        for index, spec in enumerate(choices):
             score = matches(spec, text)
             if score is not None:
                 scored.append((score, index, spec))
         self.list.clear()
         for _, _, spec in sorted(scored, key=lambda s: s[:2]):
-            item = QListWidgetItem(spec.name)
-            item.setToolTip(f"{spec.family}: {spec.help}")
+            block = isinstance(spec, _BlockChoice)
+            item = QListWidgetItem(spec.name + (BLOCK_MARK if block else ""))
+            item.setData(NAME_ROLE, spec.name)
+            item.setToolTip(f"{spec.family}: {spec.help or 'a block of layers'}")
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
@@ -144,7 +163,7 @@ class SearchPopup(QFrame):
 
     def _choose_item(self, item: QListWidgetItem) -> None:
         self.hide()
-        self.chosen.emit(item.text())
+        self.chosen.emit(item.data(NAME_ROLE))
 
     def eventFilter(self, watched, event):
         if watched is self.edit and event.type() == event.Type.KeyPress:

@@ -413,7 +413,8 @@ class NetworkView(QGraphicsView):
             self._pending_wire = None
         self._popup_pos = QPointF(round(scene_pos.x()), round(scene_pos.y()))
         at = self.viewport().mapTo(self, self.mapFromScene(scene_pos))
-        self.popup.open(at, types)
+        blocks = block_actions.placeable_blocks(self.document) if types is None else ()
+        self.popup.open(at, types, blocks)
 
     def _on_wire_dropped(self, scene_pos: QPointF, node_id: str, port: str, is_output: bool):
         types = fitting_types(self.document.analysis, node_id, port, is_output)
@@ -430,7 +431,7 @@ class NetworkView(QGraphicsView):
             end = {"src" if is_output else "dst": (node_id, port)}
             new_id = self._edit(commands.add_connected_node, type_name, pos, **end)
         else:
-            new_id = self._edit(commands.add_node, type_name, pos)
+            new_id = self._edit(block_actions.add_node_or_block, type_name, pos)
         if new_id:
             self.scene().select_nodes([new_id])
         self.setFocus()

@@ -260,3 +260,43 @@ def test_renaming_the_entered_block_from_the_breadcrumb_stays_inside(window, qtb
     key(qtbot, window, Qt.Key.Key_Y, CTRL)
     key(qtbot, window, Qt.Key.Key_Y, CTRL)
     assert window.document.project.blocks.get("Wide").network.node("relu").pos == (550, 0)
+
+
+# ----------------------------------------------------------------- Tab search
+def test_tab_search_lists_blocks_and_places_them_in_one_step(window, qtbot):
+    before, count = dumps(window), steps(window)
+    view, popup = window.view, window.view.popup
+    QTest.keyClick(view, Qt.Key.Key_Tab)
+    assert popup.isVisible()
+    QTest.keyClicks(popup.edit, "wid")
+    assert popup.visible_types()[0] == "Widen"  # the project's block
+    assert popup.list.item(0).text() == "Widen  · block"
+    popup.edit.clear()
+    QTest.keyClicks(popup.edit, "basicb")
+    assert popup.visible_types()[0] == "BasicBlock"  # a built-in one
+    QTest.keyClick(popup.edit, Qt.Key.Key_Return)
+    settle(qtbot)
+    placed = window.document.network.nodes[-1]
+    assert placed.type == "BasicBlock" and placed.is_block
+    assert window.scene.selected_node_ids() == [placed.id]
+    assert steps(window) == count + 1
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the type came with it and goes with it
+    assert dumps(window) == before
+
+
+def test_inside_a_block_tab_search_leaves_out_the_blocks_that_hold_it(window, qtbot):
+    double_click(qtbot, window, "p")
+    double_click(qtbot, window, "w1")  # inside Widen, inside Pair
+    QTest.keyClick(window.view, Qt.Key.Key_Tab)
+    offered = window.view.popup.visible_types()
+    assert "Linear" in offered and "BasicBlock" in offered
+    assert "Widen" not in offered and "Pair" not in offered
+    window.view.popup.close_popup()
+    key(qtbot, window, Qt.Key.Key_Escape)
+    QTest.keyClick(window.view, Qt.Key.Key_Tab)  # inside Pair: Widen may go in
+    offered = window.view.popup.visible_types()
+    assert "Widen" in offered and "Pair" not in offered
+    QTest.keyClicks(window.view.popup.edit, "Widen")
+    QTest.keyClick(window.view.popup.edit, Qt.Key.Key_Return)
+    settle(qtbot)
+    assert [n.type for n in window.scene.network.nodes].count("Widen") == 3

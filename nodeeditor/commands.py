@@ -22,6 +22,7 @@ from PySide6.QtGui import QUndoCommand
 
 from engine import edits
 from engine.edits import Edit, Move, insertion_ports, wire_problem
+from engine.edits.blocks import InsideBlock
 from engine.layout import layered_positions
 from engine.network import Network, Wire
 from nodeeditor.clipboard import parse_selection
@@ -71,13 +72,16 @@ class EditCommand(QUndoCommand):
         return self.NUDGE_ID if self.nudge else -1
 
     def mergeWith(self, other) -> bool:
-        """A nudge of the same nodes: keep this inverse (the positions before the
-        first nudge) and take the other's target positions."""
-        if not (isinstance(self.edit, Move) and isinstance(other.edit, Move)):
+        """A nudge of the same nodes (in the same block, if inside one): keep this
+        inverse (the positions before the first nudge) and take the other's target
+        positions."""
+        mine, theirs = _nudged(self.edit), _nudged(other.edit)
+        if mine is None or theirs is None or mine[0] != theirs[0]:
             return False
-        if set(other.edit.positions) != set(self.edit.positions):
+        if set(theirs[1].positions) != set(mine[1].positions):
             return False
-        self.edit = Move(dict(other.edit.positions), self.edit.text)
+        merged = Move(dict(theirs[1].positions), mine[1].text)
+        self.edit = merged if mine[0] is None else InsideBlock(mine[0], merged, self.edit.text)
         return True
 
     def redo(self):
@@ -85,6 +89,14 @@ class EditCommand(QUndoCommand):
 
     def undo(self):
         self.inverse.apply(self.network)
+
+
+def _nudged(edit: Edit) -> tuple[str | None, Move] | None:
+    """``(block type or None, move)`` of a move, made inside a block or not."""
+    if isinstance(edit, InsideBlock):
+        inner = edit.edit
+        return (edit.type_name, inner) if isinstance(inner, Move) else None
+    return (None, edit) if isinstance(edit, Move) else None
 
 
 def _push(document, edit: Edit | None, nudge: bool = False) -> None:

@@ -300,3 +300,23 @@ def test_inside_a_block_tab_search_leaves_out_the_blocks_that_hold_it(window, qt
     QTest.keyClick(window.view.popup.edit, Qt.Key.Key_Return)
     settle(qtbot)
     assert [n.type for n in window.scene.network.nodes].count("Widen") == 3
+
+
+# ----------------------------------------------------------------- nudges
+def test_arrow_nudges_inside_a_block_are_one_undo_step(window, qtbot):
+    double_click(qtbot, window, "r1")
+    click(window, "relu")
+    count = steps(window)
+    for _ in range(3):
+        key(qtbot, window, Qt.Key.Key_Right)
+    key(qtbot, window, Qt.Key.Key_Down, SHIFT)
+    relu = window.scene.network.node("relu")
+    assert relu.pos == (530, 50)
+    assert steps(window) == count + 1
+    assert window.document.undo_stack.undoText().endswith("(in Widen)")
+    click(window, "conv")
+    key(qtbot, window, Qt.Key.Key_Left)  # other nodes: a step of their own
+    assert steps(window) == count + 2
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert relu.pos == (500, 0)

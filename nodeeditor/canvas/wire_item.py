@@ -70,9 +70,9 @@ def _rect(rect: QRectF) -> routing.Rect:
 
 
 def label_anchor(corners: list[tuple[float, float]]) -> QPointF:
-    """Where a routed wire's label goes: the middle of its longest horizontal run."""
-    runs = [(a, b) for a, b in itertools.pairwise(corners) if abs(a[1] - b[1]) < 1e-6]
-    a, b = max(runs or list(itertools.pairwise(corners)), key=lambda run: _distance(*run))
+    """Where a routed wire's label goes: the middle of its longest run (the lane beside
+    the nodes it passes, clear of its neighbours' labels in the gaps)."""
+    a, b = max(itertools.pairwise(corners), key=lambda run: _distance(*run))
     return QPointF((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
 
 

@@ -189,6 +189,7 @@ class BlockItem(NodeItem):
         self.layer_count = 0
         self.mini: Miniature | None = None
         self._width = style.NODE_WIDTH
+        self._names: dict[bool, list[str]] = {False: [], True: []}  # ports shown, by side
         super().__init__(node)
 
     # ----------------------------------------------------------------- state
@@ -200,24 +201,31 @@ class BlockItem(NodeItem):
             sum(1 for n in inside.nodes if n.type not in ("Input", "Output")) if inside else 0
         )
         self.mini = miniature(inside) if self.expanded else None
+        self._names = {side: self._port_names(node, side) for side in (False, True)}
         self.prepareGeometryChange()
         self._width = frame_width(self.mini)
         super().set_node(node)
         self._bounds = QRectF(-2, -9, self._width + 4 + STACK, self._height + 11 + STACK)
         self.setZValue(1.5 if self.expanded else 1)  # open, it covers its neighbours
 
+    def _port_names(self, node: Node, is_output: bool) -> list[str]:
+        """The type's ports on one side, then those it no longer has where a wire of
+        the network still ends (an undo may bring the port back)."""
+        names = list(_ports(node, is_output))
+        if self.network is not None and node.id in self.network:
+            for wire in self.network.wires_of(node.id):
+                end, port = (wire.src, wire.src_port) if is_output else (wire.dst, wire.dst_port)
+                if end == node.id and port not in names:
+                    names.append(port)
+        return names
+
     def _compute_height(self, n_in: int, n_out: int) -> float:
-        return frame_height(self.mini, max(n_in, n_out))
+        kept = max(len(names) for names in self._names.values())
+        return frame_height(self.mini, max(n_in, n_out, kept))
 
     def _sync_ports(self, ports: dict, names, is_output: bool) -> None:
-        """Like a node's, on this item's width; a port the type no longer has stays
-        while a wire of the network still ends on it (the analysis names the problem)."""
-        names = list(names)
-        if self.network is not None and self.node_id in self.network:
-            for wire in self.network.wires_of(self.node_id):
-                end, port = (wire.src, wire.src_port) if is_output else (wire.dst, wire.dst_port)
-                if end == self.node_id and port not in names:
-                    names.append(port)
+        """Like a node's, on this item's width, with the ports a wire still ends on."""
+        names = self._names[is_output]
         for name in [n for n in ports if n not in names]:
             item = ports.pop(name)
             item.setParentItem(None)

@@ -320,3 +320,48 @@ def test_arrow_nudges_inside_a_block_are_one_undo_step(window, qtbot):
     key(qtbot, window, Qt.Key.Key_Z, CTRL)
     key(qtbot, window, Qt.Key.Key_Z, CTRL)
     assert relu.pos == (500, 0)
+
+
+# ----------------------------------------------------------------- lost ports
+def test_a_block_that_loses_ports_wires_still_end_on_keeps_them_drawn(window, qtbot):
+    from nodeeditor import commands
+
+    double_click(qtbot, window, "r1")
+    inside = window.scene.document
+    outs = []
+    for i in range(4):  # four more outputs, each wired to a ReLU outside
+        outs.append(commands.add_node(inside, "Output", (750, 150 * (i + 1))))
+        commands.connect(inside, "conv", "out", outs[-1], "in")
+    key(qtbot, window, Qt.Key.Key_Escape)
+    page = window.document.current
+    for i, port in enumerate(outs):
+        relu = commands.add_node(page, "ReLU", (500, 300 + 150 * i))
+        commands.connect(page, "r1", port, relu, "in")
+    settle(qtbot)
+    before = dumps(window)
+    double_click(qtbot, window, "r1")
+    window.scene.select_nodes(outs)
+    key(qtbot, window, Qt.Key.Key_Delete)  # the type loses four ports; the wires stay
+    key(qtbot, window, Qt.Key.Key_Escape)
+    settle(qtbot)
+    item = window.scene.node_item("r1")
+    assert list(item.outputs) == ["out", *outs]
+    assert all(p.pos().y() < item.body_rect().bottom() for p in item.outputs.values())
+    stack = window.document.undo_stack
+    for _ in range(3):  # undo and redo the deletion
+        stack.undo()
+        window.view.viewport().grab()
+        stack.redo()
+        settle(qtbot)
+        window.view.viewport().grab()
+    assert list(item.outputs) == ["out", *outs]
+    menu_action(window, "r1", "Expand in Place").trigger()  # open, it still has them
+    settle(qtbot)
+    window.view.viewport().grab()
+    assert list(item.outputs) == ["out", *outs] and item.mini is not None
+    assert all(p.pos().y() < item.body_rect().bottom() for p in item.outputs.values())
+    stack.undo()  # closed again
+    stack.undo()  # the deletion: the ports are the type's again
+    settle(qtbot)
+    assert dumps(window) == before
+    assert list(window.scene.node_item("r1").outputs) == ["out", *outs]

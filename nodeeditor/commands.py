@@ -206,9 +206,11 @@ def duplicate(document, ids) -> list[str]:
     return edit.ids if edit else []
 
 
-def auto_layout(document) -> None:
-    """Place every node by topological layer (engine.layout), as one undo step."""
-    move_nodes(document, layered_positions(document.network), "Auto-layout")
+def auto_layout(document, direction: str = "LR") -> None:
+    """Place every node by engine.layout, left to right ("LR") or top to bottom
+    ("TB"), as one undo step."""
+    positions = layered_positions(document.network, direction=direction)
+    move_nodes(document, positions, "Auto-layout")
 
 
 def add_connected_node(document, type_name: str, pos, src=None, dst=None) -> str:

@@ -17,7 +17,6 @@ from PySide6.QtGui import QKeySequence, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView, QLabel, QMenu
 
 from engine.errors import DeepwireError
-from engine.layout import layered_positions
 from nodeeditor import block_actions, clipboard, commands
 from nodeeditor.canvas import style
 from nodeeditor.canvas.minimap import Minimap
@@ -355,7 +354,7 @@ class NetworkView(QGraphicsView):
         """Arrange the network in layers, ``direction`` "LR" (left to right) or "TB"
         (top to bottom; by default the user's choice in View > Layout Direction), then
         fit it."""
-        self._edit(_auto_layout, direction or self.layout_direction())
+        self._edit(commands.auto_layout, direction or self.layout_direction())
         self.fit()
 
     def layout_direction(self) -> str:
@@ -493,12 +492,6 @@ class NetworkView(QGraphicsView):
             "Locked while training",
         )
         painter.restore()
-
-
-def _auto_layout(document, direction: str) -> None:
-    """Place every node by engine.layout in ``direction``, as one undo step."""
-    positions = layered_positions(document.network, direction=direction)
-    commands.move_nodes(document, positions, "Auto-layout")
 
 
 def _set_trainable_all(document, ids, value: bool) -> None:

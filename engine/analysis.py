@@ -148,7 +148,9 @@ class Analysis:
         return [d for d in self.diagnostics if d.node == node_id]
 
     def wire_shape(self, wire: Wire) -> Shape | None:
-        """The shape a wire carries, when known."""
+        """The shape a wire carries, when known (None from a port its node lost)."""
+        if wire.src_port not in self.network.node(wire.src).output_ports():
+            return None
         shape = self.port_shapes.get((wire.src, wire.src_port))
         return shape if shape is not None else self.shapes.get(wire.src)
 
@@ -249,6 +251,7 @@ def _check_structure(network: Network, diagnostics: list[Diagnostic]) -> set[str
                     members[0],
                 )
             )
+    _check_lost_ports(network, diagnostics)
     reaches_output = set(outputs)
     for output in outputs:
         reaches_output |= nx.ancestors(network.graph, output)
@@ -268,6 +271,24 @@ def _check_structure(network: Network, diagnostics: list[Diagnostic]) -> set[str
                 )
             )
     return cyclic
+
+
+def _check_lost_ports(network: Network, diagnostics: list[Diagnostic]) -> None:
+    """Wires on ports their node no longer has (its block type lost an Input or Output)."""
+    for wire in network.wires:
+        source, target = network.node(wire.src), network.node(wire.dst)
+        if wire.src_port not in source.output_ports():
+            message = (
+                f"{source.id}: {source.type} has no output {wire.src_port} any more, so the "
+                f"wire to {target.id} carries nothing; remove it"
+            )
+            diagnostics.append(Diagnostic(ERROR, message, source.id))
+        if wire.dst_port not in target.input_ports():
+            message = (
+                f"{target.id}: {target.type} has no input {wire.dst_port} any more; remove the "
+                f"wire from {source.id}"
+            )
+            diagnostics.append(Diagnostic(ERROR, message, target.id))
 
 
 def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: list) -> None:

@@ -423,3 +423,20 @@ def test_exposing_an_inner_parameter_lets_each_instance_set_it_and_undo_restores
     for inverse in reversed(undo):
         inverse.apply(network)
     assert project_file.dumps(project) == before
+
+
+def test_a_wire_on_a_port_the_block_type_lost_is_an_error_not_a_shape():
+    project = residual_project()
+    network = project.network
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
+    inside = project.blocks.get("Residual").network
+    inside.remove_node("out")
+    result = analyze(network)
+    messages = [d.message for d in result.errors if d.node == "residual"]
+    assert any("has no output out any more" in m for m in messages), result.diagnostics
+    assert "flat" not in result.shapes
+    inside.add_node("Output", node_id="out")
+    inside.connect("act", "out", "out", "in")
+    inside.remove_node("x")
+    messages = [d.message for d in analyze(network).errors if d.node == "residual"]
+    assert any("has no input x any more" in m for m in messages)

@@ -18,7 +18,7 @@ import math
 
 import networkx as nx
 
-from engine.network import Network
+from engine.network import DIRECTIONS, Network
 
 COLUMN_WIDTH = 300.0  # a node (184) and room for the shape on the wire
 ROW_HEIGHT = 140.0
@@ -27,7 +27,6 @@ NODE_HEIGHT = 77.0  # a node with up to three ports (nodeeditor.canvas.node_item
 MAX_ASPECT = 4.0  # a longer drawing is folded into bands
 MIN_BAND_LAYERS = 12  # under 24 layers stay on one line: a fold there only loops wires back
 BAND_GAP_ROWS = 1  # an empty row between bands, for the wires that wrap
-DIRECTIONS = ("LR", "TB")
 
 
 def layered_positions(
@@ -100,6 +99,7 @@ def lay_out(network: Network, direction: str = "LR") -> None:
     a new project from a template)."""
     for node_id, pos in layered_positions(network, direction=direction).items():
         network.move_node(node_id, pos)
+    network.set_direction(direction)
 
 
 def _layers(network: Network) -> tuple[list[list[str]], list[str]]:

@@ -14,6 +14,7 @@ something really changed, so that views mirror the network without polling:
 - ``node_moved(node_id, old_pos, new_pos)``, ``trainable_changed(node_id, value)``
 - ``wired(wire)``, ``unwired(wire)``
 - ``bind_changed(node_id, old, new)``, ``expanded_changed(node_id, value)``
+- ``direction_changed(old, new)``: the drawing now flows the other way
 
 A network shares a ``library`` of block types (``engine.blocks``) with the other
 networks of its project. A node whose type names a block type is an instance of that
@@ -35,6 +36,8 @@ from engine.events import EventGroup
 from engine.layers import get_spec
 from engine.layers.spec import LayerSpec
 from engine.naming import check_id, check_network_name, suggest_id
+
+DIRECTIONS = ("LR", "TB")
 
 
 @dataclass
@@ -92,6 +95,9 @@ class Network:
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph, repr=False)
     #: the block type whose inside this network is (None for a project's networks)
     owner: object = field(default=None, repr=False, compare=False)
+    #: how the drawing flows: "LR" (left to right, inputs on the left of each node) or
+    #: "TB" (top to bottom, inputs on top); Auto-layout sets it
+    direction: str = "LR"
 
     def __post_init__(self):
         check_network_name(self.name)
@@ -107,6 +113,7 @@ class Network:
             "unwired",
             "bind_changed",
             "expanded_changed",
+            "direction_changed",
         )
 
     def use_library(self, library: BlockLibrary) -> None:
@@ -325,6 +332,14 @@ class Network:
             node.expanded = bool(expanded)
             self.events.expanded_changed.emit(node_id, node.expanded)
 
+    def set_direction(self, direction: str) -> None:
+        """Draw the network flowing left to right ("LR") or top to bottom ("TB")."""
+        if direction not in DIRECTIONS:
+            raise NetworkError(f"direction must be LR or TB, not {direction!r}")
+        if direction != self.direction:
+            old, self.direction = self.direction, direction
+            self.events.direction_changed.emit(old, direction)
+
     def set_order(self, ids: list[str]) -> None:
         """Put the nodes in the order of ``ids`` (all of them): undoing a removal
         puts a node back in its place, so the saved file is the same again."""
@@ -371,7 +386,8 @@ class Network:
         """The network as plain data, in the project file's layout."""
         nodes = [self.node_entry(node_id) for node_id in self._nodes]
         edges = [{"from": [w.src, w.src_port], "to": [w.dst, w.dst_port]} for w in self.wires]
-        return {"nodes": nodes, "edges": edges}
+        data = {"direction": self.direction} if self.direction != "LR" else {}
+        return {**data, "nodes": nodes, "edges": edges}
 
     def node_entry(self, node_id: str) -> dict:
         """One node as plain data, in the project file's layout (``add_entry`` takes it
@@ -416,9 +432,10 @@ class Network:
         """Build a network from ``to_dict`` data (already validated by the caller);
         block instances resolve through ``library``."""
         network = cls(name, library if library is not None else BlockLibrary())
-        for entry in data["nodes"]:
+        network.direction = data.get("direction", "LR")
+        for entry in data.get("nodes", []):
             network.add_entry(entry, check=check)
-        for edge in data["edges"]:
+        for edge in data.get("edges", []):
             network.connect(*edge["from"], *edge["to"])
         return network
 
@@ -428,7 +445,7 @@ class Network:
         Built directly rather than through ``to_dict``: the analysis of every block
         instance starts from a copy of its type's inside.
         """
-        twin = Network(self.name, self.library)
+        twin = Network(self.name, self.library, direction=self.direction)
         for node_id, node in self._nodes.items():
             twin._nodes[node_id] = replace(
                 node, params=copy.deepcopy(node.params), bind=dict(node.bind)

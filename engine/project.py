@@ -36,14 +36,14 @@ from engine.blocks.resolve import MAX_DEPTH
 from engine.errors import DeepwireError, NetworkError, ProjectError
 from engine.file_access import mode_for, refuse_read_only
 from engine.naming import check_network_name
-from engine.network import Network
+from engine.network import DIRECTIONS, Network
 
 FORMAT = "deepwire"
 VERSION = 2
 SUFFIX = ".dwire"
 _TOP_LEVEL = {"format", "version", "blocks", "networks", "dataset", "training", "notes"}
 _NODE_FIELDS = {"id", "type", "params", "pos", "trainable", "bind", "expanded"}
-_BLOCK_FIELDS = {"help", "params", "nodes", "edges"}
+_BLOCK_FIELDS = {"help", "params", "direction", "nodes", "edges"}
 BACKUP_SUFFIX = ".bak"
 MAX_BYTES = 16 * 1024 * 1024  # a 1000-node network is about 150 KB; weights live elsewhere
 
@@ -441,7 +441,10 @@ def _block_from_dict(name: str, data: Any, where: str, library: BlockLibrary) ->
         bounds.check_plain(params_data, "params")
         params = tuple(param_from_dict(entry) for entry in params_data)
         network = _network_from_dict(
-            "inside", {k: data[k] for k in ("nodes", "edges") if k in data}, where, library
+            "inside",
+            {k: data[k] for k in ("direction", "nodes", "edges") if k in data},
+            where,
+            library,
         )
         return BlockType(name, network, params, help_text)
     except (DeepwireError, bounds.BoundsError) as error:
@@ -456,15 +459,18 @@ def _network_from_dict(name: str, data: Any, where: str, library: BlockLibrary) 
 
     if not isinstance(data, dict):
         fail(f"must be an object with nodes and edges, not {_json_type(data)}")
-    unknown = sorted(set(data) - {"nodes", "edges"})
+    unknown = sorted(set(data) - {"direction", "nodes", "edges"})
     if unknown:
         fail(f"unknown field {_quote(unknown[0])}")
+    direction = data.get("direction", "LR")
+    if direction not in DIRECTIONS:
+        fail('"direction" must be "LR" (left to right) or "TB" (top to bottom)')
     nodes, edges = data.get("nodes", []), data.get("edges", [])
     if not isinstance(nodes, list):
         fail('"nodes" must be a list')
     if not isinstance(edges, list):
         fail('"edges" must be a list')
-    network = Network(name, library)
+    network = Network(name, library, direction=direction)
     for index, entry in enumerate(nodes):
         _add_node(network, index, entry, fail)
     for index, edge in enumerate(edges):

@@ -23,7 +23,6 @@ from PySide6.QtGui import QUndoCommand
 from engine import edits
 from engine.edits import Edit, Move, insertion_ports, wire_problem
 from engine.edits.blocks import InsideBlock
-from engine.layout import layered_positions
 from engine.network import Network, Wire
 from nodeeditor.clipboard import parse_selection
 
@@ -209,8 +208,7 @@ def duplicate(document, ids) -> list[str]:
 def auto_layout(document, direction: str = "LR") -> None:
     """Place every node by engine.layout, left to right ("LR") or top to bottom
     ("TB"), as one undo step."""
-    positions = layered_positions(document.network, direction=direction)
-    move_nodes(document, positions, "Auto-layout")
+    _push(document, edits.plan_auto_layout(document.network, direction))
 
 
 def add_connected_node(document, type_name: str, pos, src=None, dst=None) -> str:

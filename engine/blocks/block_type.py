@@ -75,7 +75,7 @@ class BlockType:
         from engine.network import Network
 
         inside = Network.from_dict(
-            {"nodes": data.get("nodes", []), "edges": data.get("edges", [])},
+            {k: data[k] for k in ("direction", "nodes", "edges") if k in data},
             "inside",
             library=library,
         )

@@ -207,3 +207,19 @@ class SetExpanded(Edit):
         old = network.node(self.node_id).expanded
         network.set_expanded(self.node_id, self.value)
         return SetExpanded(self.node_id, old, self.text)
+
+
+@dataclass
+class SetDirection(Edit):
+    """Draw the network flowing left to right ("LR") or top to bottom ("TB")."""
+
+    direction: str
+    text: str = ""
+
+    def __post_init__(self):
+        self.text = self.text or "Change the layout direction"
+
+    def apply(self, network: Network) -> Edit:
+        old = network.direction
+        network.set_direction(self.direction)
+        return SetDirection(old, self.text)

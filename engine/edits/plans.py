@@ -17,13 +17,14 @@ from engine.edits.nodes import (
     RemoveNodes,
     Rename,
     SetBind,
+    SetDirection,
     SetExpanded,
     SetParams,
     SetTrainable,
 )
 from engine.errors import NetworkError, ParamError
 from engine.naming import check_id
-from engine.network import Network, Wire, check_bind, spec_of
+from engine.network import DIRECTIONS, Network, Wire, check_bind, spec_of
 
 
 def position(pos: Any) -> tuple[float, float]:
@@ -130,3 +131,17 @@ def wires_between(network: Network, ids) -> list[Wire]:
     """The wires whose both ends are among ``ids``."""
     chosen = set(ids)
     return [w for w in network.wires if w.src in chosen and w.dst in chosen]
+
+
+def plan_auto_layout(network: Network, direction: str = "LR") -> Compound | None:
+    """Place every node by ``engine.layout.layered_positions`` flowing ``direction``
+    ("LR" or "TB"), which the drawing then keeps; None when nothing would change."""
+    from engine.layout import layered_positions
+
+    if direction not in DIRECTIONS:
+        raise NetworkError(f"direction must be LR or TB, not {direction!r}")
+    move = plan_move(network, layered_positions(network, direction=direction), "Auto-layout")
+    steps = [edit for edit in (move,) if edit is not None]
+    if direction != network.direction:
+        steps.append(SetDirection(direction, "Auto-layout"))
+    return Compound("Auto-layout", steps) if steps else None

@@ -440,3 +440,12 @@ def test_a_wire_on_a_port_the_block_type_lost_is_an_error_not_a_shape():
     inside.remove_node("x")
     messages = [d.message for d in analyze(network).errors if d.node == "residual"]
     assert any("has no input x any more" in m for m in messages)
+
+
+def test_a_network_keeps_its_drawing_direction_and_a_wrong_one_is_refused():
+    data = json.loads(project_file.dumps(residual_project()))
+    data["networks"]["model"]["direction"] = "TB"
+    assert project_file.loads(json.dumps(data)).network.direction == "TB"
+    data["networks"]["model"]["direction"] = "diagonal"
+    with pytest.raises(ProjectError, match='"direction" must be "LR"'):
+        project_file.loads(json.dumps(data))

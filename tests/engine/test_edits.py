@@ -24,7 +24,7 @@ from engine.errors import DeepwireError, NetworkError, ParamError
 from engine.layers import CATALOGUE
 from engine.layers.spec import Param
 from engine.network import Network, Wire
-from engine.project import Project, dumps
+from engine.project import Project, dumps, loads
 from tests.reliability_log import scaled, write_case_counts
 
 CASES: Counter = Counter()
@@ -399,6 +399,10 @@ def op_make_unique(data, net):
     return plan_make_unique(net, pick(data, net))
 
 
+def op_layout(data, net):
+    return edits.plan_auto_layout(net, data.draw(st.sampled_from(["LR", "TB", "up"])))
+
+
 def op_place(data, net):
     name = data.draw(st.sampled_from(["Mini", "ConvBNReLU", "Ghost"]))
     definition = builtin_blocks().get(name)
@@ -408,7 +412,7 @@ def op_place(data, net):
 OPS = [
     op_add, op_remove, op_connect, op_connect, op_disconnect, op_params, op_ports, op_params_of,
     op_rename, op_move, op_trainable, op_bind, op_expand, op_paste, op_duplicate,
-    op_insert, op_add_connected, op_group, op_group, op_ungroup, op_make_unique, op_place,
+    op_insert, op_add_connected, op_group, op_group, op_ungroup, op_make_unique, op_place, op_layout,
 ]  # fmt: skip
 
 
@@ -468,3 +472,19 @@ def test_connect_edit_inverse_is_a_disconnect_of_the_same_wire(project):
     wire = Wire("act", "out", "drop", "in")
     inverse = Connect(wire).apply(project.network)
     assert inverse == edits.Disconnect(wire, f"Connect {wire}")
+
+
+def test_auto_layout_places_every_node_and_keeps_the_direction_and_undoes_exactly(project):
+    network = project.network
+    before = dumps(project)
+    undo = edits.plan_auto_layout(network, "TB").apply(network)
+    assert network.direction == "TB"
+    assert '"direction": "TB"' in dumps(project)
+    ys = [network.node(n).pos[1] for n in ("input", "fc1", "act")]
+    assert ys == sorted(ys) and len(set(ys)) == 3  # the main path runs down
+    reloaded = loads(dumps(project))
+    assert reloaded.network.direction == "TB"
+    undo.apply(network)
+    assert dumps(project) == before
+    with pytest.raises(NetworkError, match="LR or TB"):
+        edits.plan_auto_layout(network, "diagonal")

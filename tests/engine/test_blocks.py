@@ -47,6 +47,16 @@ def group(project: Project, ids, name=None):
     return edit.apply(network)
 
 
+def two_residuals(project: Project) -> None:
+    """Group the residual part into ``Residual`` and add a second instance after it."""
+    network = project.network
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
+    network.add_node("Residual", node_id="second")
+    network.disconnect(network.wire_into("flat", "in"))
+    network.connect("residual", "out", "second", "x")
+    network.connect("second", "out", "flat", "in")
+
+
 def outputs_equal(a, b, shape=(2, 8, 6, 6)) -> bool:
     """Two compiled modules with the same weights (loaded by name) give the same output."""
     torch.manual_seed(0)
@@ -158,12 +168,7 @@ def test_an_error_inside_marks_the_instance_and_names_the_inner_node():
 def test_editing_the_type_changes_every_instance_and_make_unique_detaches_one():
     project = residual_project()
     network = project.network
-    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
-    # a second instance after the first
-    network.add_node("Residual", node_id="second")
-    network.disconnect(network.wire_into("flat", "in"))
-    network.connect("residual", "out", "second", "x")
-    network.connect("second", "out", "flat", "in")
+    two_residuals(project)
     before = analyze(network).params["second"]
     plan_make_unique(network, "second").apply(network)
     assert network.node("second").type == "Residual2"
@@ -176,11 +181,7 @@ def test_editing_the_type_changes_every_instance_and_make_unique_detaches_one():
 def test_generated_code_has_one_class_per_block_type_and_the_same_outputs():
     project = residual_project()
     network = project.network
-    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
-    network.add_node("Residual", node_id="second")
-    network.disconnect(network.wire_into("flat", "in"))
-    network.connect("residual", "out", "second", "x")
-    network.connect("second", "out", "flat", "in")
+    two_residuals(project)
     source = generate_code(network)
     assert source.count("class Residual(torch.nn.Module):") == 1
     assert "self.residual = Residual(" in source and "self.second = Residual(" in source
@@ -386,11 +387,7 @@ def test_exposing_an_inner_parameter_lets_each_instance_set_it_and_undo_restores
 
     project = residual_project()
     network = project.network
-    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
-    network.add_node("Residual", node_id="second")
-    network.disconnect(network.wire_into("flat", "in"))
-    network.connect("residual", "out", "second", "x")
-    network.connect("second", "out", "flat", "in")
+    two_residuals(project)
     inside = project.blocks.get("Residual").network
     before, undo = project_file.dumps(project), []
 

@@ -134,16 +134,8 @@ def _basic_block(down: bool) -> Data:
         _layer("bn2", "BatchNorm2d"),
     ]
     wires = _chain("x", "conv1", "bn1", "relu1", "conv2", "bn2", "add.in1")
-    shortcut = "x"
-    if down:
-        nodes += [
-            _conv("downsample_conv", 1, 0, **first),
-            _layer("downsample_bn", "BatchNorm2d"),
-        ]
-        wires += _chain("x", "downsample_conv", "downsample_bn")
-        shortcut = "downsample_bn"
-    nodes += [_layer("add", "Add"), _layer("relu", "ReLU"), _output()]
-    wires += [f"{shortcut}->add.in2", *_chain("add", "relu", "out")]
+    tail_nodes, tail_wires = _residual_end(down, first)
+    nodes, wires = nodes + tail_nodes, wires + tail_wires
     if down:
         text = (
             "The basic block of ResNet where the size changes: two 3x3 convolutions, the first "
@@ -158,6 +150,23 @@ def _basic_block(down: bool) -> Data:
             "very deep networks train. The input must already have `channels` channels."
         )
     return {"help": text, "params": params, "nodes": nodes, "edges": _edges(wires)}
+
+
+def _residual_end(down: bool, projection: dict) -> tuple[list, list[str]]:
+    """The end of a residual block whose main path is wired into ``add.in1``: the
+    shortcut from ``x`` (a 1x1 convolution bound to ``projection`` and batch
+    normalization when ``down``), the Add, a ReLU and the Output."""
+    nodes, wires, shortcut = [], [], "x"
+    if down:
+        nodes += [
+            _conv("downsample_conv", 1, 0, **projection),
+            _layer("downsample_bn", "BatchNorm2d"),
+        ]
+        wires += _chain("x", "downsample_conv", "downsample_bn")
+        shortcut = "downsample_bn"
+    nodes += [_layer("add", "Add"), _layer("relu", "ReLU"), _output()]
+    wires += [f"{shortcut}->add.in2", *_chain("add", "relu", "out")]
+    return nodes, wires
 
 
 def _bottleneck(down: bool) -> Data:
@@ -184,14 +193,10 @@ def _bottleneck(down: bool) -> Data:
         _layer("bn3", "BatchNorm2d"),
     ]
     wires = _chain("x", "conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3", "bn3", "add.in1")
-    shortcut = "x"
-    if down:
-        bind = {"out_channels": "out_channels", "stride": "stride"}
-        nodes += [_conv("downsample_conv", 1, 0, **bind), _layer("downsample_bn", "BatchNorm2d")]
-        wires += _chain("x", "downsample_conv", "downsample_bn")
-        shortcut = "downsample_bn"
-    nodes += [_layer("add", "Add"), _layer("relu", "ReLU"), _output()]
-    wires += [f"{shortcut}->add.in2", *_chain("add", "relu", "out")]
+    tail_nodes, tail_wires = _residual_end(
+        down, {"out_channels": "out_channels", "stride": "stride"}
+    )
+    nodes, wires = nodes + tail_nodes, wires + tail_wires
     if down:
         text = (
             "The bottleneck of ResNet-50 where channels or size change: 1x1 (narrow to width), "

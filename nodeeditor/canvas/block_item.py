@@ -9,7 +9,9 @@ inside's Input and Output nodes (named when there are several).
 Expanded (``node.expanded``), it grows into a frame that shows its inside read-only: a
 miniature of the inner nodes and wires at their inner positions, scaled down. The
 small triangle at the left of the header switches between the two (one undo step);
-a double-click enters the block (nodeeditor.block_nav).
+a double-click enters the block (nodeeditor.block_nav). Its ports follow the direction
+of the network holding it (as a node's do), and the miniature's wires that of the
+inside.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath,
 
 from engine.network import Network, Node
 from nodeeditor.canvas import style
-from nodeeditor.canvas.node_item import NodeItem
+from nodeeditor.canvas.node_item import LABEL_ROOM, NodeItem, port_position, spread_width
 from nodeeditor.canvas.port_item import PortItem
 
 STACK = 4.0  # how far the card behind shows
@@ -37,7 +39,9 @@ MINI_TEXT = 6.5  # point size of the names in the miniature
 
 def make_node_item(node: Node, network: Network) -> NodeItem:
     """The canvas item of ``node``: a BlockItem for a block instance."""
-    return BlockItem(node, network) if node.is_block else NodeItem(node)
+    if node.is_block:
+        return BlockItem(node, network)
+    return NodeItem(node, vertical=network is not None and network.direction == "TB")
 
 
 def block_colors(theme) -> tuple[QColor, QColor]:
@@ -57,11 +61,6 @@ def node_height(node: Node) -> float:
     return NodeItem._compute_height(ins, outs)
 
 
-def port_y(index: int) -> float:
-    """The y of a node's port number ``index`` (as NodeItem places them)."""
-    return style.HEADER_HEIGHT + 14 + index * style.PORT_SPACING
-
-
 @dataclass
 class Miniature:
     """The inside of a block drawn small: boxes and wires already scaled.
@@ -77,6 +76,7 @@ class Miniature:
     height: float = 0.0
     boxes: list = field(default_factory=list)
     wires: list = field(default_factory=list)
+    vertical: bool = False  # the inside is drawn top to bottom
 
 
 def miniature(network: Network) -> Miniature:
@@ -95,6 +95,7 @@ def miniature(network: Network) -> Miniature:
         return QPointF((x - left) * scale, (y - top) * scale)
 
     mini = Miniature((right - left) * scale, (bottom - top) * scale)
+    vertical = network.direction == "TB"
     for n in nodes:
         corner = point(*n.pos)
         size = (style.NODE_WIDTH * scale, heights[n.id] * scale)
@@ -105,18 +106,36 @@ def miniature(network: Network) -> Miniature:
         src, dst = network.node(w.src), network.node(w.dst)
         out_index = ports[w.src][1].index(w.src_port) if w.src_port in ports[w.src][1] else 0
         in_index = ports[w.dst][0].index(w.dst_port) if w.dst_port in ports[w.dst][0] else 0
-        start = point(src.pos[0] + style.NODE_WIDTH, src.pos[1] + port_y(out_index))
-        end = point(dst.pos[0], dst.pos[1] + port_y(in_index))
+        outs, ins = len(ports[w.src][1]), len(ports[w.dst][0])
+        src_size, dst_size = (style.NODE_WIDTH, heights[w.src]), (style.NODE_WIDTH, heights[w.dst])
+        sx, sy = port_position(out_index, outs, True, src_size, vertical)
+        ex, ey = port_position(in_index, ins, False, dst_size, vertical)
+        start = point(src.pos[0] + sx, src.pos[1] + sy)
+        end = point(dst.pos[0] + ex, dst.pos[1] + ey)
         mini.wires.append((start, end))
+    mini.vertical = vertical
     return mini
 
 
-def mini_wire(start: QPointF, end: QPointF, boxes) -> QPainterPath:
+def mini_wire(start: QPointF, end: QPointF, boxes, vertical: bool = False) -> QPainterPath:
     """A wire of a miniature: a curve, or an arc over the boxes it would run through
-    (a skip connection stays visible beside the path it skips)."""
+    (a skip connection stays visible beside the path it skips); out of the bottom and
+    in from the top, the arc right of the boxes, when ``vertical``."""
     path = QPainterPath(start)
     span = QRectF(start, end).normalized().adjusted(1, -1, -1, 1)
+    if vertical:
+        span = QRectF(start, end).normalized().adjusted(-1, 1, 1, -1)
     hidden = [box for box, *_ in boxes if box.intersects(span)]
+    if vertical:
+        if not hidden:
+            bend = QPointF(0, max(abs(end.y() - start.y()) * 0.5, 12.0))
+            path.cubicTo(start + bend, end - bend, end)
+            return path
+        right = max(box.right() for box in hidden) + 9
+        lift = QPointF(right - max(start.x(), end.x()), 0)
+        reach = QPointF(0, max(abs(end.y() - start.y()) * 0.06, 6.0))
+        path.cubicTo(start + reach + lift * 1.33, end - reach + lift * 1.33, end)
+        return path
     if not hidden:
         bend = max(abs(end.x() - start.x()) * 0.5, 12.0)
         path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
@@ -185,12 +204,13 @@ class BlockItem(NodeItem):
 
     def __init__(self, node: Node, network: Network):
         self.network = network  # the network holding the instance (for its wires)
+        vertical = network is not None and network.direction == "TB"
         self.expanded = False
         self.layer_count = 0
         self.mini: Miniature | None = None
         self._width = style.NODE_WIDTH
         self._names: dict[bool, list[str]] = {False: [], True: []}  # ports shown, by side
-        super().__init__(node)
+        super().__init__(node, vertical)
 
     # ----------------------------------------------------------------- state
     def set_node(self, node: Node) -> None:
@@ -203,9 +223,10 @@ class BlockItem(NodeItem):
         self.mini = miniature(inside) if self.expanded else None
         self._names = {side: self._port_names(node, side) for side in (False, True)}
         self.prepareGeometryChange()
-        self._width = frame_width(self.mini)
         super().set_node(node)
         self._bounds = QRectF(-2, -9, self._width + 4 + STACK, self._height + 11 + STACK)
+        if self.vertical:  # the ports' names outside, above and below
+            self._bounds.adjust(0, -LABEL_ROOM, 0, LABEL_ROOM)
         self.setZValue(1.5 if self.expanded else 1)  # open, it covers its neighbours
 
     def _port_names(self, node: Node, is_output: bool) -> list[str]:
@@ -219,7 +240,15 @@ class BlockItem(NodeItem):
                     names.append(port)
         return names
 
+    def _compute_width(self, n_in: int, n_out: int) -> float:
+        if not self.vertical:
+            return frame_width(self.mini)
+        kept = max(len(names) for names in self._names.values())
+        return max(frame_width(self.mini), spread_width(max(n_in, n_out, kept)))
+
     def _compute_height(self, n_in: int, n_out: int) -> float:
+        if self.vertical:
+            return frame_height(self.mini, 0)
         kept = max(len(names) for names in self._names.values())
         return frame_height(self.mini, max(n_in, n_out, kept))
 
@@ -235,7 +264,8 @@ class BlockItem(NodeItem):
             if name not in ports:
                 ports[name] = PortItem(self, name, is_output)
             ports[name].label = name if len(names) > 1 else ""
-            ports[name].setPos(self._width if is_output else 0.0, port_y(index))
+            size = (self._width, self._height)
+            ports[name].setPos(*port_position(index, len(names), is_output, size, self.vertical))
 
     def _update_tooltip(self) -> None:
         what = "shown open" if self.expanded else "collapsed"
@@ -294,7 +324,7 @@ class BlockItem(NodeItem):
             if self.mini is not None:
                 self._paint_miniature(painter, theme)
             self._paint_block_lines(painter, theme)
-            self._paint_block_port_labels(painter, theme)
+            self._paint_port_labels(painter, theme)
         self._paint_block_marks(painter, theme, detailed)
         if scene is not None and scene.locked:
             painter.setPen(Qt.PenStyle.NoPen)
@@ -344,9 +374,7 @@ class BlockItem(NodeItem):
         return [(self.describe, "text"), (self.shape_text, "text"), (count, "dim")]
 
     def _paint_block_lines(self, painter: QPainter, theme) -> None:
-        labelled = any(p.label for p in self.inputs.values())
-        left = 34 if labelled else 12
-        right = 30 if any(p.label for p in self.outputs.values()) else 12
+        left, right = self._text_margins()
         width = self._width - left - right
         painter.setFont(style.font(8))
         y = style.HEADER_HEIGHT + 4
@@ -368,7 +396,7 @@ class BlockItem(NodeItem):
         painter.setPen(QPen(theme.wire, 1.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for start, end in mini.wires:
-            painter.drawPath(mini_wire(start, end, mini.boxes))
+            painter.drawPath(mini_wire(start, end, mini.boxes, mini.vertical))
         body, _ = block_colors(theme)
         metrics = QFontMetricsF(style.font(MINI_TEXT))
         painter.setFont(style.font(MINI_TEXT))
@@ -389,19 +417,6 @@ class BlockItem(NodeItem):
                 text = metrics.elidedText(name, Qt.TextElideMode.ElideRight, box.width() - 4)
                 painter.drawText(box.adjusted(2, 0, -2, 0), Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
-
-    def _paint_block_port_labels(self, painter: QPainter, theme) -> None:
-        painter.setFont(style.font(7))
-        painter.setPen(theme.dim_text)
-        for port in self.ports():
-            if not port.label:
-                continue
-            y = port.pos().y() - 7
-            if port.is_output:
-                rect = QRectF(self._width - 40, y, 32, 14)
-                painter.drawText(rect, Qt.AlignmentFlag.AlignRight, port.label)
-            else:
-                painter.drawText(QRectF(9, y, 32, 14), Qt.AlignmentFlag.AlignLeft, port.label)
 
     def _paint_block_marks(self, painter: QPainter, theme, detailed: bool) -> None:
         x = self._width - 10

@@ -4,7 +4,10 @@ It shows the type and id in its title bar, the key settings (``LayerSpec.describ
 the output shape and the parameter count from the document's analysis, a red or amber
 mark when the analysis has an error or a warning about it (messages in the tooltip),
 and a snowflake when its weights are frozen. Input ports are on the left, outputs on
-the right. The item only draws: the scene updates it from the network's events.
+the right; in a network drawn top to bottom (``vertical``) inputs are spread along the
+top edge and outputs along the bottom, their names outside the node beside them, and a
+node with many inputs is made wider so that they stay apart. The item only draws: the
+scene updates it from the network's events.
 """
 
 from __future__ import annotations
@@ -27,6 +30,25 @@ TITLE_SIZES = (8.5, 8.0, 7.5, 7.0)  # a long type name takes a smaller font befo
 ID_SIZES = (7.5, 7.0)
 TITLE_GAP = 5.0
 MIN_ID = 28.0  # the id keeps at least this much room when it has to be shortened
+PORT_GAP = 30.0  # the least distance between ports along a top or bottom edge
+LABEL_ROOM = 16.0  # room above and below a vertical node for its ports' names
+
+
+def port_position(
+    index: int, count: int, is_output: bool, size: tuple[float, float], vertical: bool
+) -> tuple[float, float]:
+    """Where port ``index`` of ``count`` on one side sits in a node of ``size``: down
+    the left (inputs) or right (outputs) edge, or spread evenly along the top (inputs)
+    or bottom (outputs) edge when ``vertical``."""
+    width, height = size
+    if vertical:
+        return width * (index + 1) / (count + 1), (height if is_output else 0.0)
+    return (width if is_output else 0.0), style.HEADER_HEIGHT + 14 + index * style.PORT_SPACING
+
+
+def spread_width(ports: int) -> float:
+    """The width a vertical node needs for ``ports`` ports on its busier edge."""
+    return max(style.NODE_WIDTH, (ports + 1) * PORT_GAP)
 
 
 @lru_cache(maxsize=1024)
@@ -65,8 +87,10 @@ class NodeItem(QGraphicsItem):
         inputs / outputs: PortItems by port name.
     """
 
-    def __init__(self, node: Node):
+    def __init__(self, node: Node, vertical: bool = False):
         super().__init__()
+        self.vertical = vertical  # ports on the top and bottom edges
+        self._width = style.NODE_WIDTH
         self.node_id = node.id
         self.mark: str | None = None
         self.messages: list[str] = []
@@ -93,12 +117,25 @@ class NodeItem(QGraphicsItem):
         except Exception:  # a summary that fails on odd params must not break the canvas
             self.describe = ""
         self.trainable = node.trainable
-        self._height = self._compute_height(len(node.input_ports()), len(node.output_ports()))
-        self._bounds = QRectF(-2, -9, style.NODE_WIDTH + 4, self._height + 11)
+        n_in, n_out = len(node.input_ports()), len(node.output_ports())
+        self._width = self._compute_width(n_in, n_out)
+        self._height = self._compute_height(*((0, 0) if self.vertical else (n_in, n_out)))
+        self._bounds = QRectF(-2, -9, self._width + 4, self._height + 11)
+        if self.vertical:  # the ports' names outside, above and below
+            self._bounds.adjust(0, -LABEL_ROOM, 0, LABEL_ROOM)
         self._sync_ports(self.inputs, node.input_ports(), False)
         self._sync_ports(self.outputs, node.output_ports(), True)
         self._update_tooltip()
         self.update()
+
+    def set_vertical(self, node: Node, vertical: bool) -> None:
+        """Put the ports on the top and bottom edges (or back on the sides)."""
+        if vertical != self.vertical:
+            self.vertical = vertical
+            self.set_node(node)
+
+    def _compute_width(self, n_in: int, n_out: int) -> float:
+        return spread_width(max(n_in, n_out)) if self.vertical else style.NODE_WIDTH
 
     def set_analysis(self, shape, params: int | None, diagnostics) -> bool:
         """Show an analysis result; returns True when something visible changed."""
@@ -132,8 +169,8 @@ class NodeItem(QGraphicsItem):
             if name not in ports:
                 ports[name] = PortItem(self, name, is_output)
             ports[name].label = name if len(names) > 1 else ""
-            x = style.NODE_WIDTH if is_output else 0.0
-            ports[name].setPos(x, style.HEADER_HEIGHT + 14 + index * style.PORT_SPACING)
+            size = (self._width, self._height)
+            ports[name].setPos(*port_position(index, len(names), is_output, size, self.vertical))
 
     @staticmethod
     def _compute_height(n_in: int, n_out: int) -> float:
@@ -150,7 +187,7 @@ class NodeItem(QGraphicsItem):
 
     def body_rect(self) -> QRectF:
         """The rounded rectangle, in item coordinates."""
-        return QRectF(0, 0, style.NODE_WIDTH, self._height)
+        return QRectF(0, 0, self._width, self._height)
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene():
@@ -184,19 +221,19 @@ class NodeItem(QGraphicsItem):
         """Zoomed far out: the family colour and the mark, no text."""
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(theme.header(self.family))
-        painter.drawRect(QRectF(0, 0, style.NODE_WIDTH, style.HEADER_HEIGHT))
+        painter.drawRect(QRectF(0, 0, self._width, style.HEADER_HEIGHT))
         if self.mark:
             painter.setBrush(theme.error if self.mark == "error" else theme.warning)
-            painter.drawEllipse(QPointF(style.NODE_WIDTH - 14, 14), 14, 14)
+            painter.drawEllipse(QPointF(self._width - 14, 14), 14, 14)
 
     def _paint_header(self, painter: QPainter, theme) -> None:
         header = QPainterPath()
-        header.addRoundedRect(QRectF(0, 0, style.NODE_WIDTH, style.HEADER_HEIGHT), 7, 7)
+        header.addRoundedRect(QRectF(0, 0, self._width, style.HEADER_HEIGHT), 7, 7)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(theme.header(self.family))
         painter.drawPath(header)
         title, size, node_id, id_size = header_texts(self.type_name, self.node_id, bool(self.mark))
-        right = style.NODE_WIDTH - (MARK_ROOM if self.mark else TITLE_LEFT)
+        right = self._width - (MARK_ROOM if self.mark else TITLE_LEFT)
         painter.setPen(theme.text)
         painter.setFont(style.font(size, bold=True))
         area = QRectF(TITLE_LEFT, 0, right - TITLE_LEFT, style.HEADER_HEIGHT)
@@ -205,12 +242,16 @@ class NodeItem(QGraphicsItem):
         painter.setPen(theme.dim_text)
         painter.drawText(area, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, node_id)
 
+    def _text_margins(self) -> tuple[float, float]:
+        """Room kept left and right of the text lines for the side ports' names."""
+        if self.vertical:
+            return 12.0, 12.0
+        left = 34.0 if any(p.label for p in self.inputs.values()) else 12.0
+        return left, 30.0 if any(p.label for p in self.outputs.values()) else 12.0
+
     def _paint_lines(self, painter: QPainter, theme) -> None:
-        labelled = any(p.label for p in self.inputs.values())
-        left = 34 if labelled else 12
-        width = (
-            style.NODE_WIDTH - left - (30 if any(p.label for p in self.outputs.values()) else 12)
-        )
+        left, right = self._text_margins()
+        width = self._width - left - right
         painter.setFont(style.font(8))
         y = style.HEADER_HEIGHT + 4
         describe = self.describe
@@ -235,15 +276,20 @@ class NodeItem(QGraphicsItem):
         for port in self.ports():
             if not port.label:
                 continue
+            if self.vertical:  # outside, right of the port: above inputs, below outputs
+                x, y = port.pos().x(), port.pos().y()
+                rect = QRectF(x + 6, y + 1 if port.is_output else y - 15, PORT_GAP - 8, 14)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignLeft, port.label)
+                continue
             y = port.pos().y() - 7
             if port.is_output:
-                rect = QRectF(style.NODE_WIDTH - 40, y, 32, 14)
+                rect = QRectF(self._width - 40, y, 32, 14)
                 painter.drawText(rect, Qt.AlignmentFlag.AlignRight, port.label)
             else:
                 painter.drawText(QRectF(9, y, 32, 14), Qt.AlignmentFlag.AlignLeft, port.label)
 
     def _paint_marks(self, painter: QPainter, theme) -> None:
-        x = style.NODE_WIDTH - 10
+        x = self._width - 10
         if self.mark:
             color = theme.error if self.mark == "error" else theme.warning
             painter.setPen(QPen(theme.background, 1.5))
@@ -255,5 +301,5 @@ class NodeItem(QGraphicsItem):
         if not self.trainable:
             painter.setPen(theme.text)
             painter.setFont(style.font(10))
-            rect = QRectF(style.NODE_WIDTH - 24, self._height - 18, 18, 16)
+            rect = QRectF(self._width - 24, self._height - 18, 18, 16)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "❄")

@@ -1,5 +1,5 @@
 """A port of a node on the canvas: a small circle on the node's left (inputs) or right
-(outputs) edge. Dragging from a port draws a wire (see scene.py); while a wire is
+(outputs) edge, or top and bottom in a network drawn top to bottom. Dragging from a port draws a wire (see scene.py); while a wire is
 dragged, the ports that would accept it are highlighted."""
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ it passes, along it and into the target port. The canvas rounds its corners.
 
 A wire that jumps over nodes swings wider out of and into its ports (``WIDE_HOOK``)
 than one between neighbours, so that its lane does not run on top of theirs.
+
+A network drawn top to bottom has its ports on the nodes' top (inputs) and bottom
+(outputs) edges: with ``vertical=True`` the same geometry runs on the plane mirrored
+along its diagonal (x and y swapped), so a wire leaves downwards, enters from above,
+and a skip connection goes down a lane beside the column (right of it on a tie).
 """
 
 from __future__ import annotations
@@ -85,16 +90,30 @@ class RectIndex:
         return ((i, j) for i in range(left, right + 1) for j in range(top, bottom + 1))
 
 
-def curve_controls(start: Point, end: Point) -> tuple[Point, Point]:
-    """The two control points of the cubic curve of a wire from ``start`` to ``end``."""
+def _swap(point: Point) -> Point:
+    return point[1], point[0]
+
+
+def _swap_rect(rect: Rect) -> Rect:
+    return rect[1], rect[0], rect[3], rect[2]
+
+
+def curve_controls(start: Point, end: Point, vertical: bool = False) -> tuple[Point, Point]:
+    """The two control points of the cubic curve of a wire from ``start`` to ``end``
+    (tangents horizontal, or vertical for ports on the top and bottom edges)."""
+    if vertical:
+        c1, c2 = curve_controls(_swap(start), _swap(end))
+        return _swap(c1), _swap(c2)
     (x0, y0), (x1, y1) = start, end
     bend = max(40.0, abs(x1 - x0) * 0.5, min(abs(y1 - y0), 120.0) * 0.6)
     return (x0 + bend, y0), (x1 - bend, y1)
 
 
-def curve_points(start: Point, end: Point, samples: int = CURVE_SAMPLES) -> list[Point]:
+def curve_points(
+    start: Point, end: Point, samples: int = CURVE_SAMPLES, vertical: bool = False
+) -> list[Point]:
     """Points along the wire's curve, ``start`` and ``end`` included."""
-    (c1x, c1y), (c2x, c2y) = curve_controls(start, end)
+    (c1x, c1y), (c2x, c2y) = curve_controls(start, end, vertical)
     (x0, y0), (x3, y3) = start, end
     points = []
     for i in range(samples + 1):
@@ -112,22 +131,31 @@ def route(
     target: Rect,
     others: list[Rect],
     bounds: Rect | None = None,
+    vertical: bool = False,
 ) -> list[Point] | None:
     """The corners of a path from an output port to an input port around the nodes.
 
     Args:
-        start: the output port (on the right edge of ``source``).
-        end: the input port (on the left edge of ``target``).
+        start: the output port (on the right edge of ``source``, or its bottom edge
+            when ``vertical``).
+        end: the input port (on the left edge of ``target``, or its top edge).
         source: the rectangle of the node the wire leaves.
         target: the rectangle of the node the wire enters.
         others: the rectangles of the other nodes near the wire.
         bounds: the area ``others`` were collected from; a route stays inside it.
+        vertical: the ports are on the top and bottom edges (a top to bottom drawing).
 
     Returns:
         None when the direct curve passes no other node (draw the curve); else the
         corners from ``start`` to ``end`` of an orthogonal path that crosses no node
         (or, when every lane is blocked, the one that crosses fewest).
     """
+    if vertical:
+        corners = route(
+            _swap(start), _swap(end), _swap_rect(source), _swap_rect(target),
+            [_swap_rect(r) for r in others], _swap_rect(bounds) if bounds else None,
+        )  # fmt: skip
+        return None if corners is None else [_swap(p) for p in corners]
     inflated = [_inflate(r, CLEARANCE) for r in others]
     forward = end[0] - start[0] >= 0
     if forward and not _polyline_hits(curve_points(start, end), _near_curve(start, end, inflated)):

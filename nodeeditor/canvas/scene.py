@@ -92,6 +92,7 @@ class NetworkScene(QGraphicsScene):
             "unwired": self._on_unwired,
             "bind_changed": self._on_node_changed,
             "expanded_changed": self._on_expanded_changed,
+            "direction_changed": self._on_direction_changed,
         }
         for name, handler in self._handlers.items():
             getattr(self.network.events, name).connect(handler)
@@ -262,6 +263,17 @@ class NetworkScene(QGraphicsScene):
         self._on_node_changed(node_id)
         pos = self.network.node(node_id).pos
         self._on_node_moved(node_id, (old.x(), old.y()), pos)
+
+    def _on_direction_changed(self, old: str, new: str) -> None:
+        """The network is drawn the other way: every node puts its ports on the other
+        edges, and every wire finds its way again at the end of the edit."""
+        vertical = new == "TB"
+        for node_id, item in self._nodes.items():
+            area = item.sceneBoundingRect()
+            item.set_vertical(self.network.node(node_id), vertical)
+            self._track(item)
+            self._reroute(area, item.sceneBoundingRect(), moved=node_id)
+        self.layout_changed.emit()
 
     def _on_library_changed(self) -> None:
         """Some block type changed: its instances show its new ports and inside, once

@@ -41,7 +41,9 @@ class WireDrag:
     def problem(self, other) -> str | None:
         """Why a wire to the port ``other`` cannot be made, or None."""
         if other.is_output == self.port.is_output:
-            side = "an input (left side)" if self.port.is_output else "an output (right side)"
+            vertical = self.port.parentItem().vertical
+            edges = ("top", "bottom") if vertical else ("left side", "right side")
+            side = f"an input ({edges[0]})" if self.port.is_output else f"an output ({edges[1]})"
             return f"a wire goes from an output to an input; drop it on {side}"
         return commands.wire_problem(self.scene.network, *self._ends(other))
 
@@ -57,10 +59,11 @@ class WireDrag:
         target = self.scene.port_at(pos, SNAP_RADIUS)
         end = target.scenePos() if target in self.accepting else pos
         start = self.port.scenePos()
+        vertical = self.port.parentItem().vertical
         if self.port.is_output:
-            self.curve.set_ends(start, end)
+            self.curve.set_ends(start, end, vertical=vertical)
         else:
-            self.curve.set_ends(end, start)
+            self.curve.set_ends(end, start, vertical=vertical)
 
     def release(self, pos: QPointF, screen_pos=None) -> None:
         """Finish: make the wire, explain a refusal, or ask for the popup."""

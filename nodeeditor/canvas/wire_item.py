@@ -4,7 +4,9 @@ labelled with the shape of the tensor it carries.
 A wire whose curve would pass behind other nodes (a skip connection over several
 layers) or that runs backwards (the end of a band back to the start of the next, a
 loop) is routed around them (routing.py): out to the right, along a free lane, and in
-from the left, its corners rounded. The shape label goes where the wire has room
+from the left, its corners rounded. In a network drawn top to bottom the same holds
+turned a quarter: out of the bottom, in from the top, the label beside the wire.
+The shape label goes where the wire has room
 (above its middle, or on the lane): in full, ``(16, 8, 8)``, else compact,
 ``16×8×8``, else not at all (the wire's tooltip and the source node still show it),
 so that it never covers a node.
@@ -32,10 +34,11 @@ CORNER_RADIUS = 16.0  # the rounding of a routed wire's corners
 ROUTE_MARGIN = 200.0  # nodes this far beside a wire's ends are looked at for its route
 
 
-def curve(start: QPointF, end: QPointF) -> QPainterPath:
-    """The cubic curve of a wire from ``start`` (an output) to ``end`` (an input)."""
+def curve(start: QPointF, end: QPointF, vertical: bool = False) -> QPainterPath:
+    """The cubic curve of a wire from ``start`` (an output) to ``end`` (an input),
+    leaving and entering sideways, or up and down when ``vertical``."""
     path = QPainterPath(start)
-    c1, c2 = routing.curve_controls(_xy(start), _xy(end))
+    c1, c2 = routing.curve_controls(_xy(start), _xy(end), vertical)
     path.cubicTo(QPointF(*c1), QPointF(*c2), end)
     return path
 
@@ -69,11 +72,12 @@ def _rect(rect: QRectF) -> routing.Rect:
     return rect.left(), rect.top(), rect.right(), rect.bottom()
 
 
-def label_anchor(corners: list[tuple[float, float]]) -> QPointF:
+def label_anchor(corners: list[tuple[float, float]]) -> tuple[QPointF, bool]:
     """Where a routed wire's label goes: the middle of its longest run (the lane beside
-    the nodes it passes, clear of its neighbours' labels in the gaps)."""
+    the nodes it passes, clear of its neighbours' labels in the gaps), and whether
+    that run is vertical (the label then sits beside it, not above)."""
     a, b = max(itertools.pairwise(corners), key=lambda run: _distance(*run))
-    return QPointF((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    return QPointF((a[0] + b[0]) / 2, (a[1] + b[1]) / 2), abs(b[1] - a[1]) > abs(b[0] - a[0])
 
 
 def compact(label: str) -> str:
@@ -92,25 +96,29 @@ class CurveItem(QGraphicsItem):
         self.label = ""
         self.shown_label = ""  # the label as drawn: full, compact, or "" when no room
         self._anchor = QPointF()  # where the label sits (its bottom middle)
+        self._beside = False  # the label sits right of the anchor (a vertical run)
         self._avoid: tuple[routing.Rect, ...] = ()
         self._label_rect = QRectF()
         self._bounds = QRectF()
         self.routed = False  # goes around nodes instead of the curve
         self.setZValue(0)
 
-    def set_ends(self, start: QPointF, end: QPointF, avoid=(), corners=None) -> None:
+    def set_ends(
+        self, start: QPointF, end: QPointF, avoid=(), corners=None, vertical: bool = False
+    ) -> None:
         """Redraw the wire between two scene points: the curve, or through ``corners``
         (routing.route) when given. ``avoid``: the rectangles of the nodes near it
-        (its own two first), which its label never covers."""
+        (its own two first), which its label never covers. ``vertical``: the ports
+        are on the top and bottom edges."""
         self.prepareGeometryChange()
         self._avoid = tuple(avoid)
         self.routed = corners is not None
         if self.routed:
             self._path = rounded(corners)
-            self._anchor = label_anchor(corners)
+            self._anchor, self._beside = label_anchor(corners)
         else:
-            self._path = curve(start, end)
-            self._anchor = self._path.pointAtPercent(0.5)
+            self._path = curve(start, end, vertical)
+            self._anchor, self._beside = self._path.pointAtPercent(0.5), vertical
         self._shape = None
         self._long = (end - start).manhattanLength() > style.LONG_WIRE
         self._place_label()
@@ -134,9 +142,12 @@ class CurveItem(QGraphicsItem):
             if not text:
                 continue
             width, height = metrics.horizontalAdvance(text) + 2 * LABEL_PAD, metrics.height() + 2
-            rect = QRectF(
-                self._anchor.x() - width / 2, self._anchor.y() - height - 3, width, height
-            )
+            if self._beside:
+                rect = QRectF(self._anchor.x() + 5, self._anchor.y() - height / 2, width, height)
+            else:
+                rect = QRectF(
+                    self._anchor.x() - width / 2, self._anchor.y() - height - 3, width, height
+                )
             room = _rect(rect.adjusted(-LABEL_MARGIN, -1, LABEL_MARGIN, 1))
             if not any(routing.overlaps(room, node) for node in self._avoid):
                 self._label_rect, self.shown_label = rect, text
@@ -212,7 +223,8 @@ class WireItem(CurveItem):
         self.highlighted = False  # a dragged node would be inserted here
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self._update_tooltip()
-        self.set_ends(src_port.scenePos(), dst_port.scenePos())  # routed by the scene
+        vertical = src_port.parentItem().vertical
+        self.set_ends(src_port.scenePos(), dst_port.scenePos(), vertical=vertical)  # routed later
 
     def set_label(self, text: str) -> None:
         """Show the shape ``text`` (also in the tooltip, where it always fits)."""
@@ -241,8 +253,9 @@ class WireItem(CurveItem):
             region = wire_region(source, target)
             own = (self.wire.src, self.wire.dst)
             others = [rect for key, rect in index.near(region) if key not in own]
-        corners = routing.route(_xy(start), _xy(end), source, target, others, region)
-        self.set_ends(start, end, (source, target, *others), corners)
+        vertical = nodes[0].vertical
+        corners = routing.route(_xy(start), _xy(end), source, target, others, region, vertical)
+        self.set_ends(start, end, (source, target, *others), corners, vertical)
 
 
 def wire_region(source: routing.Rect, target: routing.Rect) -> routing.Rect:

@@ -12,6 +12,7 @@ from engine.layout import NODE_HEIGHT, NODE_WIDTH, layered_positions
 from engine.project import Project
 from nodeeditor import commands
 from nodeeditor.canvas import routing, style
+from nodeeditor.canvas.node_item import port_position
 from nodeeditor.canvas.wire_item import wire_region
 from nodeeditor.document import Document
 from tests.engine.builders import graph
@@ -39,9 +40,10 @@ def port_y(node, port: str, output: bool) -> float:
     return style.HEADER_HEIGHT + 14 + ports.index(port) * style.PORT_SPACING
 
 
-def routes(network, positions):
+def routes(network, positions, vertical=False):
     """``{wire: (its line as points, whether routed)}`` and the nodes' rectangles, as
-    the canvas computes them (nodes with up to three ports are NODE_HEIGHT high)."""
+    the canvas computes them (nodes with up to three ports are NODE_HEIGHT high); with
+    ``vertical``, ports on the top and bottom edges (a network drawn top to bottom)."""
     rects = {
         node_id: (x, y, x + NODE_WIDTH, y + NODE_HEIGHT) for node_id, (x, y) in positions.items()
     }
@@ -51,14 +53,26 @@ def routes(network, positions):
     lines = {}
     for wire in network.wires:
         source, target = rects[wire.src], rects[wire.dst]
-        start = (source[2], source[1] + port_y(network.node(wire.src), wire.src_port, True))
-        end = (target[0], target[1] + port_y(network.node(wire.dst), wire.dst_port, False))
+        if vertical:
+            start = port_at(network.node(wire.src), wire.src_port, True, source)
+            end = port_at(network.node(wire.dst), wire.dst_port, False, target)
+        else:
+            start = (source[2], source[1] + port_y(network.node(wire.src), wire.src_port, True))
+            end = (target[0], target[1] + port_y(network.node(wire.dst), wire.dst_port, False))
         region = wire_region(source, target)
         others = [r for key, r in index.near(region) if key not in (wire.src, wire.dst)]
-        corners = routing.route(start, end, source, target, others, region)
-        line = routing.curve_points(start, end) if corners is None else corners
+        corners = routing.route(start, end, source, target, others, region, vertical)
+        line = routing.curve_points(start, end, vertical=vertical) if corners is None else corners
         lines[wire] = (line, corners is not None)
     return lines, rects, index
+
+
+def port_at(node, port: str, output: bool, rect) -> tuple[float, float]:
+    """A port's scene point on the top or bottom edge of ``rect`` (a vertical node)."""
+    ports = node.output_ports() if output else node.input_ports()
+    size = (rect[2] - rect[0], rect[3] - rect[1])
+    x, y = port_position(ports.index(port), len(ports), output, size, True)
+    return rect[0] + x, rect[1] + y
 
 
 def crossed(line, wire, rects, index) -> list[str]:

@@ -29,6 +29,9 @@ Rect = tuple[float, float, float, float]  # left, top, right, bottom
 
 HOOK = 30.0  # how far a route runs straight out of (into) a port before it turns
 WIDE_HOOK = 60.0  # the same for a wire that jumps over other nodes
+# Out of a bottom port, shorter: the gap between rows is narrower than between columns,
+# and its middle is where the wire labels of the neighbours sit.
+VERTICAL_HOOK = 18.0
 LANE_GAP = 24.0  # distance of a lane from the nodes beside it
 CLEARANCE = 8.0  # a route keeps at least this far from nodes other than its own two
 BEND_COST = 20.0  # a corner costs as much as this many units of length
@@ -132,6 +135,7 @@ def route(
     others: list[Rect],
     bounds: Rect | None = None,
     vertical: bool = False,
+    hook: float = HOOK,
 ) -> list[Point] | None:
     """The corners of a path from an output port to an input port around the nodes.
 
@@ -144,6 +148,7 @@ def route(
         others: the rectangles of the other nodes near the wire.
         bounds: the area ``others`` were collected from; a route stays inside it.
         vertical: the ports are on the top and bottom edges (a top to bottom drawing).
+        hook: how far the route runs straight out of and into its ports.
 
     Returns:
         None when the direct curve passes no other node (draw the curve); else the
@@ -154,6 +159,7 @@ def route(
         corners = route(
             _swap(start), _swap(end), _swap_rect(source), _swap_rect(target),
             [_swap_rect(r) for r in others], _swap_rect(bounds) if bounds else None,
+            hook=VERTICAL_HOOK,
         )  # fmt: skip
         return None if corners is None else [_swap(p) for p in corners]
     inflated = [_inflate(r, CLEARANCE) for r in others]
@@ -161,7 +167,7 @@ def route(
     if forward and not _polyline_hits(curve_points(start, end), _near_curve(start, end, inflated)):
         return None
     obstacles = [source, target, *inflated]
-    candidates = _candidates(start, end, source, target, others, obstacles, forward)
+    candidates = _candidates(start, end, source, target, others, obstacles, forward, hook)
     if bounds is not None:
         candidates = [c for c in candidates if all(_inside(p, bounds) for p in c[1])]
     best, fewest = None, math.inf
@@ -172,13 +178,14 @@ def route(
             crossings = _crossings(points, obstacles)
             if crossings < fewest:
                 best, fewest = points, crossings
-    return best or _lane_route(start, end, HOOK, max(source[3], target[3]) + LANE_GAP)
+    return best or _lane_route(start, end, hook, max(source[3], target[3]) + LANE_GAP)
 
 
-def _candidates(start, end, source, target, others, obstacles, forward) -> list:
-    """``(cost, corners)`` of the routes worth trying, the best first."""
+def _candidates(start, end, source, target, others, obstacles, forward, short) -> list:
+    """``(cost, corners)`` of the routes worth trying, the best first; ``short``: the
+    hook of a wire between neighbours."""
     jumps = any(_overlaps(r, _box(start, end)) for r in others)
-    hooks = (WIDE_HOOK, HOOK) if jumps else (HOOK,)
+    hooks = (WIDE_HOOK, short) if jumps else (short,)
     lanes = _lanes(start, end, [source, target, *others])
     candidates = []
     for rank, hook in enumerate(hooks):

@@ -425,7 +425,10 @@ class NetworkView(QGraphicsView):
         pos = self._popup_pos
         if pending is not None:
             node_id, port, is_output = pending
-            if not is_output:  # the new node feeds an input: put it to the left
+            if self.scene().network.direction == "TB":  # its port at the drop, above
+                above = 0.0 if is_output else NodeItem._compute_height(1, 1)  # if it feeds
+                pos = QPointF(pos.x() - style.NODE_WIDTH / 2, pos.y() - above)
+            elif not is_output:  # the new node feeds an input: put it to the left
                 pos = QPointF(pos.x() - style.NODE_WIDTH, pos.y())
             end = {"src" if is_output else "dst": (node_id, port)}
             new_id = self._edit(commands.add_connected_node, type_name, pos, **end)

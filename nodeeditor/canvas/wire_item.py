@@ -115,7 +115,8 @@ class CurveItem(QGraphicsItem):
         self.routed = corners is not None
         if self.routed:
             self._path = rounded(corners)
-            self._anchor, self._beside = label_anchor(corners)
+            self._anchor, along = label_anchor(corners)
+            self._beside = vertical and along  # left to right keeps labels above
         else:
             self._path = curve(start, end, vertical)
             self._anchor, self._beside = self._path.pointAtPercent(0.5), vertical

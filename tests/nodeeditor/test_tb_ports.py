@@ -5,7 +5,8 @@ from the bottom of one node to the top of another."""
 
 import itertools
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
 
 from benchmarks.networks import flat_resnet50
 from engine import project as project_file
@@ -160,4 +161,22 @@ def test_block_items_put_their_ports_on_top_and_bottom_open_or_closed(qtbot, tmp
     canvas.doc.undo_stack.undo()  # closed
     canvas.doc.undo_stack.undo()  # left to right
     assert edges(canvas) == {(False, "left"), (True, "right")}
+    canvas.scene.detach()
+
+
+def test_a_wire_dropped_above_an_input_puts_the_new_layer_above_it_with_its_port_there(qtbot):
+    canvas = Canvas(qtbot)
+    doc = canvas.doc
+    b = commands.add_node(doc, "ReLU", (500, 300))
+    commands.auto_layout(doc, "TB")
+    commands.move_nodes(doc, {b: (500, 300)})
+    canvas.view.centerOn(QPointF(500, 200))
+    drop = QPointF(560, 120)
+    canvas.drag(canvas.port(b, "in", False), canvas.view.mapFromScene(drop))
+    QTest.keyClicks(canvas.view.popup.edit, "sigmoid")
+    QTest.keyClick(canvas.view.popup.edit, Qt.Key.Key_Return)
+    (wire,) = doc.network.wires
+    new = canvas.scene.node_item(wire.src)
+    out = new.outputs["out"].scenePos()
+    assert abs(out.x() - drop.x()) < 1 and abs(out.y() - drop.y()) < 1  # where it was let go
     canvas.scene.detach()

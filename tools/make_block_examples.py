@@ -13,8 +13,8 @@
 - ``transformer_tiny.dwire``: two Transformer encoder blocks, built from primitives,
   classifying token sequences.
 
-Each network is laid out by ``engine.layout.layered_positions`` (left to right, as
-Auto-layout does). ``tests/engine/test_builtin_blocks.py`` checks that the committed
+Each network is laid out by ``engine.layout.lay_out`` as Auto-layout does: ResNet-18
+top to bottom, like the figure of its paper; the others left to right. ``tests/engine/test_builtin_blocks.py`` checks that the committed
 files are what this script writes.
 """
 
@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from engine import project as project_file  # noqa: E402
 from engine.blocks.builtin import builtin_block  # noqa: E402
 from engine.edits.blocks import AddBlockType  # noqa: E402
-from engine.layout import layered_positions  # noqa: E402
+from engine.layout import lay_out  # noqa: E402
 from engine.network import Network  # noqa: E402
 from engine.project import Project  # noqa: E402
 
@@ -47,7 +47,7 @@ def _project(blocks: list[str]) -> Project:
     return project
 
 
-def _build(network: Network, nodes: list[tuple], wires: list[str]) -> None:
+def _build(network: Network, nodes: list[tuple], wires: list[str], direction: str = "LR") -> None:
     """Add ``(id, type, params)`` nodes and ``"a->b.port"`` wires (a node's first port
     unless named), then lay them out."""
     for node_id, type_name, params in nodes:
@@ -58,8 +58,7 @@ def _build(network: Network, nodes: list[tuple], wires: list[str]) -> None:
         dst, _, dst_port = target.partition(".")
         src_port = src_port or network.node(src).output_ports()[0]
         network.connect(src, src_port, dst, dst_port or network.node(dst).input_ports()[0])
-    for node_id, pos in layered_positions(network).items():
-        network.move_node(node_id, pos)
+    lay_out(network, direction)
 
 
 def _sequence(nodes: list[tuple]) -> list[str]:
@@ -89,7 +88,7 @@ def resnet18() -> Project:
         ("fc", "Linear", {"out_features": 10}),
         ("output", "Output", {}),
     ]
-    _build(project.network, nodes, _sequence(nodes))
+    _build(project.network, nodes, _sequence(nodes), "TB")
     project.training = {
         "epochs": 30,
         "batch_size": 128,

@@ -288,11 +288,12 @@ def test_the_resnet18_code_has_one_class_per_block_type_and_torchvisions_keys():
     assert keys == list(HandResNet18().state_dict())
 
 
-def test_the_resnet18_example_reads_left_to_right_in_one_row():
+def test_the_resnet18_example_reads_top_to_bottom_in_one_column_like_the_paper():
     network = project_file.load(EXAMPLES / "resnet18.dwire").network
-    xs = [n.pos[0] for n in network.nodes]
-    assert xs == sorted(xs) and len(set(xs)) == len(xs)
-    assert {n.pos[1] for n in network.nodes} == {0}
+    assert network.direction == "TB"
+    ys = [n.pos[1] for n in network.nodes]
+    assert ys == sorted(ys) and len(set(ys)) == len(ys)
+    assert {n.pos[0] for n in network.nodes} == {0}
 
 
 def test_the_block_examples_are_what_the_generator_writes():

@@ -24,7 +24,6 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath,
 from engine.network import Network, Node
 from nodeeditor.canvas import style
 from nodeeditor.canvas.node_item import LABEL_ROOM, NodeItem, port_position, spread_width
-from nodeeditor.canvas.port_item import PortItem
 
 STACK = 4.0  # how far the card behind shows
 TOGGLE = QRectF(3, 3, 16, 16)  # the expand/collapse triangle, in item coordinates
@@ -253,19 +252,8 @@ class BlockItem(NodeItem):
         return frame_height(self.mini, max(n_in, n_out, kept))
 
     def _sync_ports(self, ports: dict, names, is_output: bool) -> None:
-        """Like a node's, on this item's width, with the ports a wire still ends on."""
-        names = self._names[is_output]
-        for name in [n for n in ports if n not in names]:
-            item = ports.pop(name)
-            item.setParentItem(None)
-            if item.scene():
-                item.scene().removeItem(item)
-        for index, name in enumerate(names):
-            if name not in ports:
-                ports[name] = PortItem(self, name, is_output)
-            ports[name].label = name if len(names) > 1 else ""
-            size = (self._width, self._height)
-            ports[name].setPos(*port_position(index, len(names), is_output, size, self.vertical))
+        """Like a node's, with the ports a wire still ends on as well."""
+        super()._sync_ports(ports, self._names[is_output], is_output)
 
     def _update_tooltip(self) -> None:
         what = "shown open" if self.expanded else "collapsed"

@@ -1,26 +1,36 @@
-"""How a traced PyTorch graph maps onto the layer catalogue: the rules of ``import_model``.
+"""How a traced PyTorch graph maps onto the layer catalogue: the graph walk of ``import_model``.
 
-``plan_graph`` walks a torch.fx graph once and turns each module call or function into a
-``Planned`` node of a catalogue type, or records it as unmappable, by name. Modules map
-by class name (``torch.nn.Linear`` -> ``Linear``) and their parameters are read from the
-module's attributes under the LayerSpec's names; sizes the catalogue infers
-(``in_features``) are not copied, they are checked afterwards by rebuilding the module.
-Functions map through ``FUNCTIONS`` (``torch.flatten`` -> ``Flatten``, ``operator.add``
--> ``Add``). A few layers are emitted by Deepwire as more than one graph node (an LSTM
-and ``[0]``, a PositionalEmbedding's ``arange``); ``plan_graph`` folds those patterns
-back into one node, so that ``deepwire code`` output imports as the network it came from.
+The mapping of each layer type lives in its LayerSpec: the torch.nn classes it imports
+from (``modules``), how its params are read from such a module (``read``) and the
+functions and tensor methods it matches (``calls``). This module only reads the
+catalogue and walks a torch.fx graph once (``plan_graph``), turning each module call or
+function into a ``Planned`` node, or recording it as unmappable, by name.
+
+A module maps by its class, or by the torch.nn class it subclasses (timm's
+``BatchNormAct2d`` is a BatchNorm2d): such subclasses are traced as leaves
+(``LeafTracer``). A subclass that also holds layers it applies after its own forward
+(``BatchNormAct2d``'s drop and act) becomes its base layer followed by those layers;
+``engine.importer`` checks that on the model before trusting it. Sizes the catalogue
+infers (``in_features``) are not read, they are checked afterwards by rebuilding the
+module. A few layers are emitted by Deepwire as more than one graph node (an LSTM and
+``[0]``, a PositionalEmbedding's ``arange``); ``plan_graph`` folds those patterns back
+into one node, so that ``deepwire code`` output imports as the network it came from.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import operator
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.layers import CATALOGUE
+from engine.layers.spec import Call, LayerSpec, NoMatch
 
 RECURRENT = ("RNN", "LSTM", "GRU")
-MAX_MERGE = 8
+# Types that no single module or call gives: plan_graph folds a pattern into them.
+PATTERNS = ("PositionalEmbedding",)
 
 
 @dataclass
@@ -33,6 +43,7 @@ class Planned:
     inputs: list = field(default_factory=list)
     module: Any = None  # the torch module it came from, to verify and copy weights
     target: str | None = None  # that module's path in the traced model
+    class_name: str | None = None  # the model's own class when it subclasses ``module``'s
 
 
 @dataclass
@@ -45,138 +56,137 @@ class Plan:
     unmapped: list[str] = field(default_factory=list)
 
 
-def _arg(args, kwargs, index, name, default):
-    if name in kwargs:
-        return kwargs[name]
-    return args[index] if len(args) > index else default
+class CatalogueIndex:
+    """The catalogue read backwards: torch.nn class names, functions and methods -> specs."""
+
+    def __init__(self, catalogue: dict[str, LayerSpec]):
+        self.modules: dict[str, LayerSpec] = {}
+        self.functions: dict[Any, tuple[LayerSpec, Call]] = {}
+        self.methods: dict[str, tuple[LayerSpec, Call]] = {}
+        for spec in catalogue.values():
+            for name in spec.module_names():
+                self._put(self.modules, name, spec, spec, f"torch.nn.{name}")
+            for call in spec.calls:
+                for dotted in call.functions:
+                    self._put(self.functions, _resolve(spec, dotted), (spec, call), spec, dotted)
+                for method in call.methods:
+                    self._put(self.methods, method, (spec, call), spec, f"method .{method}()")
+
+    @staticmethod
+    def _put(table: dict, key, value, spec: LayerSpec, what: str) -> None:
+        other = table.get(key)
+        if other is not None:
+            first = other[0] if isinstance(other, tuple) else other
+            raise RuntimeError(f"{what} imports as both {first.name} and {spec.name}")
+        table[key] = value
+
+    def module_spec(self, cls: type) -> tuple[LayerSpec | None, type | None]:
+        """The spec of a module class and the torch.nn class it is read as, or (None, None)."""
+        for klass in cls.__mro__:
+            if klass.__module__.startswith("torch.nn."):
+                spec = self.modules.get(klass.__name__)
+                if spec is not None:
+                    return spec, klass
+        return None, None
+
+    def function(self, target) -> tuple[LayerSpec, Call] | None:
+        """The spec and Call that a function matches, or None."""
+        try:
+            return self.functions.get(target)
+        except TypeError:  # an unhashable callable
+            return None
 
 
-def _activation(type_name, **extra):
-    """A rule for an activation function: ``(type, reader of its params)``."""
-
-    def read(args, kwargs):
-        return {
-            name: _arg(args, kwargs, index, name, default)
-            for name, (index, default) in extra.items()
-        }
-
-    return type_name, read
+def _resolve(spec: LayerSpec, dotted: str):
+    where, _, name = dotted.rpartition(".")
+    try:
+        return getattr(importlib.import_module(where), name)
+    except (ImportError, AttributeError, ValueError):
+        raise RuntimeError(f"{spec.name} matches {dotted}, which does not exist") from None
 
 
-def _flatten_rule(args, kwargs):
-    return {
-        "start_dim": _arg(args, kwargs, 1, "start_dim", 0),
-        "end_dim": _arg(args, kwargs, 2, "end_dim", -1),
-    }
+@functools.cache
+def catalogue_index() -> CatalogueIndex:
+    """The index of the catalogue (built once, when an import first needs it)."""
+    return CatalogueIndex(CATALOGUE)
 
 
-def _function_rules() -> dict:
-    import torch
-    import torch.nn.functional as F
-
-    rules = {
-        torch.flatten: ("Flatten", _flatten_rule),
-        torch.relu: _activation("ReLU"),
-        F.relu: _activation("ReLU"),
-        torch.sigmoid: _activation("Sigmoid"),
-        F.sigmoid: _activation("Sigmoid"),
-        torch.tanh: _activation("Tanh"),
-        F.tanh: _activation("Tanh"),
-        F.silu: _activation("SiLU"),
-        F.gelu: _activation("GELU", approximate=(99, "none")),
-        F.elu: _activation("ELU", alpha=(1, 1.0)),
-        F.leaky_relu: _activation("LeakyReLU", negative_slope=(1, 0.01)),
-        torch.softmax: _activation("Softmax", dim=(1, None)),
-        F.softmax: _activation("Softmax", dim=(1, None)),
-        torch.log_softmax: _activation("LogSoftmax", dim=(1, None)),
-        F.log_softmax: _activation("LogSoftmax", dim=(1, None)),
-        F.dropout: _activation("Dropout", p=(1, 0.5)),
-    }
-    return rules
+# ---------------------------------------------------------------- subclasses
 
 
-_METHODS = {
-    "flatten": (
-        "Flatten",
-        lambda a, k: {
-            "start_dim": _arg(a, k, 1, "start_dim", 0),
-            "end_dim": _arg(a, k, 2, "end_dim", -1),
-        },
-    ),
-    "relu": _activation("ReLU"),
-    "sigmoid": _activation("Sigmoid"),
-    "tanh": _activation("Tanh"),
-    "softmax": _activation("Softmax", dim=(1, None)),
-    "log_softmax": _activation("LogSoftmax", dim=(1, None)),
-}
-
-# Parameters whose value a module keeps under another attribute.
-_READERS = {
-    ("MultiheadAttention", "bias"): lambda m: m.in_proj_bias is not None,
-    ("TransformerEncoderLayer", "nhead"): lambda m: m.self_attn.num_heads,
-    ("TransformerEncoderLayer", "dim_feedforward"): lambda m: m.linear1.out_features,
-    ("TransformerEncoderLayer", "dropout"): lambda m: m.dropout.p,
-    ("TransformerEncoderLayer", "activation"): lambda m: _activation_name(m.activation),
-    ("PositionalEmbedding", "max_len"): lambda m: m.num_embeddings,
-    ("LayerNorm", "normalized_dims"): lambda m: len(m.normalized_shape),
-}
+def subclass_leaves(model) -> set[type]:
+    """The classes in ``model`` that subclass a catalogue torch.nn class (traced as leaves)."""
+    index = catalogue_index()
+    leaves = set()
+    for module in model.modules():
+        spec, base = index.module_spec(type(module))
+        if spec is not None and type(module) is not base:
+            leaves.add(type(module))
+    return leaves
 
 
-def _activation_name(function) -> str:
-    name = getattr(function, "__name__", type(function).__name__).lower()
-    return "gelu" if "gelu" in name else "relu" if "relu" in name else name
+def leaf_tracer(leaves: set[type]):
+    """A torch.fx Tracer that keeps ``leaves`` (and torch.nn's own layers) as calls."""
+    import torch.fx
+
+    class LeafTracer(torch.fx.Tracer):
+        def is_leaf_module(self, module, qualified_name: str) -> bool:
+            return type(module) in leaves or super().is_leaf_module(module, qualified_name)
+
+    return LeafTracer()
 
 
-def read_params(type_name: str, module) -> dict[str, Any]:
-    """The LayerSpec params of ``type_name`` read from a torch module's attributes.
+def overrides_forward(module) -> bool:
+    """Whether a subclass replaces its catalogue base class's forward."""
+    _, base = catalogue_index().module_spec(type(module))
+    return base is not None and type(module).forward is not base.forward
 
-    Parameters the module does not keep take their defaults; the rebuilt module is
-    compared with the original afterwards, so a wrong guess is reported, not hidden.
+
+def composite_parts(module) -> tuple[str, ...]:
+    """The child layers a subclass likely applies after its base forward, in order.
+
+    ``BatchNormAct2d`` -> ``("drop", "act")`` minus Identities: its children that are
+    catalogue layers. Only a guess: ``engine.importer`` runs it before trusting it.
     """
-    spec = CATALOGUE[type_name]
-    params = {}
-    for param in spec.params:
-        reader = _READERS.get((type_name, param.name))
-        if reader is not None:
-            value = reader(module)
-        elif hasattr(module, param.name):
-            value = getattr(module, param.name)
-        else:
-            continue
-        params[param.name] = _normalize(param, value)
-    stride = next((p for p in spec.params if p.name == "stride"), None)
-    if (
-        stride is not None
-        and stride.default is None
-        and params.get("stride") == params.get("kernel_size")
-    ):
-        params["stride"] = None  # torch stores the default stride as the kernel size
-    return params
+    if not overrides_forward(module):
+        return ()
+    index = catalogue_index()
+    parts = []
+    for name, child in module.named_children():
+        spec, _ = index.module_spec(type(child))
+        if spec is not None and spec.name != "Identity":
+            parts.append(name)
+    return tuple(parts)
 
 
-def _normalize(param, value):
-    import torch
+def base_view(module, base: type, parts: tuple[str, ...] = ()):
+    """``module`` as an instance of its torch.nn ``base``: the same tensors and settings,
+    without the ``parts`` that become layers of their own, nor its Identities."""
+    if type(module) is base:
+        return module
+    view = base.__new__(base)
+    view.__dict__.update(module.__dict__)
+    view.__dict__["_modules"] = {
+        name: child
+        for name, child in module.named_children()
+        if name not in parts and type(child).__name__ != "Identity"
+    }
+    return view
 
-    if param.kind == "bool" and (value is None or isinstance(value, torch.Tensor)):
-        return value is not None
-    if isinstance(value, list):
-        value = tuple(value)
-    if isinstance(value, tuple) and param.kind == "int" and len(set(value)) == 1:
-        return value[0]
-    if isinstance(value, tuple) and param.kind.endswith("_or_tuple") and len(set(value)) == 1:
-        return value[0]
-    return value
+
+# ---------------------------------------------------------------- the walk
 
 
 class _Planner:
     """One walk over an fx graph; see ``plan_graph``."""
 
-    def __init__(self, graph_module):
+    def __init__(self, graph_module, parts: dict[str, tuple[str, ...]] | None):
         self.gm = graph_module
+        self.index = catalogue_index()
+        self.parts = parts or {}
         self.plan = Plan()
         self.consumed: set = set()
         self.weighted_calls: set[str] = set()  # modules with weights already used once
-        self.functions = _function_rules()
 
     def run(self) -> Plan:
         for node in self.gm.graph.nodes:
@@ -213,76 +223,123 @@ class _Planner:
     def _on_call_module(self, node):
         module = self.gm.get_submodule(node.target)
         cls = type(module)
-        name = cls.__name__
-        if not cls.__module__.startswith("torch.nn") or name not in CATALOGUE:
-            self._unmapped(node, f"module {cls.__module__}.{name}")
+        spec, base = self.index.module_spec(cls)
+        if spec is None:
+            self._unmapped(node, f"module {cls.__module__}.{cls.__name__}")
             return
-        if node.target in self.weighted_calls:
-            self._unmapped(node, f"{name} called twice; Deepwire layers do not share weights")
+        if not self._first_use(node.target, module, cls.__name__, node):
             return
-        if any(True for _ in module.parameters()):
-            self.weighted_calls.add(node.target)
-        if name == "Embedding" and self._positional(node, module):
+        if spec.name == "Embedding" and self._positional(node, module, base):
             return
-        if name in RECURRENT:
-            self._recurrent(node, module)
-        elif name == "MultiheadAttention":
-            self._attention(node, module)
+        if spec.name in RECURRENT:
+            self._recurrent(node, module, spec, base)
+        elif spec.name == "MultiheadAttention":
+            self._attention(node, module, spec, base)
         else:
-            self._plain_module(node, module, name)
+            self._plain_module(node, module, spec, base)
+
+    def _first_use(self, target: str, module, name: str, node) -> bool:
+        if target in self.weighted_calls:
+            self._unmapped(node, f"{name} called twice; Deepwire layers do not share weights")
+            return False
+        if any(True for _ in module.parameters()):
+            self.weighted_calls.add(target)
+        return True
 
     def _on_call_function(self, node):
-        import torch
-
         target = node.target
-        if target in (operator.add, torch.add):
-            self._merge(node, "Add")
-        elif target in (operator.mul, torch.mul):
-            self._merge(node, "Multiply")
-        elif target is torch.cat:
-            self._concat(node)
-        else:
-            module = getattr(target, "__module__", None) or ""
-            label = f"function {module}.{getattr(target, '__name__', target)}".replace(" .", " ")
-            self._rule(node, self.functions.get(target), node.args, label)
+        module = getattr(target, "__module__", None) or ""
+        label = f"function {module}.{getattr(target, '__name__', target)}".replace(" .", " ")
+        self._call(node, self.index.function(target), label)
 
     def _on_call_method(self, node):
-        if node.target in ("reshape", "view"):
-            self._reshape(node)
-            return
-        self._rule(node, _METHODS.get(node.target), node.args, f"method .{node.target}()")
+        self._call(node, self.index.methods.get(node.target), f"method .{node.target}()")
 
-    # ------------------------------------------------------------ rules
-    def _rule(self, node, rule, args, label):
-        if rule is None or rule[0] not in CATALOGUE:
+    # ------------------------------------------------------------ calls
+    def _call(self, node, match, label):
+        if match is None:
             self._unmapped(node, label)
             return
-        inputs = [a for a in args if hasattr(a, "op")]
-        if len(inputs) != 1 or args[0] is not inputs[0]:
-            self._unmapped(node, f"{label} on several tensors")
+        spec, call = match
+        try:
+            params = call.read(node.args, node.kwargs)
+        except NoMatch as reason:
+            self._unmapped(node, f"{label} {reason}")
             return
-        params = {k: v for k, v in rule[1](args, node.kwargs).items() if v is not None}
-        self._add(Planned(node.name, rule[0], params, [args[0]]), node)
+        inputs = _tensors(node.args) + _tensors(tuple(node.kwargs.values()))
+        ports = spec.input_ports(params)
+        if len(inputs) != len(ports):
+            fewer = len(inputs) < len(ports)
+            self._unmapped(node, f"{label} {'with a constant' if fewer else 'on several tensors'}")
+            return
+        if call.chained and self._fold(node, spec, params, inputs):
+            return
+        self._add(Planned(node.name, spec.name, params, inputs), node)
 
-    def _plain_module(self, node, module, name):
+    def _fold(self, node, spec, params, inputs) -> bool:
+        """``(a + b) + c``, as Deepwire writes a three-input Add, is one node again."""
+        first = inputs[0]
+        previous = self.plan.alias.get(first)
+        same = previous is not None and previous.type == spec.name and previous.module is None
+        most = spec.param("num_inputs").upper
+        if not same or len(first.users) != 1 or len(previous.inputs) >= most:
+            return False
+        rest = {k: v for k, v in previous.params.items() if k != "num_inputs"}
+        if rest != {k: v for k, v in params.items() if k != "num_inputs"}:
+            return False
+        previous.inputs.extend(inputs[1:])
+        previous.params["num_inputs"] = len(previous.inputs)
+        self.plan.alias[node] = previous
+        return True
+
+    # ------------------------------------------------------------ modules
+    def _module_node(self, node, module, spec, base, inputs, parts=()) -> Planned:
+        return Planned(
+            node.target.replace(".", "_"),
+            spec.name,
+            spec.read_module(module),
+            inputs,
+            base_view(module, base, parts),
+            node.target,
+            None if type(module) is base else type(module).__name__,
+        )
+
+    def _plain_module(self, node, module, spec, base):
         inputs = [a for a in node.args if hasattr(a, "op")]
         extra = {k: v for k, v in node.kwargs.items() if v is not None}
+        name = type(module).__name__
         if len(inputs) != len(node.args) or extra:
             self._unmapped(node, f"{name} called with extra arguments")
             return
-        self._add(
-            Planned(
-                node.target.replace(".", "_"),
-                name,
-                read_params(name, module),
-                inputs,
-                module,
-                node.target,
-            ),
-            node,
-        )
+        parts = self.parts.get(node.target)
+        if parts is None:
+            parts = composite_parts(module)
+        planned = self._module_node(node, module, spec, base, inputs, parts)
+        if not parts:
+            self._add(planned, node)
+            return
+        self._add(planned, (node, 0))
+        for number, part in enumerate(parts, start=1):
+            child = module.get_submodule(part)
+            child_spec, child_base = self.index.module_spec(type(child))
+            target = f"{node.target}.{part}"
+            if not self._first_use(target, child, type(child).__name__, node):
+                return
+            produces = node if number == len(parts) else (node, number)
+            self._add(
+                Planned(
+                    target.replace(".", "_"),
+                    child_spec.name,
+                    child_spec.read_module(child),
+                    [(node, number - 1)],
+                    base_view(child, child_base),
+                    target,
+                    None if type(child) is child_base else type(child).__name__,
+                ),
+                produces,
+            )
 
-    def _recurrent(self, node, module):
+    def _recurrent(self, node, module, spec, base):
         users = list(node.users)
         if not users or any(not _is_getitem(u, 0) for u in users) or len(users) > 1:
             self._unmapped(node, f"{type(module).__name__} whose final states are used")
@@ -294,19 +351,11 @@ class _Planner:
         if len(last) == 1 and _is_last_step(last[0]):
             output, produces = "last", last[0]
             self.consumed.add(last[0])
-        params = read_params(type(module).__name__, module)
-        params["output"] = output
-        planned = Planned(
-            node.target.replace(".", "_"),
-            type(module).__name__,
-            params,
-            [node.args[0]],
-            module,
-            node.target,
-        )
+        planned = self._module_node(node, module, spec, base, [node.args[0]])
+        planned.params["output"] = output
         self._add(planned, produces)
 
-    def _attention(self, node, module):
+    def _attention(self, node, module, spec, base):
         args = node.args
         users = list(node.users)
         same = len(args) == 3 and args[0] is args[1] is args[2]
@@ -314,17 +363,9 @@ class _Planner:
             self._unmapped(node, "MultiheadAttention other than self-attention attn(x, x, x)[0]")
             return
         self.consumed.add(users[0])
-        planned = Planned(
-            node.target.replace(".", "_"),
-            "MultiheadAttention",
-            read_params("MultiheadAttention", module),
-            [args[0]],
-            module,
-            node.target,
-        )
-        self._add(planned, users[0])
+        self._add(self._module_node(node, module, spec, base, [args[0]]), users[0])
 
-    def _positional(self, node, module) -> bool:
+    def _positional(self, node, module, base) -> bool:
         """``x + self.pos(torch.arange(x.size(1)))`` is one PositionalEmbedding node."""
         import torch
 
@@ -351,66 +392,20 @@ class _Planner:
         self.plan.unmapped = [
             u for u in self.plan.unmapped if u.split(" ")[0] not in {h.name for h in helpers}
         ]
-        planned = Planned(
-            node.target.replace(".", "_"),
-            "PositionalEmbedding",
-            read_params("PositionalEmbedding", module),
-            [other],
-            module,
-            node.target,
-        )
-        self._add(planned, add)
+        spec = CATALOGUE["PositionalEmbedding"]
+        self._add(self._module_node(node, module, spec, base, [other]), add)
         return True
 
-    def _merge(self, node, type_name):
-        if type_name not in CATALOGUE:
-            self._unmapped(node, f"operator {type_name.lower()}")
-            return
-        a, b = node.args[:2]
-        if not (hasattr(a, "op") and hasattr(b, "op")):
-            self._unmapped(node, f"{type_name.lower()} with a constant")
-            return
-        previous = self.plan.alias.get(a)
-        if (
-            previous is not None
-            and previous.type == type_name
-            and len(a.users) == 1
-            and len(previous.inputs) < MAX_MERGE
-            and previous.module is None
-            and a.op == "call_function"
-        ):
-            previous.inputs.append(b)
-            previous.params["num_inputs"] = len(previous.inputs)
-            self.plan.alias[node] = previous
-            return
-        self._add(Planned(node.name, type_name, {"num_inputs": 2}, [a, b]), node)
 
-    def _concat(self, node):
-        tensors = node.args[0] if node.args else node.kwargs.get("tensors")
-        dim = _arg(node.args, node.kwargs, 1, "dim", 0)
-        if (
-            "Concat" not in CATALOGUE
-            or not isinstance(tensors, list | tuple)
-            or not 2 <= len(tensors) <= MAX_MERGE
-        ):
-            self._unmapped(node, "torch.cat of 2 to 8 tensors")
-            return
-        self._add(
-            Planned(node.name, "Concat", {"num_inputs": len(tensors), "dim": dim}, list(tensors)),
-            node,
-        )
-
-    def _reshape(self, node):
-        x, *sizes = node.args
-        if len(sizes) == 1 and isinstance(sizes[0], list | tuple):
-            sizes = list(sizes[0])
-        ok = "Reshape" in CATALOGUE and len(sizes) >= 2 and sizes[0] == -1
-        if not ok or not all(isinstance(s, int) for s in sizes):
-            self._unmapped(
-                node, f"method .{node.target}() not of the form x.{node.target}(-1, ...)"
-            )
-            return
-        self._add(Planned(node.name, "Reshape", {"shape": list(sizes[1:])}, [x]), node)
+def _tensors(values: tuple) -> list:
+    """The fx nodes among a call's arguments, those inside lists included, in order."""
+    found = []
+    for value in values:
+        if isinstance(value, list | tuple):
+            found.extend(v for v in value if hasattr(v, "op"))
+        elif hasattr(value, "op"):
+            found.append(value)
+    return found
 
 
 def _produced_by(plan: Plan, planned: Planned, nodes) -> bool:
@@ -431,6 +426,13 @@ def _is_last_step(node) -> bool:
     return index[0] == whole and index[1] == -1 and (len(index) == 2 or index[2] == whole)
 
 
-def plan_graph(graph_module) -> Plan:
-    """Map a traced GraphModule's nodes onto catalogue types (see the module docstring)."""
-    return _Planner(graph_module).run()
+def plan_graph(graph_module, parts: dict[str, tuple[str, ...]] | None = None) -> Plan:
+    """Map a traced GraphModule's nodes onto catalogue types (see the module docstring).
+
+    Args:
+        graph_module: the traced model.
+        parts: for a subclass module (by its path), the child layers chained after
+            its base layer, where ``engine.importer`` checked them on the model;
+            others get ``composite_parts``.
+    """
+    return _Planner(graph_module, parts).run()

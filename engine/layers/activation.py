@@ -1,7 +1,9 @@
 """Activation functions: the non-linearities between layers."""
 
 from engine.layers.rules import normalize_dim
-from engine.layers.spec import Example, LayerSpec, Param
+from engine.layers.spec import Call, Example, LayerSpec, Param, arguments
+
+_F = "torch.nn.functional."
 
 
 def _same(params, inputs):
@@ -16,7 +18,7 @@ def _along_dim(params, inputs):
 _EXAMPLES = (Example(((6,),)), Example(((2, 4, 4),)))
 
 
-def _activation(name, help, params=(), summary=None, infer=_same, examples=_EXAMPLES):
+def _activation(name, help, params=(), summary=None, infer=_same, examples=_EXAMPLES, calls=()):
     kwargs_of = lambda p, i: (name, dict(p))  # noqa: E731 - the module takes exactly its params
     return LayerSpec(
         name=name,
@@ -27,7 +29,13 @@ def _activation(name, help, params=(), summary=None, infer=_same, examples=_EXAM
         module=kwargs_of,
         summary=summary,
         examples=examples,
+        calls=calls,
     )
+
+
+def _softmax_calls(function):
+    """``torch.softmax(x, dim)``, ``F.softmax(x, dim=1)`` and ``x.softmax(1)``."""
+    return (Call((f"torch.{function}", _F + function), (function,), arguments(dim=(1, None))),)
 
 
 _DIM = Param("dim", "int", 1, "Dimension to normalise over, counting the batch (1 = features).")
@@ -37,6 +45,7 @@ SPECS = [
         "ReLU",
         "max(0, x): keeps positive values, zeroes negative ones. The default choice "
         "between layers: cheap and trains well.",
+        calls=(Call(("torch.relu", _F + "relu"), ("relu",)),),
     ),
     _activation(
         "LeakyReLU",
@@ -44,6 +53,7 @@ SPECS = [
         "stop learning ('dead ReLU').",
         params=(Param("negative_slope", "float", 0.01, "Slope for negative inputs.", minimum=0.0),),
         summary=lambda p: f"slope {p['negative_slope']:g}",
+        calls=(Call((_F + "leaky_relu",), read=arguments(negative_slope=(1, 0.01))),),
     ),
     _activation(
         "ELU",
@@ -54,6 +64,7 @@ SPECS = [
                 "alpha", "float", 1.0, "Value it tends to for very negative inputs.", minimum=0.0
             ),
         ),
+        calls=(Call((_F + "elu",), read=arguments(alpha=(1, 1.0))),),
     ),
     _activation(
         "GELU",
@@ -68,21 +79,25 @@ SPECS = [
                 choices=("none", "tanh"),
             ),
         ),
+        calls=(Call((_F + "gelu",), read=arguments(approximate=(None, "none"))),),
     ),
     _activation(
         "SiLU",
         "x * sigmoid(x), also called Swish: smooth and slightly non-monotonic; common in "
         "modern CNNs.",
+        calls=(Call((_F + "silu",)),),
     ),
     _activation(
         "Sigmoid",
         "Squashes values into (0, 1). Use it for probabilities of independent yes/no "
         "outputs; between deep layers it makes gradients vanish.",
+        calls=(Call(("torch.sigmoid", _F + "sigmoid"), ("sigmoid",)),),
     ),
     _activation(
         "Tanh",
         "Squashes values into (-1, 1), centred on zero. Classic in RNNs and in GAN "
         "generators whose images are scaled to [-1, 1].",
+        calls=(Call(("torch.tanh", _F + "tanh"), ("tanh",)),),
     ),
     _activation(
         "Softmax",
@@ -92,6 +107,7 @@ SPECS = [
         infer=_along_dim,
         summary=lambda p: f"dim {p['dim']}",
         examples=(*_EXAMPLES, Example(((3, 5),), {"dim": -1})),
+        calls=_softmax_calls("softmax"),
     ),
     _activation(
         "LogSoftmax",
@@ -100,5 +116,6 @@ SPECS = [
         infer=_along_dim,
         summary=lambda p: f"dim {p['dim']}",
         examples=(*_EXAMPLES, Example(((3, 5),), {"dim": -1})),
+        calls=_softmax_calls("log_softmax"),
     ),
 ]

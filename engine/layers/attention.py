@@ -58,6 +58,21 @@ def _positional_emit(graph, target, args, params, inputs):
     return graph.call_function(operator.add, (x, graph.call_module(target, (positions,))))
 
 
+def _activation_name(function) -> str:
+    """A TransformerEncoderLayer's activation (a function or a module) as its choice."""
+    name = getattr(function, "__name__", type(function).__name__).lower()
+    return "gelu" if "gelu" in name else "relu" if "relu" in name else name
+
+
+def _read_encoder(module):
+    return {
+        "nhead": module.self_attn.num_heads,
+        "dim_feedforward": module.linear1.out_features,
+        "dropout": module.dropout.p,
+        "activation": _activation_name(module.activation),
+    }
+
+
 def _check_heads(embed_dim, heads, name):
     if embed_dim % heads:
         raise ShapeError(
@@ -163,6 +178,8 @@ SPECS = [
             {"num_embeddings": p["max_len"], "embedding_dim": i[0][1]},
         ),
         emit=_positional_emit,
+        modules=(),  # an Embedding fed positions; import folds that pattern
+        read=lambda m: {"max_len": m.num_embeddings},
         summary=lambda p: f"max_len {p['max_len']}",
         examples=(Example(((5, 4),), {"max_len": 8}), Example(((6, 3),), {"max_len": 6})),
     ),
@@ -189,6 +206,7 @@ SPECS = [
             {"embed_dim": i[0][1], **p, "batch_first": True},
         ),
         emit=_attention_emit,
+        read=lambda m: {"bias": m.in_proj_bias is not None},
         summary=lambda p: f"{p['num_heads']} heads",
         examples=(
             Example(((5, 8),), {"num_heads": 2}),
@@ -242,6 +260,7 @@ SPECS = [
             {"d_model": i[0][1], **p, "batch_first": True},
         ),
         summary=lambda p: f"{p['nhead']} heads, ff {p['dim_feedforward']}",
+        read=_read_encoder,
         examples=(
             Example(((5, 8),), {"nhead": 2, "dim_feedforward": 16}),
             Example(

@@ -1,7 +1,7 @@
 """Dense layers and shape utilities: Linear, Flatten, Identity."""
 
 from engine.layers.rules import expect_rank, numel
-from engine.layers.spec import Example, LayerSpec, Param
+from engine.layers.spec import Call, Example, LayerSpec, Param, arguments
 
 
 def _linear_shape(params, inputs):
@@ -84,6 +84,9 @@ SPECS = [
         ),
         infer=_flatten_shape,
         module=lambda p, i: ("Flatten", {"start_dim": p["start_dim"], "end_dim": p["end_dim"]}),
+        calls=(
+            Call(("torch.flatten",), ("flatten",), arguments(start_dim=(1, 0), end_dim=(2, -1))),
+        ),
         examples=(
             Example(((3, 4, 5),)),
             Example(((3, 4, 5),), {"start_dim": 2}),

@@ -11,7 +11,7 @@ import operator
 
 from engine.errors import ShapeError
 from engine.layers.rules import fmt, normalize_dim, same_shapes
-from engine.layers.spec import Example, LayerSpec, Param
+from engine.layers.spec import Call, Example, LayerSpec, NoMatch, Param, argument
 
 _NUM_INPUTS = Param("num_inputs", "int", 2, "How many wires it joins.", minimum=2, maximum=8)
 
@@ -55,7 +55,24 @@ def _concat_emit(graph, target, args, params, inputs):
     return graph.call_function(torch.cat, (list(args),), {"dim": params["dim"]})
 
 
-def _elementwise(name, op, help):
+def _read_binary(args, kwargs):
+    """``a + b``, ``torch.add(a, b)``; torch.add's alpha scales b, which Add does not."""
+    alpha = argument(args, kwargs, 2, "alpha", 1)
+    if alpha != 1:
+        raise NoMatch(f"with alpha {alpha!r}")
+    return {"num_inputs": 2}
+
+
+def _read_concat(args, kwargs):
+    """``torch.cat([a, b, c], dim=1)``."""
+    tensors = argument(args, kwargs, 0, "tensors")
+    most = int(_NUM_INPUTS.upper)
+    if not isinstance(tensors, list | tuple) or not 2 <= len(tensors) <= most:
+        raise NoMatch(f"of other than 2 to {most} tensors")
+    return {"num_inputs": len(tensors), "dim": argument(args, kwargs, 1, "dim", 0)}
+
+
+def _elementwise(name, op, help, functions):
     return LayerSpec(
         name=name,
         family="Merge",
@@ -64,6 +81,7 @@ def _elementwise(name, op, help):
         inputs=_ports,
         infer=lambda p, i: same_shapes(i, name),
         emit=_chain(op),
+        calls=(Call(functions, read=_read_binary, chained=True),),
         summary=lambda p: f"{p['num_inputs']} inputs",
         examples=(
             Example(((4,), (4,))),
@@ -78,12 +96,14 @@ SPECS = [
         operator.add,
         "Adds its inputs value by value; they must have the same shape. Use it for "
         "residual (skip) connections: wire a block's input around it into an Add.",
+        ("operator.add", "torch.add"),
     ),
     _elementwise(
         "Multiply",
         operator.mul,
         "Multiplies its inputs value by value; they must have the same shape. Use it for "
         "gating, where one branch decides how much of another passes.",
+        ("operator.mul", "torch.mul"),
     ),
     LayerSpec(
         name="Concat",
@@ -105,6 +125,7 @@ SPECS = [
         inputs=_ports,
         infer=_concat_shape,
         emit=_concat_emit,
+        calls=(Call(("torch.cat", "torch.concat", "torch.concatenate"), read=_read_concat),),
         summary=lambda p: f"{p['num_inputs']} inputs, dim {p['dim']}",
         examples=(
             Example(((4,), (3,))),

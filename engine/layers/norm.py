@@ -10,7 +10,7 @@ network cannot rely on any single one, which fights overfitting. ``num_features`
 from engine.errors import ShapeError
 from engine.layers.conv import expect_grid
 from engine.layers.rules import expect_rank, fmt, numel
-from engine.layers.spec import Example, LayerSpec, Param
+from engine.layers.spec import Call, Example, LayerSpec, Param, arguments
 
 _EPS = Param(
     "eps",
@@ -146,6 +146,7 @@ SPECS = [
         count_params=_layernorm_count,
         macs=lambda p, i, o: numel(o),
         module=_layernorm_module,
+        read=lambda m: {"normalized_dims": len(m.normalized_shape)},
         summary=lambda p: (
             "last dim" if p["normalized_dims"] == 1 else f"last {p['normalized_dims']} dims"
         ),
@@ -166,6 +167,7 @@ SPECS = [
         params=(_P,),
         infer=lambda p, i: i[0],
         module=lambda p, i: ("Dropout", {"p": p["p"]}),
+        calls=(Call(("torch.nn.functional.dropout",), read=arguments(p=(1, 0.5))),),
         summary=lambda p: f"p {p['p']:g}",
         examples=(Example(((10,),)), Example(((2, 3, 4),), {"p": 0.1})),
     ),
@@ -179,6 +181,7 @@ SPECS = [
         params=(_P,),
         infer=_dropout2d_shape,
         module=lambda p, i: ("Dropout2d", {"p": p["p"]}),
+        calls=(Call(("torch.nn.functional.dropout2d",), read=arguments(p=(1, 0.5))),),
         summary=lambda p: f"p {p['p']:g}",
         examples=(Example(((3, 4, 4),)),),
     ),

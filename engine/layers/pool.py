@@ -73,6 +73,15 @@ def _pool_params(dims, dilation=True):
     return tuple(params)
 
 
+def _pool_read(dims):
+    def read(module):
+        """torch keeps the default stride (None) as the window size."""
+        same = pair(module.stride, dims) == pair(module.kernel_size, dims)
+        return {"stride": None if same else module.stride}
+
+    return read
+
+
 def _pool_spec(name, dims, help, examples, dilation=True):
     return LayerSpec(
         name=name,
@@ -81,6 +90,7 @@ def _pool_spec(name, dims, help, examples, dilation=True):
         params=_pool_params(dims, dilation),
         infer=_pool_shape(dims),
         module=lambda p, i: (name, dict(p)),
+        read=_pool_read(dims),
         summary=lambda p: _pool_summary(p, dims),
         examples=examples,
     )

@@ -6,7 +6,7 @@ leading ``-1`` keeping the batch.
 """
 
 from engine.layers.rules import fmt, normalize_dim, numel, resolve_sizes
-from engine.layers.spec import Example, LayerSpec, Param
+from engine.layers.spec import Call, Example, LayerSpec, NoMatch, Param
 
 
 def _reshape_shape(params, inputs):
@@ -17,6 +17,16 @@ def _reshape_shape(params, inputs):
 def _reshape_emit(graph, target, args, params, inputs):
     sizes = _reshape_shape(params, inputs)
     return graph.call_method("reshape", (args[0], -1, *sizes))
+
+
+def _read_reshape(args, kwargs):
+    """``x.reshape(-1, 4, 6)``, ``x.view((-1, 24))``: the sizes after the batch's -1."""
+    sizes = list(args[1:])
+    if len(sizes) == 1 and isinstance(sizes[0], list | tuple):
+        sizes = list(sizes[0])
+    if len(sizes) < 2 or sizes[0] != -1 or not all(type(s) is int for s in sizes) or kwargs:
+        raise NoMatch("not of the form x.reshape(-1, ...)")
+    return {"shape": sizes[1:]}
 
 
 def _unflatten_sizes(params, inputs):
@@ -59,6 +69,7 @@ SPECS = [
         ),
         infer=_reshape_shape,
         emit=_reshape_emit,
+        calls=(Call(methods=("reshape", "view"), read=_read_reshape),),
         summary=lambda p: fmt(tuple(p["shape"])),
         input_dtype="any",
         examples=(

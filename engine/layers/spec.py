@@ -203,6 +203,87 @@ ModuleFn = Callable[[dict, list[Shape]], "tuple[str, dict] | None"]
 EmitFn = Callable[..., Any]
 PortsFn = Callable[[dict], tuple[str, ...]]
 SummaryFn = Callable[[dict], str]
+# Import, the reverse of ``module`` and ``emit``: a torch module -> the params it keeps
+# under other attribute names; a call's (args, kwargs) -> params.
+ReadFn = Callable[[Any], dict]
+CallReadFn = Callable[[tuple, dict], dict]
+
+
+class NoMatch(Exception):
+    """A call of a layer type's function with a setting the layer cannot express.
+
+    Raised by a ``Call.read``; its message names the setting (``torch.add with
+    alpha 2``) and import lists it with whatever else it cannot map.
+    """
+
+
+def argument(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) -> Any:
+    """A call's argument given by keyword ``name`` or at position ``index``."""
+    if name in kwargs:
+        return kwargs[name]
+    return args[index] if len(args) > index else default
+
+
+def arguments(**positions: tuple[int | None, Any]) -> CallReadFn:
+    """A ``Call.read`` taking each param from a position or keyword of the call.
+
+    ``arguments(dim=(1, None))`` reads ``softmax(x, 1)`` and ``softmax(x, dim=1)``; a
+    position of None means keyword only. A value of None keeps the param's default.
+    """
+
+    def read(args: tuple, kwargs: dict) -> dict:
+        found = {}
+        for name, (index, default) in positions.items():
+            if index is None:
+                value = kwargs.get(name, default)
+            else:
+                value = argument(args, kwargs, index, name, default)
+            if value is not None:
+                found[name] = value
+        return found
+
+    return read
+
+
+def _no_params(args: tuple, kwargs: dict) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Call:
+    """A functional form of a layer type, which ``deepwire import`` maps onto it.
+
+    Attributes:
+        functions: dotted names of functions (``"torch.nn.functional.relu"``), looked
+            up only when an import runs, so that the catalogue never imports torch.
+        methods: tensor method names (``"relu"`` for ``x.relu()``).
+        read: the params from the call's ``(args, kwargs)``, in which tensors are
+            torch.fx nodes; raises NoMatch for a setting the layer cannot express.
+            The tensors among the arguments, in order, become the node's inputs.
+        chained: the layer is emitted as a chain of these two-input calls (``a + b +
+            c``), which import folds back into one node of ``num_inputs``.
+    """
+
+    functions: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    read: CallReadFn = _no_params
+    chained: bool = False
+
+
+def normalize_read(param: Param, value: Any) -> Any:
+    """A value read from a torch module as the param holds it.
+
+    A bool param read as a tensor or None (``bias``) says whether there is one; a
+    tuple of equal numbers is one number (``kernel_size`` (3, 3) is 3).
+    """
+    if param.kind == "bool" and not isinstance(value, bool):
+        return value is not None
+    if isinstance(value, list):
+        value = tuple(value)
+    one_number = param.kind == "int" or param.kind.endswith("_or_tuple")
+    if isinstance(value, tuple) and one_number and len(set(value)) == 1:
+        return value[0]
+    return value
 
 
 @dataclass(frozen=True)
@@ -248,6 +329,12 @@ class LayerSpec:
         examples: sample inputs (and params) with which ``tests/engine/test_catalogue``
             checks the shape rule, counts, compilation and code export against torch;
             every layer type except Input and Output needs at least one.
+        modules: the torch.nn class names ``deepwire import`` maps onto this type
+            (their subclasses too); None means its own name when it holds a module.
+        read: the params a module keeps under other attributes (``{"max_len":
+            m.num_embeddings}``); every other param is read from the attribute of its
+            name. The module rebuilt from them is compared with the original.
+        calls: the functions and tensor methods import maps onto this type.
     """
 
     name: str
@@ -266,6 +353,9 @@ class LayerSpec:
     output_dtype: str | Callable[[dict], str] | None = None
     role: str = "layer"
     examples: tuple[Example, ...] = ()
+    modules: tuple[str, ...] | None = None
+    read: ReadFn | None = None
+    calls: tuple[Call, ...] = ()
 
     def param(self, name: str) -> Param:
         """The parameter called ``name``; raises ParamError if there is none."""
@@ -290,6 +380,29 @@ class LayerSpec:
         for name in params:
             self.param(name)
         return {p.name: p.check(params.get(p.name, p.default)) for p in self.params}
+
+    def module_names(self) -> tuple[str, ...]:
+        """The torch.nn class names that import maps onto this type."""
+        if self.modules is not None:
+            return self.modules
+        return (self.name,) if self.module is not None else ()
+
+    def read_module(self, module: Any) -> dict[str, Any]:
+        """This type's params read from a torch module (see ``read``).
+
+        Params the module does not keep are left out and take their defaults.
+        """
+        found = dict(self.read(module)) if self.read is not None else {}
+        params = {}
+        for param in self.params:
+            if param.name in found:
+                value = found[param.name]
+            elif hasattr(module, param.name):
+                value = getattr(module, param.name)
+            else:
+                continue
+            params[param.name] = normalize_read(param, value)
+        return params
 
     def describe(self, params: dict) -> str:
         """The short text shown on a node: its key settings."""

@@ -1,5 +1,9 @@
 """``deepwire import model.py:Net -o net.dwire``: a PyTorch model in, as a project.
 
+``deepwire import model.onnx`` reads an ONNX file instead (``engine.onnx_import``); it
+runs no code of the file's, but onnx and onnxruntime parse and run it, so it goes
+through the same child process, and ``-o`` defaults to ``model.dwire`` beside it.
+
 Importing runs the model's Python code (the file's top level, the class's constructor
 and ``forward``), so it runs in a child process: whatever that code does (``sys.exit``,
 ``os._exit``, a crash inside an extension, changes to torch's global settings) ends the
@@ -37,6 +41,10 @@ and its forward, as `python model.py` would. Import only code you trust. It runs
 separate process, so code that ends the program (sys.exit, os._exit) or crashes is
 reported and nothing is written.
 
+A .onnx file (from PyTorch, Keras through tf2onnx, any framework) is read, not run:
+its layers and weights become the network, checked against onnxruntime. -o defaults
+to the .dwire beside it.
+
 An existing -o project keeps its dataset, training settings and other networks: only
 the network named by --name is replaced, and the old file is kept as NAME.dwire.bak."""
 
@@ -47,14 +55,17 @@ def register(commands) -> None:
     """Add ``import`` to the ``deepwire`` parser."""
     imp = commands.add_parser(
         "import",
-        help="turn a PyTorch model into a .dwire project (runs the model's Python code)",
+        help="turn a PyTorch model (runs its Python code) or an ONNX file into a .dwire project",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     imp.add_argument(
-        "model", help="file.py:ClassName or package.module:ClassName (its code is run)"
+        "model",
+        help="file.py:ClassName or package.module:ClassName (its code is run), or model.onnx",
     )
-    imp.add_argument("-o", "--output", required=True, help="the .dwire project to write")
+    imp.add_argument(
+        "-o", "--output", help="the .dwire project to write (for model.onnx: model.dwire)"
+    )
     imp.add_argument(
         "--input-shape",
         action="append",
@@ -78,8 +89,8 @@ def run_import(args) -> int:
     """Import in a child process and write the project; exit 2 if it cannot be imported."""
     if args.worker:
         return run_worker(args)
-    output = Path(args.output)
     try:
+        output = output_path(args)
         input_shapes(args.input_shape)  # wrong sizes are refused before any code runs
         existing = existing_project(output, args.force)
         if args.weights_out:
@@ -103,6 +114,24 @@ def run_import(args) -> int:
         project_file.write_atomic(Path(args.weights_out), weights)
         print(f"wrote {args.weights_out}")
     return EXIT_OK
+
+
+def output_path(args) -> Path:
+    """The project to write: ``-o``, or for an ONNX file the .dwire beside it.
+
+    Raises:
+        ImportModelError: no ``-o`` for a PyTorch model, or ``--load-weights`` with ONNX.
+    """
+    from engine.importer import ImportModelError
+    from engine.onnx_import import is_onnx
+
+    if is_onnx(args.model) and args.load_weights:
+        raise ImportModelError(
+            f"{Path(args.model).name} holds its own weights; --load-weights is for PyTorch models"
+        )
+    if not args.output and not is_onnx(args.model):
+        raise ImportModelError("name the project to write with -o, e.g. -o net.dwire")
+    return Path(args.output) if args.output else Path(args.model).with_suffix(".dwire")
 
 
 def existing_project(output: Path, force: bool) -> project_file.Project | None:
@@ -143,7 +172,7 @@ def import_in_child(args) -> tuple[str, bytes, str]:
         )
         result = Path(folder) / RESULT
         if not result.is_file():
-            raise ImportModelError(ended_sentence(args.model.rpartition(":")[0], status))
+            raise ImportModelError(ended_sentence(args.model, status))
         outcome = json.loads(result.read_text(encoding="utf-8"))
         if "error" in outcome:
             raise ImportModelError(outcome["error"])
@@ -165,7 +194,8 @@ def search_path() -> list[str]:
 
 def worker_arguments(args, folder: str) -> list[str]:
     """The child's command line: the same import, its result going to ``folder``."""
-    argv = ["import", args.model, "-o", args.output, "--name", args.name, "--worker", folder]
+    argv = ["import", args.model, "-o", str(output_path(args))]
+    argv += ["--name", args.name, "--worker", folder]
     for shape in args.input_shape or []:
         argv.append(f"--input-shape={shape}")
     if args.load_weights:
@@ -185,35 +215,41 @@ def weights_format(path: str) -> str:
     return "safetensors" if suffix == ".safetensors" else "pt"
 
 
-def ended_sentence(label: str, status: int) -> str:
-    """Why the child ended without a result: the model's code exited or crashed."""
+def ended_sentence(model: str, status: int) -> str:
+    """Why the child ended without a result: the model's code, or onnx, exited or crashed."""
     from engine.importer import exit_sentence
+    from engine.onnx_import import is_onnx
 
+    if is_onnx(model):
+        how = f"exit status {status}" if status >= 0 else _signal_name(status)
+        return (
+            f"{Path(model).name}: onnx or onnxruntime ended the process that read it ({how}), "
+            "so nothing was imported; the file is damaged or uses what they cannot run"
+        )
+    label = model.rpartition(":")[0]
     if status >= 0:
         return exit_sentence(label, f"ended the program with exit status {status}")
-    try:
-        name = signal.Signals(-status).name
-    except ValueError:
-        name = f"signal {-status}"
+    name = _signal_name(status)
     return (
         f"{label} crashed the process that ran it to import the model ({name}), so nothing "
         "was imported; the model's code, or an extension it loads, failed"
     )
 
 
+def _signal_name(status: int) -> str:
+    try:
+        return signal.Signals(-status).name
+    except ValueError:
+        return f"signal {-status}"
+
+
 def run_worker(args) -> int:
     """In the child: import the model and leave the result in ``args.worker``."""
-    from engine.importer import import_model
     from engine.weights import first_line, weights_bytes
 
     folder = Path(args.worker)
     try:
-        result = import_model(
-            args.model,
-            input_shapes=input_shapes(args.input_shape),
-            name=args.name,
-            model_weights=args.load_weights,
-        )
+        result = import_source(args)
         proj = project_file.Project(networks={args.name: result.network})
         project_file.write_atomic(folder / PROJECT, project_file.dumps(proj).encode("utf-8"))
         fmt = weights_format(args.weights_out) if args.weights_out else "safetensors"
@@ -225,6 +261,19 @@ def run_worker(args) -> int:
         outcome = {"error": f"the import failed ({type(error).__name__}: {first_line(error)})"}
     project_file.write_atomic(folder / RESULT, json.dumps(outcome).encode("utf-8"))
     return EXIT_OK
+
+
+def import_source(args):
+    """``import_onnx`` for a .onnx file, else ``import_model`` (in the child)."""
+    from engine.importer import import_model
+    from engine.onnx_import import import_onnx, is_onnx
+
+    shapes = input_shapes(args.input_shape)
+    if is_onnx(args.model):
+        return import_onnx(args.model, input_shapes=shapes, name=args.name)
+    return import_model(
+        args.model, input_shapes=shapes, name=args.name, model_weights=args.load_weights
+    )
 
 
 def input_shapes(values: list[str] | None):

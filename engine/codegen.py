@@ -9,7 +9,8 @@ values) is written by ``engine.naming.literal``, which no text can break out of.
 The network is compiled on torch's ``meta`` device: writing the code of a network
 allocates none of its weights, however large its layers. Block instances become
 instances of one class per block type (``engine.blocks.classes``), written before the
-model's class.
+model's class. A layer that torch.nn has no class for (Scale) is an instance of
+Deepwire's own class (``engine.layers.modules``), whose source is written first.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.blocks.classes import Instance, write_classes
 from engine.blocks.resolve import resolve
 from engine.compile import compile_network
 from engine.export.prepare import ExportError
+from engine.layers.own import OWN_MODULES, constructor
 from engine.naming import literal
 from engine.network import Network
 
@@ -96,12 +98,16 @@ def _all_instances(pairs) -> list[Instance]:
 
 def generate_code(network: Network, class_name: str = "Model") -> str:
     """The network as Python source defining ``class_name(torch.nn.Module)``."""
+    from engine.layers.modules import own_sources
+
     check_class_name(class_name)
     analysis = analyze(network)
     graph_module = _compile_on_meta(network, analysis)
     forward = _forward_source(graph_module)
     instances = dict(block_instances(network, analysis, graph_module))
-    classes = write_classes(_all_instances(instances.items()), {class_name, "torch"})
+    own = own_sources(graph_module)
+    taken = {class_name, "torch", *OWN_MODULES}
+    classes = write_classes(_all_instances(instances.items()), taken)
     lines = [f"class {class_name}(torch.nn.Module):"]
     lines.append(f'    """The network {literal(network.name)} as drawn in Deepwire."""')
     lines.append("")
@@ -113,7 +119,7 @@ def generate_code(network: Network, class_name: str = "Model") -> str:
             cls, kwargs = instances[node_id].class_name, instances[node_id].args
         else:
             cls, kwargs = declared[node_id]
-            cls = f"torch.nn.{cls}"
+            cls = constructor(cls)
         args = ", ".join(f"{key}={literal(value)}" for key, value in kwargs.items())
         lines.append(f"        self.{node_id} = {cls}({args})")
         if not network.node(node_id).trainable:
@@ -136,7 +142,7 @@ def generate_code(network: Network, class_name: str = "Model") -> str:
         inputs=inputs or "none",
         outputs=outputs or "none",
     )
-    return header + "".join(c + "\n\n" for c in classes) + "\n".join(lines) + "\n"
+    return header + "".join(c + "\n\n" for c in own + classes) + "\n".join(lines) + "\n"
 
 
 def check_class_name(class_name: str) -> str:
@@ -148,6 +154,11 @@ def check_class_name(class_name: str) -> str:
         or class_name == "torch"
     ):
         raise ExportError(f"class name {literal(str(class_name))} is not a valid Python class name")
+    if class_name in OWN_MODULES:
+        raise ExportError(
+            f"class name {literal(class_name)} is the name of a layer class the generated "
+            "code defines; choose another"
+        )
     return class_name
 
 

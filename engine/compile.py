@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 
 def build_module(class_name: str, kwargs: dict):
-    """Instantiate ``torch.nn.<class_name>(**kwargs)``."""
-    import torch
+    """Instantiate ``torch.nn.<class_name>(**kwargs)``, or Deepwire's own class of that name."""
+    from engine.layers.modules import module_class
 
-    return getattr(torch.nn, class_name)(**kwargs)
+    return module_class(class_name)(**kwargs)
 
 
 def _build(node, declared: tuple[str, dict], analysis: Analysis):

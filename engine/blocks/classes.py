@@ -17,6 +17,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.layers.own import constructor
 from engine.naming import literal
 
 SELF_OR_TORCH = ("self", "torch", "super")
@@ -111,7 +112,7 @@ def _class_source(name: str, group: list[Instance]) -> str:
         if kind == "module":
             cls, _ = detail
             kwargs = [dict(inst_detail(i, child)[1]) for i in group]
-            call = f"torch.nn.{cls}"
+            call = constructor(cls)
         else:
             kwargs = [dict(inst_detail(i, child).args) for i in group]
             call = detail.class_name

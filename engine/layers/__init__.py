@@ -18,9 +18,13 @@ _FAMILY_MODULES = (
     "pool",
     "norm",
     "activation",
+    "activation_mobile",
     "recurrent",
     "attention",
     "merge",
+    "tensor",
+    "learnable",
+    "functional",
 )
 
 CATALOGUE: dict[str, LayerSpec] = {}

@@ -49,7 +49,12 @@ def import_onnx(
             (all named), or the network computes something else than onnxruntime does.
     """
     from engine.compile import compile_network
-    from engine.onnx_import.building import build_network, check_outputs, network_weights
+    from engine.onnx_import.building import (
+        build_network,
+        check_outputs,
+        check_sizes,
+        network_weights,
+    )
     from engine.onnx_import.graph import OnnxGraph, inferred_shapes
     from engine.onnx_import.mapping import map_graph
     from engine.onnx_import.reading import fix_input_shapes, graph_inputs, read_model
@@ -60,6 +65,7 @@ def import_onnx(
     fix_input_shapes(model, inputs)
     graph = OnnxGraph(model, inferred_shapes(model), inputs[0].batch)
     mapping = map_graph(graph, label)
+    check_sizes(graph, label)
     built = build_network(mapping, inputs, graph.outputs, name)
     _check_network(built.network, label)
     compiled = compile_network(built.network).eval()

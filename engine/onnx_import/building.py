@@ -10,12 +10,14 @@ onnxruntime on one random batch: an import succeeds only when every output agree
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.errors import DeepwireError
+from engine.import_report import shorten
 from engine.importer import TOLERANCE, ImportModelError
 from engine.naming import check_id
 from engine.network import Network
@@ -24,6 +26,7 @@ from engine.onnx_import.reading import GraphInput
 from engine.weights import first_line
 
 BUFFERS = ("num_batches_tracked",)  # torch state that ONNX does not hold
+MAX_CHECKED = 2**28  # numbers in one tensor of the checking batch (1 GiB of float32)
 
 
 @dataclass
@@ -125,6 +128,16 @@ def network_weights(compiled, mapping: Mapping, built: Built) -> dict:
         if name not in weights and name.rsplit(".", 1)[-1] in BUFFERS:
             weights[name] = value.clone()
     return weights
+
+
+def check_sizes(graph, label: str) -> None:
+    """Refuse a graph whose checking batch would need a tensor larger than MAX_CHECKED."""
+    for value, shape in graph.shapes.items():
+        if graph.constant(value) is None and math.prod(shape) > MAX_CHECKED:
+            raise ImportModelError(
+                f"{label}: {shorten(value)} would hold {math.prod(shape):,} numbers, too many "
+                f"to check the import with (at most {MAX_CHECKED:,})"
+            )
 
 
 def check_outputs(model, compiled, inputs: list[GraphInput], built: Built, mapping, label):

@@ -9,6 +9,7 @@ parameter count; broken and hostile files end in one sentence.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -129,6 +130,15 @@ class Tokens(nn.Module):
         return self.norm(x + self.drop(self.fc2(nn.functional.gelu(self.fc1(x)))))
 
 
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
+
+    def forward(self, x):
+        return torch.relu(self.up(x))
+
+
 MODELS = {
     "mlp": (Mlp, (12,), ["Linear", "ReLU", "Linear", "Softmax"]),
     "cnn": (Cnn, (3, 8, 8), ["Conv2d", "ReLU", "BatchNorm2d", "MaxPool2d", "Conv2d",
@@ -137,6 +147,7 @@ MODELS = {
                                        "AdaptiveAvgPool2d", "Flatten"]),
     "branches": (Branches, (2, 7), ["Conv1d", "Tanh", "Conv1d", "Sigmoid", "Concat", "ELU"]),
     "tokens": (Tokens, (4, 6), ["Linear", "GELU", "Linear", "Add", "LayerNorm"]),
+    "decoder": (Decoder, (4, 3, 3), ["ConvTranspose2d", "ReLU"]),
 }  # fmt: skip
 
 
@@ -183,6 +194,37 @@ def test_a_view_by_size_becomes_a_reshape(tmp_path):
     reshape = next(n for n in result.network.nodes if n.type == "Reshape")
     assert tuple(reshape.params["shape"]) == (12,)
     assert_same_as_onnxruntime(path, result)
+
+
+def test_token_ids_through_an_embedding_import(tmp_path):
+    class Words(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.fc = nn.Embedding(20, 4), nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(self.embed(x))
+
+    path = tmp_path / "words.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Words().eval(), (torch.zeros(1, 5, dtype=torch.long),), str(path), dynamo=False,
+            input_names=["x"], dynamic_axes={"x": {0: "batch"}},
+        )  # fmt: skip
+    result = import_onnx(path)
+    assert layer_types(result) == ["Embedding", "Linear"]
+    assert result.network.node("x").params == {"shape": (5,), "dtype": "int64"}
+    assert parameter_count(result.network) == 20 * 4 + 4 * 2 + 2
+
+
+def test_an_import_that_computes_otherwise_is_refused(tmp_path, monkeypatch):
+    from engine.onnx_import import mapping, plain
+
+    monkeypatch.setitem(mapping.RULES, "Relu", plain._layer("Tanh"))  # a wrong rule
+    path = export(Mlp(), (12,), tmp_path / "mlp.onnx")
+    with pytest.raises(ImportModelError, match=r"computes output 1 differently from mlp\.onnx"):
+        import_onnx(path)
 
 
 # Graphs built by hand --------------------------------------------------------------
@@ -292,6 +334,52 @@ def test_unsupported_ops_are_grouped_by_type_in_one_sentence(tmp_path):
     assert "\n" not in message
 
 
+def test_two_inputs_two_outputs_and_a_dropout(tmp_path):
+    nodes = [
+        helper.make_node("Add", ["a", "b"], ["s"], name="/sum/Add"),
+        helper.make_node("Dropout", ["s", "ratio"], ["d"], name="/drop/Dropout"),
+        helper.make_node("Concat", ["d", "b"], ["joined"], name="/cat/Concat", axis=-1),
+        helper.make_node("Identity", ["s"], ["same"], name="/Identity"),
+    ]
+    ratio = numpy_helper.from_array(np.array(0.25, dtype=np.float32), "ratio")
+    path = save(
+        tmp_path, nodes, [tensor("a", ["n", 3]), tensor("b", ["n", 3])],
+        [tensor("joined", ["n", 6]), tensor("same", ["n", 3])], [ratio],
+    )  # fmt: skip
+    result = import_onnx(path)
+    network = result.network
+    assert layer_types(result) == ["Add", "Dropout", "Concat"]
+    assert network.node("drop").params["p"] == 0.25
+    assert network.wire_into("output2", "in").src == "sum"
+    feeds = {"a": np.ones((2, 3), np.float32), "b": np.full((2, 3), 2.0, np.float32)}
+    expected = onnxruntime.InferenceSession(str(path)).run(None, feeds)
+    with torch.no_grad():
+        got = compile_network(network).eval()(*(torch.from_numpy(feeds[k]) for k in "ab"))
+    for mine, theirs in zip(got, expected):
+        np.testing.assert_allclose(mine.numpy(), theirs)
+
+
+@pytest.mark.parametrize(
+    "attributes, told",
+    [
+        ({"auto_pad": "SAME_UPPER"}, None),
+        ({"pads": [1, 1, 1, 1], "strides": [2, 1], "dilations": [1, 2]}, None),
+        ({"pads": [0, 0, 1, 1]}, "Conv with uneven padding: 1 node (/conv/Conv)"),
+        ({"auto_pad": "SAME_UPPER", "strides": [2, 2]}, "Conv with auto_pad SAME_UPPER"),
+    ],
+)
+def test_conv_padding_is_read_or_refused(tmp_path, attributes, told):
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], name="/conv/Conv", **attributes)
+    w = weight("w", np.random.default_rng(0).standard_normal((4, 2, 3, 3)))
+    out = tensor("y", [1, 4, "h", "w"])
+    path = save(tmp_path, [conv], [tensor("x", [1, 2, 6, 6])], [out], [w])
+    if told:
+        with pytest.raises(ImportModelError, match=re.escape(told)):
+            import_onnx(path)
+    else:
+        assert_same_as_onnxruntime(path, import_onnx(path), batch=1)
+
+
 def test_a_symbolic_size_asks_for_input_shape(tmp_path):
     relu = helper.make_node("Relu", ["x"], ["y"])
     path = save(tmp_path, [relu], [tensor("x", ["n", "c", 4])], [tensor("y", ["n", "c", 4])])
@@ -338,6 +426,12 @@ def _huge_constant(tmp_path):
     return save(tmp_path, nodes, [tensor("x", ["n", 4])], [tensor("y", ["n", 4])], [size])
 
 
+def _huge_input(tmp_path):
+    relu = helper.make_node("Relu", ["x"], ["y"])
+    dims = [2, 3, 100_000, 100_000]
+    return save(tmp_path, [relu], [tensor("x", dims)], [tensor("y", dims)])
+
+
 def _long_names(tmp_path):
     nodes = [helper.make_node("Sin", ["x"], ["y"], name="/" + "n" * 100_000)]
     return save(tmp_path, nodes, [tensor("x", ["n", 4])], [tensor("y", ["n", 4])])
@@ -353,6 +447,7 @@ HOSTILE = {
     "weights outside": (_escaping_weights, "outside the model's folder"),
     "huge constant": (_huge_constant, "ConstantOfShape: 1 node (/big)"),
     "long names": (_long_names, "Sin: 1 node (/nnnnn"),
+    "huge input": (_huge_input, "too many to check the import with"),
 }
 
 

@@ -63,14 +63,17 @@ class ScaledDotProductAttention(torch.nn.Module):
         self.scale = scale
 
     def forward(self, query, key, value):
-        return torch.nn.functional.scaled_dot_product_attention(
-            query,
-            key,
-            value,
+        # As (batch, heads, steps, features), the one layout that ONNX export takes
+        q, k, v = (t.reshape(t.size(0), -1, *t.shape[-2:]) for t in (query, key, value))
+        mixed = torch.nn.functional.scaled_dot_product_attention(
+            q,
+            k,
+            v,
             dropout_p=self.dropout_p if self.training else 0.0,
             is_causal=self.is_causal,
             scale=self.scale,
         )
+        return mixed.reshape(*query.shape[:-1], mixed.size(-1))
 
 
 OWN = {name: globals()[name] for name in OWN_MODULES}

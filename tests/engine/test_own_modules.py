@@ -12,7 +12,8 @@ from engine.analysis import analyze
 from engine.codegen import check_class_name, generate_code
 from engine.compile import compile_network
 from engine.edits.blocks import plan_group
-from engine.export.prepare import ExportError
+from engine.export.onnx_export import export_onnx
+from engine.export.prepare import ExportError, prepare
 from tests.engine.builders import graph
 
 NODES = [
@@ -80,3 +81,13 @@ def test_a_parameter_gives_each_sample_the_same_learned_tensor():
 def test_a_class_name_of_an_own_layer_class_is_refused():
     with pytest.raises(ExportError, match=r"Scale.*choose another"):
         check_class_name("Scale")
+
+
+def test_own_classes_export_to_onnx_with_the_same_outputs(tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    prepared = prepare(graph(NODES, WIRES))
+    (path,) = export_onnx(prepared, tmp_path / "model.onnx")
+    x = torch.randn(3, 4, 8)
+    session = onnxruntime.InferenceSession(str(path))
+    (result,) = session.run(None, {"tokens": x.numpy()})
+    torch.testing.assert_close(torch.from_numpy(result), prepared.module(x).detach())

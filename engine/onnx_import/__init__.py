@@ -71,7 +71,7 @@ def import_onnx(
     compiled = compile_network(built.network).eval()
     weights = network_weights(compiled, mapping, built)
     compiled.load_state_dict(weights, strict=True)
-    check_outputs(model, compiled, inputs, built, mapping, label)
+    check_outputs(path, compiled, inputs, built, mapping, label)
     return ImportResult(built.network, weights, label)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+SMALL_CONSTANT = 4096  # numbers in a constant that shape inference is given the values of
 MAX_FOLDED = 2**26  # numbers in one folded constant (256 MB of float32)
 FOLDABLE = frozenset(
     {
@@ -223,7 +224,9 @@ def inferred_shapes(model) -> dict[str, tuple[int, ...]]:
     import onnx
 
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        inferred = onnx.shape_inference.infer_shapes(
+            _skeleton(model), strict_mode=False, data_prop=True
+        )
     except Exception:  # inference is a help, not a requirement: missing shapes name the node
         inferred = model
     shapes = {}
@@ -233,3 +236,27 @@ def inferred_shapes(model) -> dict[str, tuple[int, ...]]:
         if value.type.tensor_type.HasField("shape") and all(d.HasField("dim_value") for d in dims):
             shapes[value.name] = tuple(int(d.dim_value) for d in dims)
     return shapes
+
+
+def _skeleton(model):
+    """``model`` with its large weights given as typed inputs: inference copies the model,
+    and needs the values of small constants only (shapes), the others' sizes."""
+    from onnx import helper
+
+    graph = model.graph
+    small = [t for t in graph.initializer if math.prod(t.dims) <= SMALL_CONSTANT]
+    large = [
+        helper.make_tensor_value_info(t.name, t.data_type, list(t.dims))
+        for t in graph.initializer
+        if math.prod(t.dims) > SMALL_CONSTANT
+    ]
+    taken = {v.name for v in graph.input}
+    inputs = [*graph.input, *(v for v in large if v.name not in taken)]
+    light = helper.make_graph(
+        graph.node, graph.name, inputs, graph.output, small, value_info=graph.value_info
+    )
+    skeleton = helper.make_model(
+        light, opset_imports=model.opset_import, ir_version=model.ir_version
+    )
+    skeleton.functions.extend(model.functions)
+    return skeleton

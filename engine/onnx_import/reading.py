@@ -56,8 +56,8 @@ def read_model(path: str | Path):
         raise ImportModelError(f"{path.name}: not an ONNX model (it holds no graph)")
     check_opset(model, path.name)
     _load_external_data(model, path)
-    try:
-        onnx.checker.check_model(model)
+    try:  # from the file: checking a ModelProto would copy it whole
+        onnx.checker.check_model(str(path))
     except (onnx.checker.ValidationError, ValueError) as error:
         raise ImportModelError(
             f"{path.name}: not a valid ONNX model ({first_line(error)})"

@@ -118,11 +118,10 @@ def gemm(node, graph: OnnxGraph) -> Layer:
     if attribute(node, "transA", 0):
         raise Unsupported("Gemm with transA")
     matrix = constant(graph, node, 1, "weight")
-    weight = matrix if attribute(node, "transB", 0) else matrix.T
-    weight = weight * np.float32(attribute(node, "alpha", 1.0))
+    weight = _scaled(matrix if attribute(node, "transB", 0) else matrix.T, node, "alpha")
     bias = constant(graph, node, 2, "bias")
     if bias is not None:
-        bias = _vector(bias, weight.shape[0], "Gemm") * np.float32(attribute(node, "beta", 1.0))
+        bias = _scaled(_vector(bias, weight.shape[0], "Gemm"), node, "beta")
     return _linear(node, x, weight, bias, node.output[0])
 
 
@@ -150,6 +149,12 @@ def matmul(node, graph: OnnxGraph) -> Layer:
 def _linear(node, x: str, weight, bias, output: str) -> Layer:
     params = {"out_features": int(weight.shape[0]), "bias": bias is not None}
     return Layer("Linear", params, [x], output, node.name, _tensors(weight, bias))
+
+
+def _scaled(values: np.ndarray, node, name: str) -> np.ndarray:
+    """``values`` times the attribute ``name`` (alpha, beta), untouched when it is 1."""
+    factor = attribute(node, name, 1.0)
+    return values if factor == 1.0 else values * np.float32(factor)
 
 
 def _vector(values: np.ndarray, size: int, op: str) -> np.ndarray:

@@ -125,13 +125,16 @@ def subclass_leaves(model) -> set[type]:
     return leaves
 
 
-def leaf_tracer(leaves: set[type]):
-    """A torch.fx Tracer that keeps ``leaves`` (and torch.nn's own layers) as calls."""
+def leaf_tracer(leaves: set[type], through: frozenset[int] = frozenset()):
+    """A torch.fx Tracer that keeps modules of the ``leaves`` classes (and torch.nn's own
+    layers) as calls, except those whose ``id`` is in ``through``, whose code it reads."""
     import torch.fx
 
     class LeafTracer(torch.fx.Tracer):
         def is_leaf_module(self, module, qualified_name: str) -> bool:
-            return type(module) in leaves or super().is_leaf_module(module, qualified_name)
+            if type(module) in leaves:
+                return id(module) not in through
+            return super().is_leaf_module(module, qualified_name)
 
     return LeafTracer()
 

@@ -29,11 +29,21 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DeepwireError
-from engine.import_rules import Plan, Planned, plan_graph
+from engine.import_rules import (
+    Plan,
+    Planned,
+    catalogue_index,
+    composite_parts,
+    leaf_tracer,
+    overrides_forward,
+    plan_graph,
+    subclass_leaves,
+)
 from engine.naming import check_id, suggest_id
 from engine.network import Network
 
 TOLERANCE = 1e-4
+NO_EFFECT = ("inplace",)  # module settings that change no result
 
 
 class ImportModelError(DeepwireError):
@@ -104,32 +114,173 @@ def _label(source) -> str:
 
 
 def _import_model(source, input_shapes, example_inputs, name, model_weights) -> ImportResult:
-    import torch
-    import torch.fx
-
     model = load_model(source)
     label = type(model).__name__
     if model_weights is not None:
         _load_model_weights(model, model_weights, label)
-    try:
-        traced = torch.fx.symbolic_trace(model)
-    except Exception as error:  # tracing user code can fail in many ways
-        raise ImportModelError(
-            f"cannot trace {label}: {type(error).__name__}: {_first_line(error)} (forward must "
-            "not branch on tensor values)"
-        ) from None
-    traced.graph.eliminate_dead_code()
+    leaves = subclass_leaves(model)
+    traced = _trace(model, leaves, frozenset(), label)
     plan = plan_graph(traced)
+    examples, read_through = None, []
+    suspects = _suspects(traced, leaves)
+    if suspects:
+        examples = _examples_or_unmapped(plan, input_shapes, example_inputs, label)
+        parts, read_through = _check_subclasses(model, suspects, examples)
+        if read_through:
+            through = frozenset(id(module) for module in read_through)
+            traced = _trace(model, leaves, through, label)
+        plan = plan_graph(traced, parts)
     if plan.unmapped:
-        raise ImportModelError(
-            f"cannot import {label}: no Deepwire layer for " + "; ".join(plan.unmapped)
-        )
-    examples = _example_inputs(plan, input_shapes, example_inputs)
+        raise ImportModelError(_unmapped_sentence(plan, label, read_through))
+    if examples is None:
+        examples = _example_inputs(plan, input_shapes, example_inputs)
     network, ids = _build(plan, examples, name)
     _check_modules(network, plan, ids, label)
     weights = _weights(plan, ids)
     _check_outputs(network, weights, model, examples, label)
     return ImportResult(network, weights, label)
+
+
+def _trace(model, leaves: set[type], through: frozenset[int], label: str):
+    """The model's fx graph, torch.nn layers and their subclasses (``leaves``) kept as calls."""
+    import torch.fx
+
+    tracer = leaf_tracer(leaves, through)
+    try:
+        graph = tracer.trace(model)
+    except Exception as error:  # tracing user code can fail in many ways
+        raise ImportModelError(
+            f"cannot trace {label}: {type(error).__name__}: {_first_line(error)} (forward must "
+            "not branch on tensor values)"
+        ) from None
+    traced = torch.fx.GraphModule(tracer.root, graph, label)
+    traced.graph.eliminate_dead_code()
+    return traced
+
+
+def _unmapped_sentence(plan: Plan, label: str, read_through: list) -> str:
+    sentence = f"cannot import {label}: no Deepwire layer for " + "; ".join(plan.unmapped)
+    if read_through:
+        names = sorted({type(module).__name__ for module in read_through})
+        sentence += (
+            f" ({', '.join(names)} subclass torch.nn layers but compute something else, so "
+            "their forward was read instead)"
+        )
+    return sentence
+
+
+def _suspects(traced, leaves: set[type]) -> dict[str, Any]:
+    """Subclass modules called in the graph whose forward is their own: path -> module."""
+    found = {}
+    for node in traced.graph.nodes:
+        if node.op == "call_module":
+            module = traced.get_submodule(node.target)
+            if type(module) in leaves and overrides_forward(module):
+                found[node.target] = module
+    return found
+
+
+def _examples_or_unmapped(plan: Plan, shapes, examples, label: str) -> list:
+    """The example inputs; when they cannot be made, what cannot be mapped comes first."""
+    try:
+        return _example_inputs(plan, shapes, examples)
+    except ImportModelError:
+        if plan.unmapped:
+            raise ImportModelError(_unmapped_sentence(plan, label, [])) from None
+        raise
+
+
+def _check_subclasses(model, suspects: dict, examples: list) -> tuple[dict, list]:
+    """Which subclasses compute their base layer, alone or followed by their parts.
+
+    Runs the model once and each suspect's base forward (then its ``composite_parts``)
+    on what the suspect received. Returns the parts of those that agree, by path, and
+    the modules that agree with neither, whose code is then read instead.
+    """
+    import torch
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            calls = _record_calls(model, suspects, examples)
+            return _agreeing(suspects, calls)
+    finally:
+        model.train(was_training)
+
+
+def _agreeing(suspects: dict, calls: dict) -> tuple[dict, list]:
+    parts, read_through = {}, []
+    for target, module in suspects.items():
+        if target not in calls:
+            continue
+        args, kwargs, want = calls[target]
+        _, base = catalogue_index().module_spec(type(module))
+        for candidate in dict.fromkeys([composite_parts(module), ()]):
+            try:
+                got = base.forward(module, *args, **kwargs)
+                for part in candidate:
+                    got = module.get_submodule(part)(got)
+            except Exception:  # the base forward does not fit what the subclass gets
+                continue
+            if _same_values(got, want):
+                parts[target] = candidate
+                break
+        else:
+            read_through.append(module)
+    return parts, read_through
+
+
+def _record_calls(model, suspects: dict, examples: list) -> dict:
+    """Run the model; the first (args, kwargs, output) of each suspect."""
+    calls, handles = {}, []
+
+    def recorder(target):
+        def hook(module, args, kwargs, output):
+            if target not in calls:
+                calls[target] = (_cloned(args), _cloned(kwargs), _cloned(output))
+
+        return hook
+
+    for target, module in suspects.items():
+        handles.append(module.register_forward_hook(recorder(target), with_kwargs=True))
+    try:
+        model(*examples)
+    except Exception:  # reported by the check of the whole network, with the model's words
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+    return calls
+
+
+def _cloned(value):
+    """Tensors copied out of reach of later in-place operations, in the same structure."""
+    if hasattr(value, "clone"):
+        return value.clone()
+    if isinstance(value, tuple | list):
+        return type(value)(_cloned(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _cloned(v) for k, v in value.items()}
+    return value
+
+
+def _same_values(got, want) -> bool:
+    import torch
+
+    if isinstance(want, torch.Tensor):
+        return (
+            isinstance(got, torch.Tensor)
+            and got.shape == want.shape
+            and torch.allclose(got, want, atol=TOLERANCE, rtol=TOLERANCE)
+        )
+    if isinstance(want, tuple | list):
+        return (
+            isinstance(got, tuple | list)
+            and len(got) == len(want)
+            and all(_same_values(g, w) for g, w in zip(got, want))
+        )
+    return got == want
 
 
 def load_model(source: str | Any):
@@ -327,7 +478,8 @@ def _check_modules(network: Network, plan: Plan, ids: dict, label: str) -> None:
         rebuilt = build_module(*node.spec.module(params, inputs))
         difference = _difference(planned.module, rebuilt, {p.name for p in node.spec.params})
         if difference:
-            problems.append(f"{planned.target} ({type(planned.module).__name__}): {difference}")
+            kind = planned.class_name or type(planned.module).__name__
+            problems.append(f"{planned.target} ({kind}): {difference}")
     if problems:
         raise ImportModelError(
             f"cannot import {label}: Deepwire's layers differ for " + "; ".join(problems)
@@ -347,10 +499,12 @@ def _difference(original, rebuilt, settings: set[str]) -> str:
                 f"{path or 'it'} is {type(mine).__name__}, Deepwire builds {type(theirs).__name__}"
             )
         for key, value in vars(mine).items():
-            if key.startswith("_") or key == "training" or not isinstance(value, simple):
+            if key.startswith("_") or key in ("training", *NO_EFFECT):
                 continue
-            other = getattr(theirs, key, None)
-            if other == value:
+            if not isinstance(value, simple) or not hasattr(theirs, key):
+                continue  # not a setting, or one of a subclass, which its base ignores
+            other = getattr(theirs, key)
+            if _same_setting(value, other):
                 continue
             if not path and key not in settings and _is_size(value):
                 return f"expects {key} {value!r} but gets {other!r} from the input shape; check it"
@@ -365,6 +519,16 @@ def _difference(original, rebuilt, settings: set[str]) -> str:
                 f"its tensor {key} is {mine[key].dtype}, Deepwire's layer uses {theirs[key].dtype}"
             )
     return ""
+
+
+def _same_setting(a, b) -> bool:
+    """Equal, or one number and a tuple of it: torch's (7, 7) is 7 (an output_size)."""
+    if a == b:
+        return True
+    if isinstance(a, tuple) != isinstance(b, tuple):
+        numbers, number = (a, b) if isinstance(a, tuple) else (b, a)
+        return len(set(numbers)) == 1 and numbers[0] == number and type(number) is not bool
+    return False
 
 
 def _is_size(value) -> bool:

@@ -13,8 +13,10 @@ from engine.analysis import analyze
 from engine.codegen import generate_code
 from engine.compile import compile_network
 from engine.edits.blocks import flattened
+from engine.import_rules import PATTERNS, CatalogueIndex
 from engine.importer import ImportModelError, import_model
 from engine.layers import CATALOGUE
+from engine.layers.spec import Call, LayerSpec
 from engine.network import Network
 from engine.weights import load_weights
 from tests.engine.test_export_networks import NETWORKS, as_tuple, sample_inputs
@@ -234,6 +236,33 @@ def test_every_catalogue_example_survives_code_and_import(spec, example):
         if param.kind != "shape":  # code resolves a -1 size, so shapes may come back filled in
             assert layer.params[param.name] == network.node("layer").params[param.name], param.name
     assert analyze(imported).shapes[layer.id] == analyze(network).shapes["layer"]
+
+
+def test_every_layer_type_says_how_it_is_imported():
+    missing = [
+        spec.name
+        for spec in CATALOGUE.values()
+        if spec.role == "layer" and not (spec.module_names() or spec.calls or spec.name in PATTERNS)
+    ]
+    assert not missing, (
+        f"deepwire import cannot make {', '.join(missing)}: give each LayerSpec `modules` "
+        "(the torch.nn classes it is read from) or `calls` (the functions and tensor "
+        "methods it matches)"
+    )
+    CatalogueIndex(CATALOGUE)  # every function named exists, none imports as two types
+
+
+@pytest.mark.parametrize(
+    "calls, message",
+    [
+        ((Call(("torch.nn.functional.rleu",)),), "Mine matches torch.nn.functional.rleu, which"),
+        ((Call(methods=("relu",)),), "method .relu() imports as both ReLU and Mine"),
+    ],
+)
+def test_a_wrong_reverse_mapping_is_named(calls, message):
+    mine = LayerSpec("Mine", "Activation", "A test layer.", lambda p, i: i[0], calls=calls)
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        CatalogueIndex({**CATALOGUE, "Mine": mine})
 
 
 UNMAPPABLE = textwrap.dedent(

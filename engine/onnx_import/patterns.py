@@ -1,4 +1,5 @@
-"""Patterns of several ONNX nodes that are one catalogue layer: GELU written with Erf.
+"""Patterns of several ONNX nodes that are one catalogue layer: GELU written with Erf,
+and SiLU written as ``x * Sigmoid(x)``.
 
 Exporters before opset 20 write ``GELU(x) = x * 0.5 * (1 + erf(x / sqrt(2)))`` as five
 nodes: ``Div(x, 1.414) -> Erf -> Add(1) -> Mul(x) -> Mul(0.5)`` (torch), or with
@@ -74,4 +75,20 @@ def _near(value, number: float) -> bool:
     return abs(float(value.reshape(-1)[0]) - number) < 1e-4
 
 
-PATTERNS = (gelu,)
+def silu(node, graph: OnnxGraph) -> Layer | None:
+    """The SiLU layer of ``x * sigmoid(x)`` starting at the Sigmoid ``node``, or None."""
+    if node.op_type != "Sigmoid" or graph.constant(node.input[0]) is not None:
+        return None
+    product = graph.only_consumer(node.output[0])
+    if (
+        product is None
+        or product.op_type != "Mul"
+        or sorted(product.input) != sorted([node.input[0], node.output[0]])
+    ):
+        return None
+    layer = Layer("SiLU", {}, [node.input[0]], product.output[0], node.name)
+    layer.absorbed.append(product)
+    return layer
+
+
+PATTERNS = (gelu, silu)

@@ -1,5 +1,6 @@
-"""Rules for the ONNX operations without weights: activations, pooling, shape changes,
-merges, Dropout and Identity.
+"""Rules for the ONNX operations without learned weights: activations, pooling, shape
+changes, merges, Resize, ReduceMean, Dropout and Identity (and Mul by a per-channel
+constant, a layer scale, whose factors become a Scale's weight).
 
 A rule returns the ``Layer`` a node becomes, or the name of the value it passes on
 unchanged (Identity, a Reshape to the same shape). Shape changes keep the batch first,
@@ -10,7 +11,6 @@ is refused. Dimension parameters keep torch's meaning, counting the batch (``dim
 
 from __future__ import annotations
 
-from engine.layers import CATALOGUE
 from engine.onnx_import.graph import Layer, OnnxGraph, Unsupported, attribute
 from engine.onnx_import.weighted import computed, constant, int_or_tuple, padding
 
@@ -50,6 +50,42 @@ def softmax(node, graph: OnnxGraph) -> Layer:
         raise Unsupported(f"{node.op_type} over the batch")
     kind = "Softmax" if node.op_type == "Softmax" else "LogSoftmax"
     return Layer(kind, {"dim": given}, [x], node.output[0], node.name)
+
+
+def clip(node, graph: OnnxGraph) -> Layer:
+    """Clip from 0 -> ReLU (no upper bound) or ReLU6 (up to 6)."""
+    if graph.opset < 11:
+        low, high = attribute(node, "min", None), attribute(node, "max", None)
+    else:
+        low, high = (constant(graph, node, i, "bound") for i in (1, 2))
+        low, high = (None if v is None else float(v) for v in (low, high))
+    kinds = {(0.0, None): "ReLU", (0.0, 6.0): "ReLU6"}
+    if (low, high) not in kinds:
+        raise Unsupported(f"Clip to [{low}, {high}] (only [0, 6] and [0, inf) have layers)")
+    return Layer(kinds[low, high], {}, [computed(graph, node)], node.output[0], node.name)
+
+
+def hard_sigmoid(node, graph: OnnxGraph) -> Layer:
+    """HardSigmoid with torch's slope 1/6 and offset 0.5 -> Hardsigmoid."""
+    alpha, beta = attribute(node, "alpha", 0.2), attribute(node, "beta", 0.5)
+    if abs(alpha - 1 / 6) > 1e-6 or beta != 0.5:
+        raise Unsupported("HardSigmoid with a slope other than 1/6")
+    return Layer("Hardsigmoid", {}, [computed(graph, node)], node.output[0], node.name)
+
+
+def reduce_mean(node, graph: OnnxGraph) -> Layer:
+    """ReduceMean over dimensions after the batch -> Mean."""
+    x = computed(graph, node)
+    rank = len(graph.shape(x))
+    if graph.opset < 18:
+        axes = attribute(node, "axes", None)
+    else:
+        given = constant(graph, node, 1, "axes")
+        axes = None if given is None else [int(a) for a in given.reshape(-1)]
+    if not axes or any(a % rank == 0 for a in axes):
+        raise Unsupported("ReduceMean over the batch")
+    params = {"dim": [int(a) for a in axes], "keepdim": bool(attribute(node, "keepdims", 1))}
+    return Layer("Mean", params, [x], node.output[0], node.name)
 
 
 def max_pool(node, graph: OnnxGraph) -> Layer:
@@ -129,8 +165,6 @@ def transpose(node, graph: OnnxGraph) -> Layer | str:
         return x
     if [p for p in perm if shape[p] != 1] == [i for i in range(len(shape)) if shape[i] != 1]:
         return reshape(node, graph)
-    if "Permute" not in CATALOGUE:
-        raise Unsupported("Transpose (Deepwire has no Permute layer yet)")
     return Layer("Permute", {"dims": perm}, [x], node.output[0], node.name)
 
 
@@ -140,12 +174,75 @@ def merge(type_name: str):
     def rule(node, graph: OnnxGraph) -> Layer | str:
         values = [v for v in node.input if v]
         if any(graph.constant(v) is not None for v in values):
+            if node.op_type == "Mul":
+                return scale(node, graph)
             raise Unsupported(f"{node.op_type} with a constant")
         if len({graph.shape(v) for v in values}) > 1:
             raise Unsupported(f"{node.op_type} of tensors of different shapes (broadcasting)")
         return _joined(node, type_name, values, {})
 
     return rule
+
+
+def scale(node, graph: OnnxGraph) -> Layer:
+    """Mul by a constant of one number per channel (a layer scale) -> Scale."""
+    x, factor = (node.input[0], node.input[1])
+    if graph.constant(x) is not None:
+        x, factor = factor, x
+    values, shape = graph.constant(factor), graph.shape(x)
+    if graph.constant(x) is not None or values.ndim > len(shape):
+        raise Unsupported("Mul with a constant")
+    sizes = (1,) * (len(shape) - values.ndim) + values.shape  # aligned to the right
+    spread = [i for i, n in enumerate(sizes) if n != 1]
+    if len(spread) != 1 or spread[0] == 0 or sizes[spread[0]] != shape[spread[0]]:
+        raise Unsupported("Mul by a constant other than one number per channel")
+    dim = spread[0] if spread[0] < len(shape) - 1 else -1
+    params = {"dim": dim, "init": 1.0}
+    weights = {"weight": values.reshape(-1)}
+    return Layer("Scale", params, [x], node.output[0], node.name, weights)
+
+
+def resize(node, graph: OnnxGraph) -> Layer:
+    """Resize -> Interpolate, when its coordinate rules are one of torch's modes."""
+    x = computed(graph, node)
+    before, after = graph.shape(x), graph.shape(node.output[0])
+    if after[:2] != before[:2] or not 3 <= len(before) <= 5:
+        raise Unsupported("Resize of the batch or channels")
+    if attribute(node, "antialias", 0) or attribute(node, "exclude_outside", 0):
+        raise Unsupported("Resize with antialias")
+    mode, corners = _resize_mode(node, len(before) - 2)
+    params = {"mode": mode, "align_corners": corners, **_resize_target(before, after)}
+    return Layer("Interpolate", params, [x], node.output[0], node.name)
+
+
+_LINEAR = {1: "linear", 2: "bilinear", 3: "trilinear"}
+_HALF_PIXEL = ("half_pixel", "pytorch_half_pixel")
+
+
+def _resize_mode(node, dims: int) -> tuple[str, bool]:
+    """Interpolate's mode and align_corners for a Resize's attributes, or Unsupported."""
+    mode = attribute(node, "mode", "nearest")
+    where = attribute(node, "coordinate_transformation_mode", "half_pixel")
+    rounding = attribute(node, "nearest_mode", "round_prefer_floor")
+    if mode == "nearest" and where == "asymmetric" and rounding == "floor":
+        return "nearest", False
+    if mode == "nearest" and where in (*_HALF_PIXEL, "tf_half_pixel_for_nn"):
+        return "nearest-exact", False
+    if mode in ("linear", "cubic") and where in (*_HALF_PIXEL, "align_corners"):
+        if mode == "cubic" and (dims != 2 or attribute(node, "cubic_coeff_a", -0.75) != -0.75):
+            raise Unsupported("Resize with a cubic mode torch does not have")
+        return ("bicubic" if mode == "cubic" else _LINEAR[dims]), where == "align_corners"
+    raise Unsupported(f"Resize ({mode}, {where})")
+
+
+def _resize_target(before, after) -> dict:
+    """One scale_factor when it gives exactly the output sizes, else the sizes."""
+    factors = {n / m for n, m in zip(after[2:], before[2:])}
+    if len(factors) == 1:
+        factor = factors.pop()
+        if factor == int(factor) or factor in (0.5, 0.25):
+            return {"scale_factor": float(factor), "size": None}
+    return {"scale_factor": None, "size": list(after[2:])}
 
 
 def concat(node, graph: OnnxGraph) -> Layer | str:
@@ -192,6 +289,12 @@ RULES = {
     "LeakyRelu": _with("LeakyReLU", negative_slope=("alpha", 0.01)),
     "Elu": _with("ELU", alpha=("alpha", 1.0)),
     "Gelu": _with("GELU", approximate=("approximate", "none")),
+    "HardSwish": _layer("Hardswish"),
+    "HardSigmoid": hard_sigmoid,
+    "Mish": _layer("Mish"),
+    "Clip": clip,
+    "ReduceMean": reduce_mean,
+    "Resize": resize,
     "Softmax": softmax,
     "LogSoftmax": softmax,
     "MaxPool": max_pool,

@@ -460,6 +460,8 @@ def _fresh_id(candidate: str, taken: set[str]) -> str:
 
 def _check_modules(network: Network, plan: Plan, ids: dict, label: str) -> None:
     """Each module rebuilt from the network must equal the model's; else name the difference."""
+    import torch
+
     from engine.analysis import analyze
     from engine.compile import build_module
 
@@ -475,7 +477,8 @@ def _check_modules(network: Network, plan: Plan, ids: dict, label: str) -> None:
         node = network.node(ids[id(planned)])
         inputs = [analysis.shapes[network.wire_into(node.id, p).src] for p in node.input_ports()]
         params = node.spec.check_params(node.params)
-        rebuilt = build_module(*node.spec.module(params, inputs))
+        with torch.device("meta"):  # settings, shapes and dtypes only: no memory, no init
+            rebuilt = build_module(*node.spec.module(params, inputs))
         difference = _difference(planned.module, rebuilt, {p.name for p in node.spec.params})
         if difference:
             kind = planned.class_name or type(planned.module).__name__

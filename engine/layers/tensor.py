@@ -10,7 +10,7 @@ function a person would write (``x.permute(0, 2, 1)``, ``x.mean(dim=(2, 3))``,
 from engine.errors import ShapeError
 from engine.layers.merge import _NUM_INPUTS, _ports
 from engine.layers.rules import fmt, normalize_dim, numel, same_shapes
-from engine.layers.spec import MAX_DIMS, Example, LayerSpec, Param
+from engine.layers.spec import MAX_DIMS, Call, Example, LayerSpec, NoMatch, Param, argument
 
 
 def _dims_param(name, default, help):
@@ -41,6 +41,24 @@ def _permute_shape(params, inputs):
 
 def _permute_emit(graph, target, args, params, inputs):
     return graph.call_method("permute", (args[0], *params["dims"]))
+
+
+def _read_permute(args, kwargs):
+    """``x.permute(0, 2, 1)``, ``x.permute((0, 2, 1))``, ``torch.permute(x, dims=...)``."""
+    dims = kwargs.get("dims", args[1:])
+    if len(dims) == 1 and isinstance(dims[0], list | tuple):
+        dims = dims[0]
+    if not dims or not all(type(d) is int for d in dims):
+        raise NoMatch("with dimensions that are not plain numbers")
+    return {"dims": list(dims)}
+
+
+def _read_transpose(args, kwargs):
+    """``x.transpose(1, 2)``, ``torch.transpose(x, dim0=1, dim1=2)``."""
+    dims = [argument(args, kwargs, 1, "dim0"), argument(args, kwargs, 2, "dim1")]
+    if not all(type(d) is int for d in dims):
+        raise NoMatch("with dimensions that are not plain numbers")
+    return {"dim0": dims[0], "dim1": dims[1]}
 
 
 def _transpose_shape(params, inputs):
@@ -89,6 +107,26 @@ def _reduce_emit(method):
     return emit
 
 
+def _read_reduction(args, kwargs):
+    """``x.mean(dim=(2, 3), keepdim=True)``, ``torch.sum(x, 1)``."""
+    dim = argument(args, kwargs, 1, "dim")
+    if "dtype" in kwargs or dim is None:
+        raise NoMatch("over every dimension or to another dtype")
+    dims = list(dim) if isinstance(dim, list | tuple) else [dim]
+    if not dims or not all(type(d) is int for d in dims):
+        raise NoMatch("over dimensions that are not plain numbers")
+    return {"dim": dims, "keepdim": bool(argument(args, kwargs, 2, "keepdim", False))}
+
+
+def _read_stack(args, kwargs):
+    """``torch.stack([a, b, c], dim=1)``."""
+    tensors = argument(args, kwargs, 0, "tensors")
+    most = int(_NUM_INPUTS.upper)
+    if not isinstance(tensors, list | tuple) or not 2 <= len(tensors) <= most:
+        raise NoMatch(f"of other than 2 to {most} tensors")
+    return {"num_inputs": len(tensors), "dim": argument(args, kwargs, 1, "dim", 0)}
+
+
 def _reduce_summary(params):
     dims = params["dim"]
     text = f"dim {dims[0]}" if len(dims) == 1 else f"dims {', '.join(map(str, dims))}"
@@ -112,6 +150,7 @@ def _reduction(name, method, help, input_dtype="float"):
         infer=_reduce_shape,
         macs=lambda p, i, o: numel(i[0]),
         emit=_reduce_emit(method),
+        calls=(Call((f"torch.{method}",), (method,), _read_reduction),),
         summary=_reduce_summary,
         input_dtype=input_dtype,
         examples=(
@@ -153,6 +192,7 @@ SPECS = [
         ),
         infer=_permute_shape,
         emit=_permute_emit,
+        calls=(Call(("torch.permute",), ("permute",), _read_permute),),
         summary=lambda p: ", ".join(map(str, p["dims"])),
         input_dtype="any",
         examples=(
@@ -177,6 +217,7 @@ SPECS = [
         ),
         infer=_transpose_shape,
         emit=_transpose_emit,
+        calls=(Call(("torch.transpose",), ("transpose",), _read_transpose),),
         summary=lambda p: f"{p['dim0']} <-> {p['dim1']}",
         input_dtype="any",
         examples=(
@@ -225,6 +266,7 @@ SPECS = [
         inputs=_ports,
         infer=_stack_shape,
         emit=_stack_emit,
+        calls=(Call(("torch.stack",), read=_read_stack),),
         summary=lambda p: f"{p['num_inputs']} inputs, dim {p['dim']}",
         examples=(
             Example(((4,), (4,))),

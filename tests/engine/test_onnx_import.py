@@ -512,3 +512,20 @@ def test_cli_refuses_in_one_sentence(tmp_path, capsys, argv, told):
     assert err.startswith("deepwire: ") and told in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "bad.dwire").exists() and not out.exists()
+
+
+def test_a_crash_while_reading_is_worded_for_the_file():
+    from engine.commands.importing import ended_sentence
+
+    told = ended_sentence("models/net.onnx", -11)
+    assert told.startswith("net.onnx: onnx or onnxruntime ended the process that read it (SIGSEGV)")
+    assert "nothing was imported" in told and "model's code" not in told
+
+
+def test_help_says_that_an_onnx_file_is_read_not_run(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "A .onnx file (from PyTorch, Keras through tf2onnx, any framework) is read, not run" in text
+    )

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.import_report import shorten
 from engine.importer import ImportModelError
 from engine.weights import first_line
 
@@ -147,15 +148,16 @@ def _given_by_input(values, given) -> dict:
         unknown = [n for n in given if n not in names]
         if unknown:
             raise ImportModelError(
-                f"--input-shape names {unknown[0]!r}, but the model's inputs are "
-                + ", ".join(names)
+                f"--input-shape names {shorten(unknown[0])!r}, but the model's inputs are "
+                + ", ".join(shorten(n) for n in names[:10])
             )
         return dict(given)
     given = list(given)
     if len(given) != len(names):
         raise ImportModelError(
-            f"the model takes {len(names)} input(s) ({', '.join(names)}) but "
-            f"{len(given)} shape(s) were given"
+            f"the model takes {len(names)} input(s) ("
+            + ", ".join(shorten(n) for n in names[:10])
+            + f") but {len(given)} shape(s) were given"
         )
     return dict(zip(names, given))
 
@@ -164,12 +166,15 @@ def _graph_input(value, given: Sequence[int] | None, label: str) -> GraphInput:
     tensor = value.type.tensor_type
     if not value.type.HasField("tensor_type") or tensor.elem_type not in _DTYPES:
         raise ImportModelError(
-            f"{label}: input {value.name!r} is not a float32 or int64 tensor, the inputs a "
-            "Deepwire network takes"
+            f"{label}: input {shorten(value.name)!r} is not a float32 or int64 tensor, the "
+            "inputs a Deepwire network takes"
         )
     dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
-    if tensor.HasField("shape") and not dims:
-        raise ImportModelError(f"{label}: input {value.name!r} is a single number, not a batch")
+    if tensor.HasField("shape") and len(dims) < 2:
+        raise ImportModelError(
+            f"{label}: input {shorten(value.name)!r} has no size besides the batch; a "
+            "Deepwire input is a batch of samples, such as (batch, features)"
+        )
     batch = dims[0] if dims and dims[0] else DEFAULT_BATCH
     sample = dims[1:] if tensor.HasField("shape") else None
     return GraphInput(
@@ -185,14 +190,14 @@ def _sample_shape(name: str, sample: list | None, given) -> tuple[int, ...]:
         ):
             fixed = ", ".join(str(s) if s else "?" for s in sample)
             raise ImportModelError(
-                f"input {name!r} has the shape ({fixed}) in the file, which "
+                f"input {shorten(name)!r} has the shape ({fixed}) in the file, which "
                 f"--input-shape {','.join(map(str, given))} does not fit"
             )
         return given
     if sample is None or not sample or not all(sample):
         raise ImportModelError(
-            f"the size of one sample of input {name!r} is not fixed in the file; give it "
-            "without the batch, e.g. --input-shape 3,224,224"
+            f"the size of one sample of input {shorten(name)!r} is not fixed in the file; give "
+            "it without the batch, e.g. --input-shape 3,224,224"
         )
     return tuple(sample)
 

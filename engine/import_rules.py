@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.layers import CATALOGUE
+from engine.layers.own import OWN_MODULES
 from engine.layers.spec import Call, LayerSpec, NoMatch
 
 RECURRENT = ("RNN", "LSTM", "GRU")
@@ -81,12 +82,15 @@ class CatalogueIndex:
         table[key] = value
 
     def module_spec(self, cls: type) -> tuple[LayerSpec | None, type | None]:
-        """The spec of a module class and the torch.nn class it is read as, or (None, None)."""
+        """The spec of a module class and the class it is read as, or (None, None).
+
+        That class is a torch.nn class ``cls`` is or subclasses, or one of Deepwire's own
+        (``engine.layers.modules``) as ``deepwire code`` writes it: same name, same code.
+        """
         for klass in cls.__mro__:
-            if klass.__module__.startswith("torch.nn."):
-                spec = self.modules.get(klass.__name__)
-                if spec is not None:
-                    return spec, klass
+            spec = self.modules.get(klass.__name__)
+            if spec is not None and (klass.__module__.startswith("torch.nn.") or _is_own(klass)):
+                return spec, klass
         return None, None
 
     def function(self, target) -> tuple[LayerSpec, Call] | None:
@@ -95,6 +99,30 @@ class CatalogueIndex:
             return self.functions.get(target)
         except TypeError:  # an unhashable callable
             return None
+
+
+def _is_own(cls: type) -> bool:
+    """Whether ``cls`` is one of Deepwire's own module classes, or a copy of its code."""
+    if cls.__name__ not in OWN_MODULES:
+        return False
+    from engine.layers.modules import OWN
+
+    own = OWN[cls.__name__]
+    return all(
+        _same_code(getattr(cls, name).__code__, getattr(own, name).__code__)
+        for name in ("__init__", "forward")
+    )
+
+
+def _same_code(a, b) -> bool:
+    """The same bytecode, names and constants, wherever (and on whichever lines) it was written."""
+    if a.co_code != b.co_code or a.co_names != b.co_names or len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        same = _same_code(x, y) if hasattr(x, "co_code") and hasattr(y, "co_code") else x == y
+        if not same:
+            return False
+    return True
 
 
 def _resolve(spec: LayerSpec, dotted: str):
@@ -115,12 +143,13 @@ def catalogue_index() -> CatalogueIndex:
 
 
 def subclass_leaves(model) -> set[type]:
-    """The classes in ``model`` that subclass a catalogue torch.nn class (traced as leaves)."""
+    """The classes in ``model`` the catalogue reads that fx would trace through: subclasses
+    of torch.nn layers and Deepwire's own modules (traced as leaves)."""
     index = catalogue_index()
     leaves = set()
     for module in model.modules():
-        spec, base = index.module_spec(type(module))
-        if spec is not None and type(module) is not base:
+        spec, _ = index.module_spec(type(module))
+        if spec is not None and not type(module).__module__.startswith("torch.nn."):
             leaves.add(type(module))
     return leaves
 

@@ -497,7 +497,7 @@ def _difference(original, rebuilt, settings: set[str]) -> str:
     """
     simple = (bool, int, float, str, tuple, type(None))
     for (path, mine), (_, theirs) in zip(original.named_modules(), rebuilt.named_modules()):
-        if type(mine) is not type(theirs):
+        if type(mine).__qualname__ != type(theirs).__qualname__:  # Deepwire's own, copied
             return (
                 f"{path or 'it'} is {type(mine).__name__}, Deepwire builds {type(theirs).__name__}"
             )

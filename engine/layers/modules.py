@@ -23,6 +23,7 @@ class Scale(torch.nn.Module):
     def __init__(self, num_features, dim=1, init=1.0):
         super().__init__()
         self.dim = dim
+        self.init = init  # kept, as torch.nn layers keep their settings, for import
         self.weight = torch.nn.Parameter(torch.full((num_features,), float(init)))
 
     def forward(self, x):
@@ -39,6 +40,7 @@ class LearnedTensor(torch.nn.Module):
 
     def __init__(self, shape, init="normal", std=0.02):
         super().__init__()
+        self.init, self.std = init, std  # kept, as torch.nn layers keep their settings
         self.weight = torch.nn.Parameter(torch.empty(1, *shape))
         if init == "normal":
             torch.nn.init.normal_(self.weight, std=std)

@@ -265,6 +265,26 @@ def test_a_wrong_reverse_mapping_is_named(calls, message):
         CatalogueIndex({**CATALOGUE, "Mine": mine})
 
 
+def test_a_class_only_named_like_a_deepwire_module_is_read_as_code(tmp_path):
+    (tmp_path / "own.py").write_text(
+        "from torch import nn\n"
+        "class Scale(nn.Module):\n"
+        "    def __init__(self, num_features=4, dim=1, init=1.0):\n"
+        "        super().__init__()\n"
+        "        self.dim = dim\n"
+        "    def forward(self, x):\n"
+        "        return x * 2\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.scale = Scale()\n"
+        "    def forward(self, x):\n"
+        "        return self.scale(x)\n"
+    )
+    with pytest.raises(ImportModelError, match=re.escape("mul (function _operator.mul with")):
+        import_model(f"{tmp_path / 'own.py'}:Net", input_shapes=[(4,)])
+
+
 UNMAPPABLE = textwrap.dedent(
     """
     import torch

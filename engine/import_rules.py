@@ -298,15 +298,39 @@ class _Planner:
         except NoMatch as reason:
             self._unmapped(node, f"{label} {reason}")
             return
-        inputs = _tensors(node.args) + _tensors(tuple(node.kwargs.values()))
+        tensors = _tensors(node.args) + _tensors(tuple(node.kwargs.values()))
+        inputs = tensors if call.inputs is None else call.inputs(node.args, node.kwargs)
         ports = spec.input_ports(params)
         if len(inputs) != len(ports):
             fewer = len(inputs) < len(ports)
             self._unmapped(node, f"{label} {'with a constant' if fewer else 'on several tensors'}")
             return
+        helpers = self._helpers(node, [t for t in tensors if t not in inputs], inputs)
+        if helpers is None:
+            self._unmapped(node, f"{label} with settings computed from other layers")
+            return
         if call.chained and self._fold(node, spec, params, inputs):
             return
+        names = {helper.name for helper in helpers}
+        self.plan.unmapped = [u for u in self.plan.unmapped if u.split(" ")[0] not in names]
         self._add(Planned(node.name, spec.name, params, inputs), node)
+
+    def _helpers(self, node, starts: list, inputs: list) -> set | None:
+        """The nodes that compute a call's settings from its inputs (``y.shape[2:]``), or
+        None when they use other layers or feed anything else."""
+        found: set = set()
+        todo = list(starts)
+        while todo:
+            helper = todo.pop()
+            if helper in found or helper in inputs:
+                continue
+            if helper in self.plan.alias or helper.op not in ("call_function", "call_method"):
+                return None
+            found.add(helper)
+            todo.extend(helper.all_input_nodes)
+        if any(user not in found and user is not node for h in found for user in h.users):
+            return None
+        return found
 
     def _fold(self, node, spec, params, inputs) -> bool:
         """``(a + b) + c``, as Deepwire writes a three-input Add, is one node again."""

@@ -12,10 +12,11 @@ from math import floor, prod
 
 from engine.errors import ParamError, ShapeError
 from engine.layers.rules import fmt
-from engine.layers.spec import Example, LayerSpec, Param
+from engine.layers.spec import Call, Example, LayerSpec, NoMatch, Param, argument
 
 # The modes that need a given number of spatial dimensions (the others take any).
 _MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 _GRIDS = {1: "a signal (channels, length)", 2: "an image (channels, height, width)"}
 _GRIDS[3] = "a volume (channels, depth, height, width)"
 
@@ -78,6 +79,51 @@ def _interpolate_emit(graph, target, args, params, inputs):
     if params["mode"] in _MODE_DIMS:
         kwargs["align_corners"] = params["align_corners"]
     return graph.call_function(torch.nn.functional.interpolate, (args[0],), kwargs)
+
+
+def _like(size):
+    """The tensor ``y`` of a size given as ``y.shape[2:]`` or ``y.size()[2:]`` (fx nodes)."""
+    if getattr(size, "target", None) is not operator.getitem or size.args[1] != slice(2, None):
+        return None
+    shape = size.args[0]
+    if shape.op == "call_function" and shape.target is getattr and shape.args[1] == "shape":
+        return shape.args[0]
+    if shape.op == "call_method" and shape.target == "size" and len(shape.args) == 1:
+        return shape.args[0]
+    return None
+
+
+def _read_interpolate(args, kwargs):
+    """``F.interpolate(x, size=..., scale_factor=..., mode=..., align_corners=...)``."""
+    size = argument(args, kwargs, 1, "size")
+    scale = argument(args, kwargs, 2, "scale_factor")
+    mode = argument(args, kwargs, 3, "mode", "nearest")
+    if mode not in _MODES:
+        raise NoMatch(f"with mode {mode!r}")
+    if argument(args, kwargs, 5, "recompute_scale_factor") or argument(
+        args, kwargs, 6, "antialias"
+    ):
+        raise NoMatch("with recompute_scale_factor or antialias")
+    params = {"mode": mode, "align_corners": bool(argument(args, kwargs, 4, "align_corners"))}
+    if hasattr(size, "op"):
+        if _like(size) is None:
+            raise NoMatch("to a size computed other than as y.shape[2:]")
+        return {**params, "match_input": True}
+    if size is not None:
+        sizes = list(size) if isinstance(size, list | tuple) else [size]
+        if not all(type(s) is int for s in sizes):
+            raise NoMatch("to sizes that are not plain numbers")
+        return {**params, "size": sizes, "scale_factor": None}
+    scales = set(scale) if isinstance(scale, list | tuple) else {scale}
+    if len(scales) != 1 or not isinstance(scale := scales.pop(), int | float):
+        raise NoMatch("by one scale_factor per dimension")
+    return {**params, "scale_factor": float(scale)}
+
+
+def _interpolate_inputs(args, kwargs):
+    x, size = argument(args, kwargs, 0, "input"), argument(args, kwargs, 1, "size")
+    like = _like(size) if hasattr(size, "op") else None
+    return [x] if like is None else [x, like]
 
 
 def _interpolate_summary(params):
@@ -153,15 +199,7 @@ SPECS = [
                 "nearest",
                 "nearest copies values; linear (signals), bilinear and bicubic (images) and "
                 "trilinear (volumes) blend them; area averages.",
-                choices=(
-                    "nearest",
-                    "nearest-exact",
-                    "linear",
-                    "bilinear",
-                    "bicubic",
-                    "trilinear",
-                    "area",
-                ),
+                choices=_MODES,
             ),
             Param(
                 "align_corners",
@@ -180,6 +218,13 @@ SPECS = [
         inputs=_interpolate_ports,
         infer=_interpolate_shape,
         emit=_interpolate_emit,
+        calls=(
+            Call(
+                ("torch.nn.functional.interpolate",),
+                read=_read_interpolate,
+                inputs=_interpolate_inputs,
+            ),
+        ),
         summary=_interpolate_summary,
         examples=(
             Example(((2, 3, 4),)),

@@ -262,12 +262,17 @@ class Call:
             The tensors among the arguments, in order, become the node's inputs.
         chained: the layer is emitted as a chain of these two-input calls (``a + b +
             c``), which import folds back into one node of ``num_inputs``.
+        inputs: the node's inputs from ``(args, kwargs)``, for a call whose settings
+            come from another tensor (``size=y.shape[2:]``: ``[x, y]``); None means the
+            tensors among the arguments. The nodes that compute such settings from it
+            become part of this node.
     """
 
     functions: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
     read: CallReadFn = _no_params
     chained: bool = False
+    inputs: Callable[[tuple, dict], list] | None = None
 
 
 def normalize_read(param: Param, value: Any) -> Any:

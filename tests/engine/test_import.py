@@ -265,6 +265,47 @@ def test_a_wrong_reverse_mapping_is_named(calls, message):
         CatalogueIndex({**CATALOGUE, "Mine": mine})
 
 
+TENSOR_CODE = textwrap.dedent(
+    """
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down = nn.Conv2d(2, 4, 3, stride=2, padding=1)
+            self.up = nn.Conv2d(4, 2, 1)
+
+        def forward(self, x):
+            y = self.up(self.down(x))
+            y = F.interpolate(y, size=x.shape[2:], mode="bilinear", align_corners=False)
+            tokens = (x + y).flatten(2).transpose(1, 2)
+            pooled = tokens.permute(0, 2, 1).mean(-1)
+            return torch.stack([pooled, pooled.relu()], 1)
+    """
+)
+
+
+def test_tensor_operations_written_by_hand_import(tmp_path):
+    (tmp_path / "ops.py").write_text(TENSOR_CODE)
+    result = import_model(f"{tmp_path / 'ops.py'}:Net", input_shapes=[(2, 6, 6)])
+    types = sorted(n.type for n in result.network.nodes)
+    assert types.count("Interpolate") == 1 and types.count("Stack") == 1
+    assert {"Flatten", "Transpose", "Permute", "Mean", "Add", "ReLU"} <= set(types)
+    resize = next(n for n in result.network.nodes if n.type == "Interpolate")
+    assert resize.params["match_input"] and resize.params["mode"] == "bilinear"
+    assert [w.src for w in result.network.wires if w.dst == resize.id][1] == "x"
+
+
+def test_a_size_computed_from_a_shape_is_named(tmp_path):
+    code = TENSOR_CODE.replace("size=x.shape[2:]", "size=(x.shape[2] * 2, x.shape[3])")
+    (tmp_path / "ops.py").write_text(code)
+    with pytest.raises(ImportModelError, match="interpolate to sizes that are not plain numbers"):
+        import_model(f"{tmp_path / 'ops.py'}:Net", input_shapes=[(2, 6, 6)])
+
+
 def test_a_class_only_named_like_a_deepwire_module_is_read_as_code(tmp_path):
     (tmp_path / "own.py").write_text(
         "from torch import nn\n"
@@ -301,7 +342,7 @@ UNMAPPABLE = textwrap.dedent(
         def forward(self, x):
             x = torch.sin(self.fc(x))
             x = self.cell(x) * self.scale
-            return x.mean(dim=1)
+            return x.cumsum(dim=1)
     """
 )
 
@@ -339,7 +380,7 @@ def test_everything_unmappable_is_named_in_one_error(tmp_path):
     with pytest.raises(ImportModelError) as caught:
         import_model(f"{path}:Odd", input_shapes=[(4,)])
     message = str(caught.value)
-    for name in ("sin", "cell (module torch.nn.modules.rnn.GRUCell)", "scale", "mean"):
+    for name in ("sin", "cell (module torch.nn.modules.rnn.GRUCell)", "scale", "cumsum"):
         assert name in message
 
 

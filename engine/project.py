@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import bounds
-from engine.blocks import BlockLibrary, BlockType
+from engine.blocks import BlockLibrary, BlockType, check_block_name
 from engine.blocks.block_type import param_from_dict
-from engine.blocks.resolve import MAX_DEPTH
+from engine.blocks.resolve import MAX_DEPTH, MAX_NODES
 from engine.errors import DeepwireError, NetworkError, ProjectError
 from engine.file_access import mode_for, refuse_read_only
 from engine.naming import check_network_name
@@ -367,6 +367,11 @@ def from_dict(data: Any, source: str = "project") -> Project:
             fail(str(error))
         where = f"{source}: network {_quote(name)}"
         networks[name] = _network_from_dict(name, network_data, where, library)
+        if library.node_count(networks[name]) > MAX_NODES:
+            fail(
+                f"network {_quote(name)} holds more than {MAX_NODES:,} nodes once its blocks "
+                "are opened"
+            )
     for section in ("dataset", "training"):
         if section in data and not isinstance(data[section], dict):
             fail(f'"{section}" must be an object, not {_json_type(data[section])}')
@@ -386,6 +391,11 @@ def _library_from_dict(blocks: Any, source: str) -> BlockLibrary:
     library = BlockLibrary()
     if not isinstance(blocks, dict):
         raise ProjectError(f'{source}: "blocks" must map block names to blocks')
+    for name in blocks:  # first: a block named Input would seem to hold itself
+        try:
+            check_block_name(name)
+        except DeepwireError as error:
+            raise ProjectError(f"{source}: block {_quote(name)}: {error}") from None
     for name in _dependency_order(blocks, source):
         where = f"{source}: block {_quote(name)}"
         block_type = _block_from_dict(name, blocks[name], where, library)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
+from engine.blocks.resolve import MAX_NODES
 from engine.errors import NetworkError
 from engine.events import EventGroup
 
@@ -30,6 +31,7 @@ class BlockLibrary:
         self._types: dict[str, BlockType] = {}
         self.revision = 0
         self.cache: dict = {}  # analyses of instances, valid for this revision only
+        self._node_counts: dict[str, int] = {}  # per type, valid for this revision only
         self._networks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self.events = EventGroup("type_added", "type_removed", "changed")
 
@@ -64,6 +66,11 @@ class BlockLibrary:
         from engine.blocks.block_type import check_block_name
 
         check_block_name(block_type.name, self)
+        if self.node_count(block_type.network) > MAX_NODES:
+            raise NetworkError(
+                f"block {block_type.name} holds more than {MAX_NODES:,} nodes once the "
+                "blocks inside it are opened"
+            )
         block_type.attach(self)
         self._types[block_type.name] = block_type
         self.touch()
@@ -157,8 +164,34 @@ class BlockLibrary:
             todo.extend(self._types[name].used_types())
         return False
 
+    def node_count(self, network) -> int:
+        """How many nodes ``network`` holds with every block in it, at any depth,
+        opened (each instance counted as the nodes of its inside)."""
+        return sum(
+            self._type_node_count(n.type) if n.type in self._types else 1 for n in network.nodes
+        )
+
+    def _type_node_count(self, name: str) -> int:
+        """``node_count`` of type ``name``'s inside, remembered per type until the next
+        change; without recursion, so that no nesting depth can exhaust the stack."""
+        counts, opened, todo = self._node_counts, set(), [name]
+        while todo:
+            current = todo[-1]
+            nodes = self._types[current].network.nodes
+            missing = {n.type for n in nodes if n.type in self._types} - set(counts)
+            if not missing:
+                counts[current] = sum(counts.get(n.type, 1) for n in nodes)
+                todo.pop()
+            elif current in opened:  # back here with its inner types still uncounted
+                raise NetworkError(f"block {current} holds itself")
+            else:
+                opened.add(current)
+                todo.extend(missing)
+        return counts[name]
+
     def touch(self) -> None:
         """Note that some type changed: cached analyses are stale; tell the listeners."""
         self.revision += 1
         self.cache.clear()
+        self._node_counts.clear()
         self.events.changed.emit()

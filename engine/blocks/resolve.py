@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from engine.network import Network
 
 MAX_DEPTH = 32  # blocks inside blocks; a file nesting deeper is refused on load
+# nodes of a block or network with every block in it opened: blocks that each hold two
+# of the one before open a few lines of file into millions of layers
+MAX_NODES = 100_000
 
 
 def resolve(

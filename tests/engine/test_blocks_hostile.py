@@ -1,0 +1,88 @@
+"""Blocks against hostile files, clipboards and names: each is refused with one sentence
+or works, and generated code still runs and equals the compiled module."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine import project as project_file
+from engine.cli import main
+from engine.errors import ProjectError
+from tests.engine.test_blocks import group, residual_project
+
+
+def residual_file() -> dict:
+    """The residual network with its residual part grouped into block ``Res``, as data."""
+    project = residual_project()
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Res")
+    return json.loads(project_file.dumps(project))
+
+
+def chain_block(name: str, inner: str) -> dict:
+    """A block ``x -> a (inner) -> b (inner) -> out``: two instances of ``inner``."""
+    return {
+        "nodes": [
+            {"id": "x", "type": "Input", "params": {"shape": [8, 6, 6]}},
+            {"id": "a", "type": inner},
+            {"id": "b", "type": inner},
+            {"id": "out", "type": "Output"},
+        ],
+        "edges": [
+            {"from": ["x", "out"], "to": ["a", "x"]},
+            {"from": ["a", "out"], "to": ["b", "x"]},
+            {"from": ["b", "out"], "to": ["out", "in"]},
+        ],
+    }
+
+
+def doubling_blocks(levels: int) -> dict:
+    """Blocks ``D1``..``Dlevels``, each holding two of the one before: a few lines of
+    file that open into 2**levels copies of ``Res``."""
+    blocks = residual_file()["blocks"]
+    inner = "Res"
+    for level in range(1, levels + 1):
+        blocks[f"D{level}"] = chain_block(f"D{level}", inner)
+        inner = f"D{level}"
+    return blocks
+
+
+def run_cli(capsys, *argv) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().err.strip()
+
+
+# ----------------------------------------------------------------- files
+def test_a_file_whose_blocks_double_at_each_level_is_refused_not_opened_for_hours(tmp_path, capsys):
+    data = residual_file()
+    data["blocks"] = doubling_blocks(17)  # 131,072 residual blocks in a 6 KB file
+    data["networks"]["model"]["nodes"][1]["type"] = "D17"
+    path = tmp_path / "bomb.dwire"
+    path.write_text(json.dumps(data))
+    code, err = run_cli(capsys, "summary", str(path))
+    assert code == 2
+    assert err.startswith("deepwire: bomb.dwire: block 'D14': ")
+    assert "more than 100,000 nodes once the blocks inside it are opened" in err
+    assert "\n" not in err
+
+
+def test_a_network_of_many_big_blocks_is_refused_as_a_whole():
+    data = residual_file()
+    data["blocks"] = doubling_blocks(
+        13
+    )  # D13 opens into 73,726 nodes, two of them into more than 100,000
+    nodes = data["networks"]["model"]["nodes"]
+    nodes[1]["type"] = "D13"
+    nodes.insert(2, {"id": "twin", "type": "D13", "pos": [0, 0]})
+    with pytest.raises(ProjectError, match="network 'model' holds more than 100,000 nodes"):
+        project_file.loads(json.dumps(data))
+
+
+@pytest.mark.parametrize("name", ["Input", "Output", "ReLU"])
+def test_a_block_named_like_a_layer_it_holds_is_refused_for_its_name(name):
+    data = residual_file()
+    data["blocks"] = {name: data["blocks"]["Res"]}
+    data["networks"]["model"]["nodes"][1]["type"] = name
+    with pytest.raises(ProjectError, match=f"block '{name}': {name} is a layer type already"):
+        project_file.loads(json.dumps(data))

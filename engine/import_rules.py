@@ -6,9 +6,11 @@ functions and tensor methods it matches (``calls``). This module only reads the
 catalogue and walks a torch.fx graph once (``plan_graph``), turning each module call or
 function into a ``Planned`` node, or recording it as unmappable, by name.
 
-A module maps by its class, or by the torch.nn class it subclasses (timm's
-``BatchNormAct2d`` is a BatchNorm2d): such subclasses are traced as leaves
-(``LeafTracer``). A subclass that also holds layers it applies after its own forward
+A module maps by its torch.nn class, by the one it subclasses (timm's ``BatchNormAct2d``
+is a BatchNorm2d), or as one of Deepwire's own classes that ``deepwire code`` writes
+(same name, same code); fx would trace through the last two, so they are kept as calls
+(``leaf_tracer``). Settings a call takes from another tensor (``size=y.shape[2:]``)
+make that tensor an input, and the nodes computing them part of the call. A subclass that also holds layers it applies after its own forward
 (``BatchNormAct2d``'s drop and act) becomes its base layer followed by those layers;
 ``engine.importer`` checks that on the model before trusting it. Sizes the catalogue
 infers (``in_features``) are not read, they are checked afterwards by rebuilding the

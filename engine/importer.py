@@ -2,10 +2,13 @@
 
 The model class is loaded from a Python file (``path/model.py:Net``, which runs that
 file: import only code you trust) or an importable module (``package.module:Net``),
-built with no arguments and traced with ``torch.fx.symbolic_trace``. The traced graph is
-mapped onto the catalogue by ``engine.import_rules``: placeholders become Inputs (their
-shapes come from the caller or from example inputs), modules and functions become
-layers, the returned values become Outputs; nodes are laid out left to right.
+built with no arguments and traced with torch.fx, torch.nn layers and their subclasses
+kept as calls. The traced graph is mapped onto the catalogue by ``engine.import_rules``:
+placeholders become Inputs (their shapes come from the caller or from example inputs),
+modules and functions become layers, the returned values become Outputs; nodes are laid
+out left to right. A subclass with a forward of its own (timm's ``BatchNormAct2d``) is
+first run against its base layer, alone or followed by its parts (``act``); one that
+computes neither has its forward read line by line instead.
 
 Nothing is guessed silently. Whatever cannot be mapped is listed by name in one
 ``ImportModelError``; each mapped module is rebuilt from the network and compared with

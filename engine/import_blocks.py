@@ -29,17 +29,23 @@ from engine.network import Network
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 
 
-def group_modules(network: Network, paths: dict[str, str], classes: dict[str, str]) -> int:
-    """Group ``network``'s nodes by the modules they come from; returns the number of
-    block instances made.
+def group_modules(
+    network: Network, paths: dict[str, str], classes: dict[str, str]
+) -> dict[str, str]:
+    """Group ``network``'s nodes by the modules they come from.
 
     Args:
         network: the flat imported network (changed in place).
         paths: for each node id, the path of the innermost module whose forward made it
             (``"layer1.0"``; ``""`` for the model's own forward).
         classes: each module path's class name (``{"layer1.0": "BasicBlock"}``).
+
+    Returns:
+        Where each node of the flat network is now, as the dotted path of its module in
+        the compiled network (``"layer1_0.conv1"``), for the nodes that moved: the keys
+        of the weights follow it.
     """
-    made = 0
+    where = {node.id: [node.id] for node in network.nodes}
     owner = dict(paths)  # node id -> module path, updated as modules become instances
     modules = _modules(paths, classes)
     for depth in sorted({p.count(".") for p in modules}, reverse=True):
@@ -54,22 +60,24 @@ def group_modules(network: Network, paths: dict[str, str], classes: dict[str, st
             except DeepwireError:
                 continue  # a module whose nodes are not one piece of the graph stays flat
             edit.apply(network)
-            _canonical_ids(network.library.get(name).network, path.replace(".", "_") + "_")
+            inner = _canonical_ids(network.library.get(name).network, path.replace(".", "_") + "_")
             instance = _rename_instance(network, name, path)
+            for steps in where.values():
+                if steps[0] in inner:
+                    steps[:1] = [instance, inner[steps[0]]]
             for node_id in members:
                 owner.pop(node_id, None)
             owner[instance] = path.rpartition(".")[0]
             made_here[classes[path]].append(name)
-            made += 1
         for names in made_here.values():
             _share_types(network, names)
-    return made
+    return {flat: ".".join(steps) for flat, steps in where.items() if steps != [flat]}
 
 
-def _canonical_ids(inside: Network, prefix: str) -> None:
+def _canonical_ids(inside: Network, prefix: str) -> dict[str, str]:
     """Inner ids without the module's path (``layer1_0_conv1`` -> ``conv1``) and
     without fx's call counters (``add_1`` -> ``add``), so that modules built alike
-    have equal insides."""
+    have equal insides; returns ``{old id: new id}`` of the inner layers."""
     taken = {n.id for n in inside.nodes if n.type in ("Input", "Output")}
     renames = {}
     for node in inside.nodes:
@@ -91,6 +99,7 @@ def _canonical_ids(inside: Network, prefix: str) -> None:
         inside.rename_node(old, temp)
     for old, temp in temporary.items():
         inside.rename_node(temp, changed[old])
+    return renames
 
 
 def _modules(paths: dict[str, str], classes: dict[str, str]) -> set[str]:

@@ -31,14 +31,13 @@ def flat_resnet18(stage_class: str = "Sequential"):
     return flat, paths, classes
 
 
-def same_outputs(flat_module, grouped_module) -> bool:
-    """Outputs equal with the flat weights loaded under the grouped (nested) names."""
-    state = flat_module.state_dict()
+def same_outputs(flat_module, grouped_module, where: dict) -> bool:
+    """Outputs equal with the flat weights loaded where ``group_modules`` says their
+    layers went (``layer1_0_conv1.weight`` -> ``layer1.block0.conv1.weight``)."""
     nested = {}
-    for key in grouped_module.state_dict():
-        path, _, name = key.rpartition(".")
-        flat_path = path.replace(".block", "_").replace(".", "_")  # layer1.block0 -> layer1_0
-        nested[key] = state[f"{flat_path}.{name}"]
+    for key, value in flat_module.state_dict().items():
+        node_id, _, name = key.partition(".")
+        nested[f"{where.get(node_id, node_id)}.{name}"] = value
     grouped_module.load_state_dict(nested)
     flat_module.eval(), grouped_module.eval()
     x = torch.randn(2, 3, 64, 64)
@@ -49,7 +48,8 @@ def test_resnet18_modules_become_instances_of_two_shared_block_types():
     flat, paths, classes = flat_resnet18()
     before = compile_network(flat)
     count = analyze(flat).total_params
-    assert group_modules(flat, paths, classes) == 8
+    where = group_modules(flat, paths, classes)
+    assert where["layer2_0_downsample_conv"] == "layer2_0.downsample_conv"
     blocks = [n for n in flat.nodes if n.is_block]
     assert [n.id for n in blocks] == [f"layer{s}_{i}" for s in range(1, 5) for i in range(2)]
     assert [n.type for n in blocks] == [
@@ -66,7 +66,7 @@ def test_resnet18_modules_become_instances_of_two_shared_block_types():
     assert flat.node("layer3_1").params == {"out_channels": 256}
     result = analyze(flat)
     assert result.ok and result.total_params == count
-    assert same_outputs(before, compile_network(flat))
+    assert same_outputs(before, compile_network(flat), where)
     source = generate_code(flat)
     assert source.count("class BasicBlock(") == 1
     assert "self.layer2_0 = BasicBlock2(in_channels=64, out_channels=128)" in source
@@ -75,13 +75,14 @@ def test_resnet18_modules_become_instances_of_two_shared_block_types():
 def test_a_stage_class_nests_its_blocks_inside_a_stage_block():
     flat, paths, classes = flat_resnet18(stage_class="Stage")
     before = compile_network(flat)
-    group_modules(flat, paths, classes)
+    where = group_modules(flat, paths, classes)
+    assert where["layer1_0_conv1"] == "layer1.block0.conv1"
     stages = [n for n in flat.nodes if n.is_block]
     assert [n.id for n in stages] == ["layer1", "layer2", "layer3", "layer4"]
     inner = flat.library.get(stages[1].type).network
     assert [n.type for n in inner.nodes if n.is_block] == ["BasicBlock2", "BasicBlock"]
     assert analyze(flat).ok
-    assert same_outputs(before, compile_network(flat))
+    assert same_outputs(before, compile_network(flat), where)
 
 
 def test_a_module_whose_nodes_are_not_one_piece_stays_flat():
@@ -96,5 +97,5 @@ def test_a_module_whose_nodes_are_not_one_piece_stays_flat():
         ["x->a", "a->b", "b->c", "c->y"],
     )
     paths = {"x": "", "a": "m", "b": "", "c": "m", "y": ""}
-    assert group_modules(network, paths, {"m": "Split"}) == 0
+    assert group_modules(network, paths, {"m": "Split"}) == {}
     assert not any(n.is_block for n in network.nodes)

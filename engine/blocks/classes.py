@@ -13,6 +13,8 @@ compiled one does.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +22,11 @@ from typing import Any
 from engine.layers.own import constructor
 from engine.naming import literal
 
-SELF_OR_TORCH = ("self", "torch", "super")
+# Names that the generated code uses with their Python meaning: a constructor argument
+# (a block's parameter) named so would hide it inside ``__init__``...
+HIDDEN_BY_ARGUMENTS = frozenset({"self", "super", "torch", "__class__"})
+# ...and a class (a block type) named so would hide it everywhere (Scale calls float).
+HIDDEN_BY_CLASSES = HIDDEN_BY_ARGUMENTS | frozenset(dir(builtins))
 
 
 @dataclass
@@ -52,16 +58,32 @@ class Instance:
 
 @dataclass
 class _Signature:
-    """Constructor arguments of one class: name -> value per instance, in order."""
+    """Constructor arguments of one class: name -> value per instance, in order.
 
+    ``reserved`` holds the names an argument must not take: the classes its body
+    calls and the names Python gives a meaning there.
+    """
+
+    reserved: set[str]
     values: dict[str, list] = field(default_factory=dict)
 
     def take(self, name: str, values: list) -> str | None:
-        """Use ``name`` for ``values``; None when it is taken by other values."""
+        """Use ``name`` (made safe) for ``values``; None when it is taken by other values."""
+        name = _safe_name(name, self.reserved)
         if name in self.values and self.values[name] != values:
             return None
         self.values[name] = values
         return name
+
+
+def _safe_name(name: str, reserved: set[str]) -> str:
+    """``name`` as an argument name that means itself: without the leading ``__`` that
+    Python mangles inside a class body, and suffixed with ``_`` while it is taken."""
+    if name.startswith("__"):
+        name = name.lstrip("_") or "value"
+    while name in reserved or keyword.iskeyword(name):
+        name += "_"
+    return name
 
 
 def write_classes(instances: list[Instance], taken: set[str]) -> list[str]:
@@ -80,9 +102,10 @@ def write_classes(instances: list[Instance], taken: set[str]) -> list[str]:
             key = (tuple(instance.forward), _child_classes(instance))
             variants.setdefault(key, []).append(instance)
         for index, group in enumerate(variants.values()):
-            name = _free_name(type_name if index == 0 else f"{type_name}_{index + 1}", taken)
+            base = type_name if index == 0 else f"{type_name}_{index + 1}"
+            name = _free_name(base, taken | HIDDEN_BY_CLASSES)
             taken.add(name)
-            sources.append(_class_source(name, group))
+            sources.append(_class_source(name, group, taken | HIDDEN_BY_ARGUMENTS))
     return sources
 
 
@@ -103,10 +126,11 @@ def _free_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _class_source(name: str, group: list[Instance]) -> str:
-    """The class of ``group`` (instances with one forward); sets their name and args."""
+def _class_source(name: str, group: list[Instance], reserved: set[str]) -> str:
+    """The class of ``group`` (instances with one forward); sets their name and args,
+    which avoid the names in ``reserved``."""
     first = group[0]
-    signature = _Signature()
+    signature = _Signature(reserved)
     lines = []
     for child, kind, detail in first.children:
         if kind == "module":
@@ -206,11 +230,12 @@ def _input_size_name(ports: tuple, inputs: list[list], values: list) -> str | No
 
 
 def _argument(signature: _Signature, name: str, values: list, child: str, key: str) -> str:
-    if name in SELF_OR_TORCH:
-        name = f"{name}_"
-    chosen = signature.take(name, values)
-    if chosen is None:
-        chosen = signature.take(f"{child}_{key}", values)
+    """The argument for ``values``: ``name``, else ``{child}_{key}`` (numbered if need be)."""
+    chosen = signature.take(name, values) or signature.take(f"{child}_{key}", values)
+    number = 2
+    while chosen is None:
+        chosen = signature.take(f"{child}_{key}_{number}", values)
+        number += 1
     return chosen
 
 

@@ -9,8 +9,13 @@ import pytest
 
 from engine import project as project_file
 from engine.cli import main
+from engine.codegen import generate_code
+from engine.compile import compile_network
+from engine.edits.blocks import plan_expose
 from engine.errors import ProjectError
-from tests.engine.test_blocks import group, residual_project
+from engine.project import Project
+from tests.engine.builders import graph
+from tests.engine.test_blocks import group, outputs_equal, residual_project
 
 
 def residual_file() -> dict:
@@ -86,3 +91,43 @@ def test_a_block_named_like_a_layer_it_holds_is_refused_for_its_name(name):
     data["networks"]["model"]["nodes"][1]["type"] = name
     with pytest.raises(ProjectError, match=f"block '{name}': {name} is a layer type already"):
         project_file.loads(json.dumps(data))
+
+
+# ----------------------------------------------------------------- generated code
+def runs_and_equals_the_compiled_module(project) -> str:
+    """The generated code of ``project``'s network, checked to build a Model whose
+    state_dict keys and outputs are the compiled module's."""
+    source = generate_code(project.network)
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    compiled, generated = compile_network(project.network), namespace["Model"]()
+    assert list(generated.state_dict()) == list(compiled.state_dict())
+    assert outputs_equal(compiled, generated)
+    return source
+
+
+@pytest.mark.parametrize("name", ["self", "super", "Model", "list", "Module", "float"])
+def test_a_block_named_like_a_python_name_the_code_uses_still_runs(name):
+    layers = [
+        ("input", "Input", {"shape": [8, 6, 6]}),
+        ("scale", "Scale", {}),  # its class calls float(init)
+        ("relu", "ReLU", {}),
+        ("output", "Output", {}),
+    ]
+    project = Project({"model": graph(layers, ["input->scale", "scale->relu", "relu->output"])})
+    group(project, ["scale", "relu"], name)
+    source = runs_and_equals_the_compiled_module(project)
+    if name != "Module":  # Python's names keep their meaning: the class is renamed
+        assert source.count(f"class {name}(") == (name == "Model")
+
+
+@pytest.mark.parametrize(
+    "exposed", ["self", "torch", "super", "x", "__class__", "__width", "Inner", "conv2", "Model"]
+)
+def test_an_exposed_parameter_named_like_a_python_name_or_a_node_still_runs(exposed):
+    project = residual_project()
+    group(project, ["conv1", "relu1"], "Inner")
+    group(project, ["inner", "conv2", "add", "act"], "Outer")
+    inside = project.blocks.get("Outer").network
+    plan_expose(inside, "conv2", "out_channels", exposed).apply(project.network)
+    runs_and_equals_the_compiled_module(project)

@@ -140,8 +140,56 @@ def _import_model(source, input_shapes, example_inputs, name, model_weights) -> 
     network, ids = _build(plan, examples, name)
     _check_modules(network, plan, ids, label)
     weights = _weights(plan, ids)
+    grouped = _as_blocks(network, weights, plan, ids, traced)
+    if grouped is not None:
+        try:
+            _check_outputs(*grouped, model, examples, label)
+            return ImportResult(*grouped, label)
+        except ImportModelError:
+            pass  # the flat network is checked next, and kept if it is right
     _check_outputs(network, weights, model, examples, label)
     return ImportResult(network, weights, label)
+
+
+def _as_blocks(network: Network, weights: dict, plan: Plan, ids: dict, traced):
+    """The network with the model's module hierarchy as blocks (engine.import_blocks)
+    and its weights under the nested names; None when no module makes a block."""
+    from engine.import_blocks import group_modules
+    from engine.layout import lay_out
+
+    paths, classes = _module_paths(plan, ids, traced)
+    grouped = Network.from_dict(network.to_dict(), network.name)
+    where = group_modules(grouped, paths, classes)
+    if not where:
+        return None
+    lay_out(grouped)
+    for block_type in grouped.library:
+        lay_out(block_type.network)
+    nested = {}
+    for key, tensor in weights.items():
+        node_id, _, rest = key.partition(".")
+        nested[f"{where.get(node_id, node_id)}.{rest}"] = tensor
+    return grouped, nested
+
+
+def _module_paths(plan: Plan, ids: dict, traced) -> tuple[dict, dict]:
+    """For each node id, the path of the innermost module whose forward made it, and
+    the class name of every module on the way (from fx's ``nn_module_stack``)."""
+    paths, classes, seen = {}, {}, set()
+    for fx_node in traced.graph.nodes:
+        planned = plan.alias.get(fx_node)
+        if planned is None or id(planned) in seen or id(planned) not in ids:
+            continue
+        seen.add(id(planned))
+        stack = fx_node.meta.get("nn_module_stack") or {}
+        keys = list(stack)
+        if fx_node.op == "call_module" and keys and keys[-1] == fx_node.target:
+            keys = keys[:-1]  # the layer's own module is the node, not a block
+        for key in keys:
+            kind = stack[key][1]
+            classes[key] = getattr(kind, "__name__", str(kind).rpartition(".")[2])
+        paths[ids[id(planned)]] = keys[-1] if keys else ""
+    return paths, classes
 
 
 def _trace(model, leaves: set[type], through: frozenset[int], label: str):

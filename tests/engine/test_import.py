@@ -81,10 +81,15 @@ def test_a_hand_written_model_becomes_catalogue_layers(model_file):
     types = _by_type(network)
     assert types["image"] == "Input" and network.node("image").params["shape"] == (1, 8, 8)
     assert types["features_0"] == "Conv2d" and types["features_1"] == "ReLU"
-    assert types["side"] == "Conv2d" and types["block_norm"] == "LayerNorm"
+    assert types["side"] == "Conv2d" and types["block"] == "Block"  # its module: a block
+    inside = network.library.get("Block").network
+    assert [(n.id, n.type) for n in inside.nodes] == [
+        ("x", "Input"), ("fc", "Linear"), ("relu", "ReLU"), ("dropout", "Dropout"),
+        ("add", "Add"), ("norm", "LayerNorm"), ("out", "Output"),
+    ]  # fmt: skip
+    assert inside.node("dropout").params["p"] == 0.1
     assert sorted(types.values()).count("Reshape") == 3
-    assert {"Concat", "Add", "Tanh", "Flatten", "Softmax", "Output"} <= set(types.values())
-    assert network.node("dropout").params["p"] == 0.1
+    assert {"Concat", "Tanh", "Flatten", "Softmax", "Output"} <= set(types.values())
     conv = network.node("features_0").params
     assert (conv["out_channels"], conv["kernel_size"], conv["padding"]) == (4, 3, 1)
     assert network.node("features_2").params["stride"] is None
@@ -174,12 +179,15 @@ def test_generated_code_imports_back_to_the_same_network(name):
     network = NETWORKS[name]()
     result = import_model(_from_code(network), input_shapes=_shapes(network), name=network.name)
     same = nx.is_isomorphic(
-        _canonical(flattened(network)),  # import reads no blocks yet: their insides
-        _canonical(result.network),
+        _canonical(flattened(network)),  # blocks compared by their insides
+        _canonical(flattened(result.network)),
         node_match=lambda a, b: a["label"] == b["label"],
         edge_match=lambda a, b: a["ports"] == b["ports"],
     )
     assert same
+    if name == "blocks":  # its classes come back as block types, shared as before
+        assert [n.type for n in result.network.nodes if n.is_block] == ["Residual", "Residual"]
+        assert result.network.library.names() == ["ConvAct", "Residual"]
     if name in ("mlp", "cnn"):
         strip = lambda d: [{k: v for k, v in n.items() if k != "pos"} for n in d["nodes"]]  # noqa: E731
         assert strip(result.network.to_dict()) == strip(network.to_dict())

@@ -25,12 +25,14 @@ parameters to the block's exposed parameters (``{"out_channels": "channels"}``).
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
 
 from engine.blocks.library import BlockLibrary
+from engine.bounds import FLOAT_MAX
 from engine.errors import NetworkError, ParamError
 from engine.events import EventGroup
 from engine.layers import get_spec
@@ -227,6 +229,8 @@ class Network:
             raise NetworkError(f"there is already a node called {node_id!r}")
         params = _complete(spec, params or {}, check)
         bind = check_bind(spec, bind or {})
+        if not isinstance(trainable, bool):
+            raise ParamError(f"trainable must be true or false, got {trainable!r}")
         node = Node(node_id, type_name, params, _pos(pos), trainable, bind, bool(expanded))
         node.library = self.library
         self._nodes[node_id] = node
@@ -492,11 +496,15 @@ def _complete(spec: LayerSpec, params: dict, check: bool) -> dict:
 
 
 def _pos(pos: Any) -> tuple[float, float]:
+    """``pos`` as two floats; ParamError unless they are finite and within FLOAT_MAX (a
+    position of NaN or 1e300 would be saved into a file that no longer opens)."""
     try:
-        x, y = pos
-        return (float(x), float(y))
+        x, y = (float(v) for v in pos)
     except (TypeError, ValueError):
         raise ParamError(f"a position must be two numbers, got {pos!r}") from None
+    if not all(math.isfinite(v) and abs(v) <= FLOAT_MAX for v in (x, y)):
+        raise ParamError(f"a position must be two numbers within +-{FLOAT_MAX:g}, got {pos!r}")
+    return (x, y)
 
 
 def _round(value: float) -> float | int:

@@ -355,7 +355,7 @@ def from_dict(data: Any, source: str = "project") -> Project:
         fail(f"unknown field {_quote(unknown[0])} at the top level")
     if "blocks" in data and version < 2:
         fail('"blocks" need file format version 2; this file says version 1')
-    library = _library_from_dict(data.get("blocks", {}), source)
+    library = library_from_dict(data.get("blocks", {}), source)
     networks_data = data.get("networks")
     if not isinstance(networks_data, dict) or not networks_data:
         fail('"networks" must map names to networks, e.g. {"model": {...}}')
@@ -385,9 +385,11 @@ def from_dict(data: Any, source: str = "project") -> Project:
     return Project(networks, data.get("dataset"), data.get("training"), notes, library)
 
 
-def _library_from_dict(blocks: Any, source: str) -> BlockLibrary:
-    """The ``blocks`` section as a library: types added inner first, so that each
-    instance finds its type; a type that holds itself is refused."""
+def library_from_dict(blocks: Any, source: str) -> BlockLibrary:
+    """A ``blocks`` section (``{name: data}``) as a library of its own, with every check
+    of a project file (ProjectError naming ``source``): types added inner first, so
+    that each instance finds its type; a type that holds itself is refused. Pasted
+    and saved blocks are read through it too."""
     library = BlockLibrary()
     if not isinstance(blocks, dict):
         raise ProjectError(f'{source}: "blocks" must map block names to blocks')
@@ -575,6 +577,7 @@ __all__ = [
     "ProjectError",
     "backup_path",
     "dumps",
+    "library_from_dict",
     "load",
     "loads",
     "save",

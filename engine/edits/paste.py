@@ -14,7 +14,7 @@ from __future__ import annotations
 from engine.edits.base import Compound, Edit, trial_copy
 from engine.edits.nodes import AddNodes
 from engine.edits.plans import position, wires_between
-from engine.errors import NetworkError
+from engine.errors import NetworkError, ProjectError
 from engine.naming import check_id, suggest_id
 from engine.network import Network, Wire, spec_of
 
@@ -117,7 +117,12 @@ class _PasteWithBlocks(Compound):
 
 def _paste_with_blocks(network: Network, nodes, edges, offset, blocks: dict) -> Edit | None:
     from engine.edits.blocks import AddBlockType
+    from engine.project import library_from_dict
 
+    try:  # damaged or hostile data stops here, with the checks of a project file
+        library_from_dict(blocks, "the pasted blocks")
+    except ProjectError as error:
+        raise NetworkError(str(error)) from None
     library = network.library
     renamed = _new_type_names(library, blocks)
     nodes = [{**n, "type": renamed.get(n["type"], n["type"])} for n in nodes]

@@ -12,7 +12,8 @@ from engine.cli import main
 from engine.codegen import generate_code
 from engine.compile import compile_network
 from engine.edits.blocks import plan_expose
-from engine.errors import ProjectError
+from engine.edits.paste import plan_paste, selection_data
+from engine.errors import DeepwireError, NetworkError, ProjectError
 from engine.project import Project
 from tests.engine.builders import graph
 from tests.engine.test_blocks import group, outputs_equal, residual_project
@@ -131,3 +132,81 @@ def test_an_exposed_parameter_named_like_a_python_name_or_a_node_still_runs(expo
     inside = project.blocks.get("Outer").network
     plan_expose(inside, "conv2", "out_channels", exposed).apply(project.network)
     runs_and_equals_the_compiled_module(project)
+
+
+# ----------------------------------------------------------------- paste
+def pasted(project, blocks: dict, type_name: str):
+    """Paste one instance of ``type_name`` carrying ``blocks`` into ``project``."""
+    nodes = [{"id": "b", "type": type_name, "params": {}, "pos": (0, 0)}]
+    return plan_paste(project.network, nodes, [], (0, 0), blocks)
+
+
+NONSENSE_BLOCKS = {
+    "nodes not a list": {"nodes": "abc"},
+    "a node not an object": {"nodes": [1, 2]},
+    "a node without id": {"nodes": [{"type": "ReLU"}]},
+    "a node without type": {"nodes": [{"id": "r"}]},
+    "a type that is a number": {"nodes": [{"id": "r", "type": 5}]},
+    "edges not a list": {"nodes": [], "edges": "x"},
+    "an edge without ends": {"nodes": [], "edges": [{"from": 1}]},
+    "an edge of three parts": {
+        "nodes": [{"id": "r", "type": "ReLU"}],
+        "edges": [{"from": ["r", "out", "x"], "to": ["r", "in"]}],
+    },
+    "help a number": {"help": 5},
+    "an unknown field": {"code": "import os"},
+    "a wrong direction": {"direction": "up"},
+    "a position of NaN": {"nodes": [{"id": "r", "type": "ReLU", "pos": [float("nan"), 0]}]},
+}
+
+
+@pytest.mark.parametrize("case", NONSENSE_BLOCKS, ids=str)
+def test_a_pasted_block_of_valid_json_but_nonsense_is_refused_with_a_sentence(case):
+    project = residual_project()
+    before = project_file.dumps(project)
+    with pytest.raises(NetworkError) as refused:
+        pasted(project, {"A": NONSENSE_BLOCKS[case]}, "A")
+    assert str(refused.value).startswith("the pasted blocks: block 'A'")
+    assert project_file.dumps(project) == before
+
+
+def test_pasted_blocks_nested_too_deep_or_opening_into_millions_are_refused():
+    project = residual_project()
+    chain = residual_file()["blocks"]
+    for level in range(1, 40):  # C1 holds Res, C2 holds C1...
+        block = chain_block(f"C{level}", f"C{level - 1}" if level > 1 else "Res")
+        del block["nodes"][2]  # one instance, not two
+        block["edges"] = [block["edges"][0], {"from": ["a", "out"], "to": ["out", "in"]}]
+        chain[f"C{level}"] = block
+    with pytest.raises(NetworkError, match="nested more than 32 deep"):
+        pasted(project, chain, "C39")
+    with pytest.raises(NetworkError, match="more than 100,000 nodes"):
+        pasted(project, doubling_blocks(17), "D17")
+
+
+def test_a_block_pasted_twice_from_one_copy_reuses_its_type():
+    source = residual_project()
+    group(source, ["conv1", "relu1", "conv2", "add", "act"], "Res")
+    copied = selection_data(source.network, ["res"])
+    target = residual_project()
+    for offset in (0, 100):
+        plan_paste(target.network, copied["nodes"], [], (0, offset), copied["blocks"]).apply(
+            target.network
+        )
+    assert target.blocks.names() == ["Res"]
+    assert [n.type for n in target.network.nodes].count("Res") == 2
+
+
+@pytest.mark.parametrize("pos", [[1e300, 0], [0, -1e13]])
+def test_a_position_too_far_to_save_again_is_refused_on_open(pos):
+    data = residual_file()
+    data["networks"]["model"]["nodes"][2]["pos"] = pos
+    with pytest.raises(ProjectError, match=r"node 'flat': a position must be two numbers within"):
+        project_file.loads(json.dumps(data))  # it was opened, then saved as a 301-digit number
+
+
+def test_a_pasted_node_whose_trainable_is_not_true_or_false_is_refused():
+    project = residual_project()
+    nodes = [{"id": "fc2", "type": "Linear", "params": {}, "pos": (0, 0), "trainable": "no"}]
+    with pytest.raises(DeepwireError, match="trainable must be true or false"):
+        plan_paste(project.network, nodes, [], (0, 0))

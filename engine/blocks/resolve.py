@@ -37,7 +37,7 @@ def resolve(
         params: the instance's exposed parameter values (checked by the caller).
         shapes: the shapes arriving at its inputs, in port order; None keeps the
             example shapes of the type's Input nodes.
-        dtypes: ``"float"`` or ``"long"`` per input, with ``shapes``.
+        dtypes: ``"float"`` or ``"long"`` per input, with ``shapes`` (None: floats).
 
     Returns:
         ``(network, problems)``: the copy (its nodes no longer bound) and the bindings
@@ -45,7 +45,8 @@ def resolve(
     """
     network = block_type.network.copy()
     if shapes is not None:
-        for node_id, shape, dtype in zip(block_type.input_names(), shapes, dtypes or []):
+        dtypes = dtypes or ["float"] * len(shapes)
+        for node_id, shape, dtype in zip(block_type.input_names(), shapes, dtypes):
             value = {"shape": list(shape), "dtype": "int64" if dtype == "long" else "float32"}
             network.set_params(node_id, value, check=False)
     problems = []

@@ -373,6 +373,9 @@ def plan_ungroup(network: Network, node_id: str) -> Compound:
         entry.update(id=new_id, pos=(node.pos[0] + x - origin[0], node.pos[1] + y - origin[1]))
         if not node.trainable:
             entry["trainable"] = False
+        bind = _bind_through(block_type.network.node(inner_id).bind, node.bind)
+        if bind:
+            entry["bind"] = bind
         entries.append(entry)
     wires = _inlined_wires(network, node_id, inside, renamed, ports_in, ports_out)
     order = []
@@ -382,6 +385,12 @@ def plan_ungroup(network: Network, node_id: str) -> Compound:
         f"Ungroup {node_id}",
         [RemoveNodes([node_id]), AddNodes(entries, sorted(set(wires)), order)],
     )
+
+
+def _bind_through(inner: dict, instance: dict) -> dict:
+    """The binding of an ungrouped node: a parameter it read from the block keeps
+    reading what the instance read it from (inside a block, one of that block's)."""
+    return {param: instance[source] for param, source in inner.items() if source in instance}
 
 
 def _origin(inside: Network, renamed: dict) -> tuple[float, float]:

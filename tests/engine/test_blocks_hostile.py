@@ -8,6 +8,7 @@ import json
 import pytest
 
 from engine import project as project_file
+from engine.analysis import analyze
 from engine.cli import main
 from engine.codegen import generate_code
 from engine.compile import compile_network
@@ -210,3 +211,31 @@ def test_a_pasted_node_whose_trainable_is_not_true_or_false_is_refused():
     nodes = [{"id": "fc2", "type": "Linear", "params": {}, "pos": (0, 0), "trainable": "no"}]
     with pytest.raises(DeepwireError, match="trainable must be true or false"):
         plan_paste(project.network, nodes, [], (0, 0))
+
+
+# ----------------------------------------------------------------- review
+def test_ungrouping_a_block_inside_a_block_keeps_its_nodes_reading_the_outer_parameter():
+    from engine.edits.blocks import plan_ungroup
+
+    project = residual_project()
+    network = project.network
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Res")
+    res = project.blocks.get("Res").network
+    plan_expose(res, "conv2", "out_channels", "width").apply(network)
+    group(project, ["res"], "Outer")
+    outer = project.blocks.get("Outer").network
+    plan_expose(outer, "res", "width", "w").apply(network)
+    plan_ungroup(outer, "res").apply(outer)
+    assert outer.node("res_conv2").bind == {"out_channels": "w"}
+    assert analyze(network).ok
+    network.set_params("outer", {"w": 4})  # 4 channels cannot be added to the 8 of x
+    assert [d.node for d in analyze(network).errors] == ["outer"]
+
+
+def test_resolving_an_instance_with_shapes_and_no_dtypes_uses_the_shapes():
+    from engine.blocks.resolve import resolve
+
+    project = residual_project()
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Res")
+    inside, problems = resolve(project.blocks.get("Res"), {}, [(8, 3, 3)])
+    assert tuple(inside.node("x").params["shape"]) == (8, 3, 3) and not problems

@@ -352,11 +352,20 @@ class Network:
         self._nodes = {node_id: self._nodes[node_id] for node_id in ids}
 
     # ----------------------------------------------------------------- wires
-    def check_connection(self, src: str, src_port: str, dst: str, dst_port: str) -> Wire:
-        """The wire, if it may be made; otherwise NetworkError with the reason."""
+    def check_connection(
+        self, src: str, src_port: str, dst: str, dst_port: str, restoring: bool = False
+    ) -> Wire:
+        """The wire, if it may be made; otherwise NetworkError with the reason.
+
+        With ``restoring`` (undo, a saved file), a wire on a port that a block instance
+        no longer has is accepted: its block type lost the port after the wire was
+        made, the analysis reports it, and undoing must give the wire back.
+        """
         source, target = self.node(src), self.node(dst)
         if src == dst:
             raise NetworkError(f"cannot wire {src} to itself")
+        if restoring and (source.is_block or target.is_block):
+            return self._check_lost_port_wire(source, src_port, target, dst_port)
         if src_port not in source.output_ports():
             raise NetworkError(f"{src} has no output port {src_port!r}")
         if dst_port not in target.input_ports():
@@ -370,9 +379,29 @@ class Network:
             )
         return Wire(src, src_port, dst, dst_port)
 
-    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Wire:
-        """Wire ``src.src_port`` to ``dst.dst_port``; refuses impossible wires."""
-        wire = self.check_connection(src, src_port, dst, dst_port)
+    def _check_lost_port_wire(self, source: Node, src_port: str, target: Node, dst_port: str):
+        """``check_connection`` for a wire being restored onto a block instance."""
+        for node, port, ports, side in (
+            (source, src_port, source.output_ports(), "output"),
+            (target, dst_port, target.input_ports(), "input"),
+        ):
+            if port not in ports and not node.is_block:
+                raise NetworkError(f"{node.id} has no {side} port {port!r}")
+            if not isinstance(port, str) or not port.isidentifier():
+                raise NetworkError(f"{port!r} is not a port name")
+        existing = self.wire_into(target.id, dst_port)
+        if existing is not None:
+            raise NetworkError(
+                f"{target.id}.{dst_port} already has a wire from {existing.src}; remove it first"
+            )
+        return Wire(source.id, src_port, target.id, dst_port)
+
+    def connect(
+        self, src: str, src_port: str, dst: str, dst_port: str, restoring: bool = False
+    ) -> Wire:
+        """Wire ``src.src_port`` to ``dst.dst_port``; refuses impossible wires
+        (``restoring``: see ``check_connection``)."""
+        wire = self.check_connection(src, src_port, dst, dst_port, restoring)
         self.graph.add_edge(src, dst, key=(src_port, dst_port), wire=wire)
         self.events.wired.emit(wire)
         return wire

@@ -554,7 +554,7 @@ def _add_edge(network: Network, index: int, edge: Any, fail) -> None:
             )
         ends.extend(end)
     try:
-        network.connect(*ends)
+        network.connect(*ends, restoring=True)
     except DeepwireError as error:
         fail(f"{label}: {error}")
 

@@ -52,7 +52,7 @@ class AddNodes(Edit):
             if self.order is not None:
                 network.set_order(list(self.order))
             for w in self.wires:
-                network.connect(w.src, w.src_port, w.dst, w.dst_port)
+                network.connect(w.src, w.src_port, w.dst, w.dst_port, restoring=True)
                 wired.append(w)
         except Exception:
             RemoveNodes(added, wired).apply(network)

@@ -23,7 +23,7 @@ class Connect(Edit):
 
     def apply(self, network: Network) -> Edit:
         w = self.wire
-        network.connect(w.src, w.src_port, w.dst, w.dst_port)
+        network.connect(w.src, w.src_port, w.dst, w.dst_port, restoring=True)
         return Disconnect(w, self.text)
 
 
@@ -45,4 +45,4 @@ class Disconnect(Edit):
 def connect_all(network: Network, wires) -> None:
     """Make each of ``wires`` (used to put wires back after nodes return)."""
     for w in wires:
-        network.connect(w.src, w.src_port, w.dst, w.dst_port)
+        network.connect(w.src, w.src_port, w.dst, w.dst_port, restoring=True)

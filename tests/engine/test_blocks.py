@@ -446,3 +446,24 @@ def test_a_network_keeps_its_drawing_direction_and_a_wrong_one_is_refused():
     data["networks"]["model"]["direction"] = "diagonal"
     with pytest.raises(ProjectError, match='"direction" must be "LR"'):
         project_file.loads(json.dumps(data))
+
+
+def test_undo_and_reopen_keep_a_wire_on_a_port_its_block_lost():
+    from engine.edits import plan_remove
+
+    project = residual_project()
+    network = project.network
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], "Residual")
+    before = project_file.dumps(project)
+    inside = project.blocks.get("Residual").network
+    undo = [InsideBlock("Residual", plan_remove(inside, ["out"])).apply(network)]
+    lost = project_file.dumps(project)  # the wire from residual.out stays, as an error
+    assert project_file.dumps(project_file.loads(lost)) == lost
+    undo.append(plan_remove(network, ["residual"]).apply(network))
+    for inverse in reversed(undo):
+        inverse.apply(network)
+    assert project_file.dumps(project) == before
+    data = json.loads(lost)
+    data["networks"]["model"]["edges"][0]["from"][1] = "nowhere"  # a plain layer's port
+    with pytest.raises(ProjectError, match="edge 1: input has no output port 'nowhere'"):
+        project_file.loads(json.dumps(data))

@@ -13,7 +13,14 @@ from engine.errors import ShapeError
 from engine.layers.rules import fmt, normalize_dim, same_shapes
 from engine.layers.spec import Call, Example, LayerSpec, NoMatch, Param, argument
 
-_NUM_INPUTS = Param("num_inputs", "int", 2, "How many wires it joins.", minimum=2, maximum=8)
+_NUM_INPUTS = Param(
+    "num_inputs",
+    "int",
+    2,
+    "How many wires it joins (DenseNet joins up to 49).",
+    minimum=2,
+    maximum=64,
+)
 
 
 def _ports(params):

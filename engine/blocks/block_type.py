@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from engine.blocks.library import BlockLibrary
     from engine.network import Network
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+MAX_NAME = 64  # characters of a block name
+_NAME = re.compile(rf"^[A-Za-z][A-Za-z0-9_]{{0,{MAX_NAME - 1}}}$")
 EXPOSABLE_KINDS = ("int", "float", "bool", "choice", "int_or_tuple", "float_or_tuple")
 _PARAM_FIELDS = {"name", "kind", "default", "help", "minimum", "maximum", "choices", "length"}
 
@@ -36,7 +37,7 @@ def check_block_name(name: object, library: BlockLibrary | None = None) -> str:
     if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
         raise NetworkError(
             f"{name!r} is not a valid block name: use letters, digits and _, starting with "
-            "a letter (at most 64), such as BasicBlock"
+            f"a letter (at most {MAX_NAME}), such as BasicBlock"
         )
     if name in CATALOGUE or name == "torch":
         raise NetworkError(f"{name} is a layer type already; choose another block name")

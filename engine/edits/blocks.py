@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from engine.blocks import BlockType, check_block_name
-from engine.blocks.block_type import param_from_dict, param_to_dict
+from engine.blocks.block_type import MAX_NAME, param_from_dict, param_to_dict
 from engine.blocks.resolve import resolve
 from engine.edits.base import Compound, Edit
 from engine.edits.nodes import AddNodes, RemoveNodes, SetBind
@@ -196,13 +196,14 @@ def free_id(base: str, taken) -> str:
 
 
 def free_block_name(library, base: str = "Block") -> str:
-    """``base`` or ``base2``, ``base3``... whichever the library does not have yet."""
+    """``base`` or ``base2``, ``base3``... whichever the library does not have yet
+    (``base`` shortened so that the number fits in a block name's 64 characters)."""
     if base not in library:
         return base
     number = 2
-    while f"{base}{number}" in library:
+    while (name := f"{base[: MAX_NAME - len(str(number))]}{number}") in library:
         number += 1
-    return f"{base}{number}"
+    return name
 
 
 # ----------------------------------------------------------------- group

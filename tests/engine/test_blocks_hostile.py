@@ -239,3 +239,13 @@ def test_resolving_an_instance_with_shapes_and_no_dtypes_uses_the_shapes():
     group(project, ["conv1", "relu1", "conv2", "add", "act"], "Res")
     inside, problems = resolve(project.blocks.get("Res"), {}, [(8, 3, 3)])
     assert tuple(inside.node("x").params["shape"]) == (8, 3, 3) and not problems
+
+
+def test_a_block_with_a_name_of_64_characters_can_be_made_unique():
+    from engine.edits.blocks import plan_make_unique
+
+    project = residual_project()
+    name = "B" + "a" * 63
+    group(project, ["conv1", "relu1", "conv2", "add", "act"], name)
+    plan_make_unique(project.network, name.lower()).apply(project.network)
+    assert project.blocks.names() == [name, name[:63] + "2"]

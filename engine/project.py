@@ -525,6 +525,9 @@ def _add_node(network: Network, index: int, entry: Any, fail) -> None:
     if not isinstance(bind, dict):
         fail(f'{label}: "bind" must map parameter names to block parameter names')
     try:
+        if entry["type"] in network.library:  # Deepwire writes only the exposed ones
+            for name in params:  # a misspelt one would otherwise be ignored silently
+                network.library.spec(entry["type"]).param(name)
         network.add_node(
             entry["type"],
             params,

@@ -249,3 +249,13 @@ def test_a_block_with_a_name_of_64_characters_can_be_made_unique():
     group(project, ["conv1", "relu1", "conv2", "add", "act"], name)
     plan_make_unique(project.network, name.lower()).apply(project.network)
     assert project.blocks.names() == [name, name[:63] + "2"]
+
+
+def test_a_misspelt_parameter_of_a_block_instance_in_a_file_is_refused_not_ignored():
+    data = residual_file()
+    data["blocks"]["Res"]["params"] = [{"name": "width", "kind": "int", "default": 8}]
+    data["networks"]["model"]["nodes"][1]["params"] = {"widht": 4}
+    with pytest.raises(
+        ProjectError, match=r"node 'res': Res has no parameter 'widht' \(it has: width\)"
+    ):
+        project_file.loads(json.dumps(data))

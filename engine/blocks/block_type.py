@@ -181,6 +181,12 @@ def param_from_dict(data: Any) -> Param:
     choices = data.get("choices", [])
     if not isinstance(choices, list) or not all(isinstance(c, str | int | float) for c in choices):
         raise ParamError(f"block parameter {name}: choices must be a list of values")
+    if len({type(c) for c in choices}) > 1:  # a value is one of them only with their type
+        raise ParamError(f"block parameter {name}: choices must be all text or all numbers")
+    if not all(c.isprintable() and len(c) <= MAX_NAME for c in choices if isinstance(c, str)):
+        raise ParamError(
+            f"block parameter {name}: a choice must be one line of at most {MAX_NAME} characters"
+        )
     if kind == "choice" and not choices:
         raise ParamError(f"block parameter {name}: a choice needs its choices")
     length = data.get("length", 2)

@@ -259,3 +259,18 @@ def test_a_misspelt_parameter_of_a_block_instance_in_a_file_is_refused_not_ignor
         ProjectError, match=r"node 'res': Res has no parameter 'widht' \(it has: width\)"
     ):
         project_file.loads(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("choices", "reason"),
+    [
+        ([1, "a", 2.5], "choices must be all text or all numbers"),  # only 1 could be chosen
+        (["same", 'a"\n<b>x</b>'], "a choice must be one line"),
+    ],
+)
+def test_a_block_parameter_with_choices_no_one_could_pick_is_refused(choices, reason):
+    data = residual_file()
+    param = {"name": "mode", "kind": "choice", "default": choices[0], "choices": choices}
+    data["blocks"]["Res"]["params"] = [param]
+    with pytest.raises(ProjectError, match=f"block 'Res': block parameter mode: {reason}"):
+        project_file.loads(json.dumps(data))

@@ -32,6 +32,7 @@ from typing import Any
 import networkx as nx
 
 from engine.blocks.library import BlockLibrary
+from engine.blocks.resolve import MAX_DEPTH
 from engine.bounds import FLOAT_MAX
 from engine.errors import NetworkError, ParamError
 from engine.events import EventGroup
@@ -242,6 +243,13 @@ class Network:
         """Refuse (NetworkError) a node of ``type_name`` inside a block type that it is
         or holds: a block cannot contain itself."""
         owner = self.owner
+        if owner is not None and type_name in self.library:  # a file refuses deeper ones
+            levels = self.library.nesting(owner.name, type_name)
+            if levels > MAX_DEPTH:
+                raise NetworkError(
+                    f"a {type_name} cannot go inside {owner.name}: blocks would nest {levels} "
+                    f"deep, and at most {MAX_DEPTH} are allowed"
+                )
         if owner is not None and self.library.contains_type(type_name, owner.name):
             raise NetworkError(
                 f"a {type_name} cannot go inside {owner.name}: "

@@ -405,6 +405,7 @@ def library_from_dict(blocks: Any, source: str) -> BlockLibrary:
             library.add(block_type)
         except DeepwireError as error:
             raise ProjectError(f"{where}: {error}") from None
+    library.set_order(list(blocks))  # the file's order: saving again changes nothing
     return library
 
 

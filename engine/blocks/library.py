@@ -172,22 +172,29 @@ class BlockLibrary:
         )
 
     def _type_node_count(self, name: str) -> int:
-        """``node_count`` of type ``name``'s inside, remembered per type until the next
-        change; without recursion, so that no nesting depth can exhaust the stack."""
-        counts, opened, todo = self._node_counts, set(), [name]
-        while todo:
-            current = todo[-1]
-            nodes = self._types[current].network.nodes
-            missing = {n.type for n in nodes if n.type in self._types} - set(counts)
-            if not missing:
-                counts[current] = sum(counts.get(n.type, 1) for n in nodes)
-                todo.pop()
-            elif current in opened:  # back here with its inner types still uncounted
-                raise NetworkError(f"block {current} holds itself")
-            else:
-                opened.add(current)
-                todo.extend(missing)
-        return counts[name]
+        """``node_count`` of type ``name``'s inside, remembered until the next change."""
+
+        def count(current: str, counts: dict) -> int:
+            return sum(counts.get(n.type, 1) for n in self._types[current].network.nodes)
+
+        return _fold(name, lambda t: self._types[t].used_types(), count, self._node_counts)
+
+    def nesting(self, outer: str, inner: str) -> int:
+        """How many blocks deep an instance of ``inner`` inside type ``outer`` would
+        nest at most: the types that hold ``outer`` one in another, ``outer``, and
+        ``inner`` with the types it holds one in another."""
+        users: dict[str, set[str]] = {name: set() for name in self._types}
+        for block_type in self._types.values():
+            for used in block_type.used_types():
+                users[used].add(block_type.name)
+
+        def longest(current: str, found: dict) -> int:
+            return 1 + max((found[n] for n in step(current)), default=0)
+
+        step = users.__getitem__
+        above = _fold(outer, step, longest, {})
+        step = lambda name: self._types[name].used_types()  # noqa: E731
+        return above + _fold(inner, step, longest, {})
 
     def touch(self) -> None:
         """Note that some type changed: cached analyses are stale; tell the listeners."""
@@ -195,3 +202,26 @@ class BlockLibrary:
         self.cache.clear()
         self._node_counts.clear()
         self.events.changed.emit()
+
+
+def _fold(start: str, inner, value, found: dict) -> int:
+    """``value(name, found)`` of block type ``start``, computed once ``found`` holds it
+    for every type that ``inner(name)`` names, and so on down (kept in ``found``).
+    Without recursion, so that no nesting depth can exhaust the stack.
+
+    Raises:
+        NetworkError: a type holds itself (the library refuses that, so never).
+    """
+    opened, todo = set(), [start]
+    while todo:
+        current = todo[-1]
+        missing = set(inner(current)) - set(found)
+        if not missing:
+            found[current] = value(current, found)
+            todo.pop()
+        elif current in opened:  # back here with its inner types still unknown
+            raise NetworkError(f"block {current} holds itself")
+        else:
+            opened.add(current)
+            todo.extend(missing)
+    return found[start]

@@ -70,3 +70,15 @@ def trial_copy(network: Network) -> Network:
     trial = network.copy()
     trial.owner = network.owner
     return trial
+
+
+def scratch_copy(network: Network) -> Network:
+    """A copy of ``network`` with a copy of its block library, to try an edit that adds
+    block types on before planning it (inside a block type it knows its owner)."""
+    from engine.network import Network
+
+    library = network.library.copy()
+    scratch = Network.from_dict(network.to_dict(), network.name, library=library)
+    if network.owner is not None:
+        scratch.owner = library.get(network.owner.name)
+    return scratch

@@ -17,7 +17,7 @@ import networkx as nx
 from engine.blocks import BlockType, check_block_name
 from engine.blocks.block_type import MAX_NAME, param_from_dict, param_to_dict
 from engine.blocks.resolve import resolve
-from engine.edits.base import Compound, Edit
+from engine.edits.base import Compound, Edit, scratch_copy
 from engine.edits.nodes import AddNodes, RemoveNodes, SetBind
 from engine.errors import NetworkError
 from engine.naming import check_id, suggest_id
@@ -251,7 +251,7 @@ def plan_group(network: Network, ids, name: str | None = None, analysis=None) ->
         wires.extend(Wire(instance_id, port, dst, dp) for dst, dp in consumers)
     order = [n.id for n in network.nodes if n.id not in chosen]
     order.insert(_first_index(network, chosen), instance_id)
-    return Compound(
+    edit = Compound(
         f"Group {len(chosen)} nodes into {name}",
         [
             AddBlockType(name, inner),
@@ -259,6 +259,8 @@ def plan_group(network: Network, ids, name: str | None = None, analysis=None) ->
             AddNodes([entry], sorted(wires), order),
         ],
     )
+    edit.apply(scratch_copy(network))  # what the network refuses (nesting too deep) raises
+    return edit
 
 
 def _outer_params_read(network: Network, chosen: list[str]) -> list:
@@ -457,7 +459,9 @@ def plan_place_block(
         check_block_name(name, network.library)
         edits.append(AddBlockType(name, data))
     entry = {"id": None, "type": name, "params": dict(params or {}), "pos": tuple(pos)}
-    return Compound(f"Add {name}", [*edits, _AddInstance(entry)])
+    edit = Compound(f"Add {name}", [*edits, _AddInstance(entry)])
+    edit.apply(scratch_copy(network))  # what the network refuses (nesting too deep) raises
+    return edit
 
 
 @dataclass

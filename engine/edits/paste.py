@@ -11,7 +11,7 @@ has under the same name but with another inside is added under a fresh name
 
 from __future__ import annotations
 
-from engine.edits.base import Compound, Edit, trial_copy
+from engine.edits.base import Compound, Edit, scratch_copy, trial_copy
 from engine.edits.nodes import AddNodes
 from engine.edits.plans import position, wires_between
 from engine.errors import NetworkError, ProjectError
@@ -131,7 +131,7 @@ def _paste_with_blocks(network: Network, nodes, edges, offset, blocks: dict) -> 
         if name in renamed:
             data = _retyped(data, renamed)
             added.append(AddBlockType(renamed[name], data))
-    scratch = _scratch_copy(network)
+    scratch = scratch_copy(network)
     for edit in _inner_first(added):
         edit.apply(scratch)  # a damaged block raises here, before anything is planned
     paste = plan_paste(scratch, nodes, edges, offset)
@@ -194,12 +194,3 @@ def _inner_first(added: list) -> list:
         if not progress:
             raise NetworkError("the pasted blocks hold each other in a loop")
     return ordered
-
-
-def _scratch_copy(network: Network) -> Network:
-    """A copy of ``network`` with a copy of its library, to try a paste on."""
-    library = network.library.copy()
-    scratch = Network.from_dict(network.to_dict(), network.name, library=library)
-    if network.owner is not None:
-        scratch.owner = library.get(network.owner.name)
-    return scratch

@@ -274,3 +274,21 @@ def test_a_block_parameter_with_choices_no_one_could_pick_is_refused(choices, re
     data["blocks"]["Res"]["params"] = [param]
     with pytest.raises(ProjectError, match=f"block 'Res': block parameter mode: {reason}"):
         project_file.loads(json.dumps(data))
+
+
+def test_grouping_deeper_than_a_file_may_nest_is_refused_before_anything_changes():
+    from engine.edits.blocks import plan_group, plan_place_block
+
+    project = residual_project()
+    target, ids = project.network, ["conv1"]
+    for level in range(32):  # L0 holds L1 ... holds L31: 32 levels, as deep as a file may
+        plan_group(target, ids, f"L{level}", analyze(target)).apply(target)
+        target = project.blocks.get(f"L{level}").network
+        ids = [n.id for n in target.nodes if n.spec.role == "layer"]
+    text = project_file.dumps(project)
+    assert project_file.dumps(project_file.loads(text)) == text
+    with pytest.raises(NetworkError, match="blocks would nest 33 deep, and at most 32"):
+        plan_group(target, ids, "L32", analyze(target))
+    with pytest.raises(NetworkError, match="blocks would nest 33 deep"):
+        plan_place_block(target, "Flat", {"nodes": [], "edges": []}, (0, 0))
+    assert project_file.dumps(project) == text

@@ -15,6 +15,7 @@ the loop). Nodes with no wire at all go after the last layer, apart from the flo
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import networkx as nx
 
@@ -100,6 +101,25 @@ def lay_out(network: Network, direction: str = "LR") -> None:
     for node_id, pos in layered_positions(network, direction=direction).items():
         network.move_node(node_id, pos)
     network.set_direction(direction)
+
+
+def spread_stacked(network: Network) -> bool:
+    """Lay out ``network`` when most of its nodes stand on top of one another (a file
+    written without positions, or by a tool that gave every node the same one), so
+    that it opens readable; returns whether it did. Block insides are spread too."""
+    spread = False
+    for block_type in network.library:
+        spread |= _spread(block_type.network)
+    return _spread(network) or spread
+
+
+def _spread(network: Network) -> bool:
+    counts = Counter(node.pos for node in network.nodes)
+    stacked = sum(count for count in counts.values() if count > 1)
+    if len(network) < 2 or stacked * 2 <= len(network):
+        return False
+    lay_out(network, network.direction)
+    return True
 
 
 def _layers(network: Network) -> tuple[list[list[str]], list[str]]:

@@ -27,6 +27,7 @@ from PySide6.QtGui import QUndoStack
 from engine import project as project_file
 from engine.analysis import Analysis
 from engine.data_fit import analyze_project
+from engine.layout import spread_stacked
 from engine.network import Network
 from engine.project import Project
 
@@ -150,7 +151,10 @@ class Document(QObject):
     @classmethod
     def open(cls, path: str | Path, parent=None) -> Document:
         """Load a ``.dwire`` file; raises the engine's ProjectError on bad input."""
-        return cls(project_file.load(path), path, parent)
+        project = project_file.load(path)
+        for network in project.networks.values():
+            spread_stacked(network)  # nodes without positions open laid out, not piled up
+        return cls(project, path, parent)
 
     # ----------------------------------------------------------------- the current page
     @property

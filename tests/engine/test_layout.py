@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from benchmarks.networks import flat_resnet50
-from engine.layout import NODE_HEIGHT, NODE_WIDTH, layered_positions
+from engine.layout import NODE_HEIGHT, NODE_WIDTH, layered_positions, spread_stacked
 from tests.engine.builders import chain, graph, mlp
 
 
@@ -112,3 +112,16 @@ def test_top_to_bottom_puts_the_flow_downwards():
 def test_an_unknown_direction_is_refused_with_a_sentence():
     with pytest.raises(ValueError, match="'LR' or 'TB'"):
         layered_positions(mlp(), direction="RL")
+
+
+def test_a_network_whose_nodes_stand_on_one_spot_is_spread_and_a_drawn_one_is_not():
+    piled = chain(*["ReLU"] * 30)
+    for node in piled.nodes:
+        piled.move_node(node.id, (0, 0))
+    assert spread_stacked(piled)
+    assert len({node.pos for node in piled.nodes}) == len(piled)
+    drawn = chain(*["ReLU"] * 30)
+    before = {node.id: node.pos for node in drawn.nodes}
+    drawn.move_node("relu1", before["relu2"])  # one overlap is the user's business
+    assert not spread_stacked(drawn)
+    assert drawn.node("relu3").pos == before["relu3"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,27 @@ def test_a_read_only_file_is_never_replaced_and_cancel_keeps_the_work(
     assert not project_file.backup_path(path).exists()
     assert window.document.modified and window.document.path == path
     close_window(window)
+
+
+def test_a_file_without_positions_opens_laid_out_not_piled_up(window, tmp_path):
+    nodes = [{"id": "input", "type": "Input", "params": {"shape": [8]}}]
+    edges = []
+    for index in range(400):  # a long chain, every node at the default position
+        nodes.append({"id": f"act{index}", "type": "ReLU"})
+        edges.append({"from": [nodes[-2]["id"], "out"], "to": [f"act{index}", "in"]})
+    nodes.append({"id": "output", "type": "Output"})
+    edges.append({"from": ["act399", "out"], "to": ["output", "in"]})
+    data = {
+        "format": "deepwire",
+        "version": 2,
+        "networks": {"model": {"nodes": nodes, "edges": edges}},
+    }
+    path = tmp_path / "piled.dwire"
+    path.write_text(json.dumps(data))
+    assert window.open_file(path)
+    network = window.document.network
+    assert len({node.pos for node in network.nodes}) == len(network)
+    rects = [
+        item.sceneBoundingRect() for item in window.view.scene().items() if hasattr(item, "node_id")
+    ]
+    assert len(rects) >= len(network)

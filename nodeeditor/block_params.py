@@ -142,7 +142,9 @@ def expose(inspector, name: str, exposed: str | None = None) -> bool:
         inspector._refuse(name, str(error))
         return False
     block = inside.owner.name
-    _say(inspector, f"{node.id}.{name} now reads {block}'s parameter {exposed}: each {block} sets it")
+    _say(
+        inspector, f"{node.id}.{name} now reads {block}'s parameter {exposed}: each {block} sets it"
+    )
     return True
 
 

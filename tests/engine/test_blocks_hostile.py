@@ -27,11 +27,11 @@ def residual_file() -> dict:
     return json.loads(project_file.dumps(project))
 
 
-def chain_block(name: str, inner: str) -> dict:
+def chain_block(name: str, inner: str, shape=(8, 6, 6)) -> dict:
     """A block ``x -> a (inner) -> b (inner) -> out``: two instances of ``inner``."""
     return {
         "nodes": [
-            {"id": "x", "type": "Input", "params": {"shape": [8, 6, 6]}},
+            {"id": "x", "type": "Input", "params": {"shape": list(shape)}},
             {"id": "a", "type": inner},
             {"id": "b", "type": inner},
             {"id": "out", "type": "Output"},

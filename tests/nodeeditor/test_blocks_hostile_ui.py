@@ -15,6 +15,7 @@ from safetensors.torch import save_file
 from engine import project as project_file
 from engine.compile import compile_network
 from nodeeditor import block_actions, block_library
+from tests.engine.test_blocks_hostile import chain_block
 from tests.nodeeditor.app_helpers import close_window, open_window, record_errors
 from tests.nodeeditor.test_blocks_ui import (
     CTRL,
@@ -93,19 +94,7 @@ def doubling(data: dict) -> dict:
     """Blocks D1..D17 that each hold two of the one before: millions of nodes opened."""
     inner = "Widen"
     for level in range(1, 18):
-        data["blocks"][f"D{level}"] = {
-            "nodes": [
-                {"id": "x", "type": "Input", "params": {"shape": [4, 6, 6]}},
-                {"id": "a", "type": inner},
-                {"id": "b", "type": inner},
-                {"id": "out", "type": "Output"},
-            ],
-            "edges": [
-                {"from": ["x", "out"], "to": ["a", "x"]},
-                {"from": ["a", "out"], "to": ["b", "x"]},
-                {"from": ["b", "out"], "to": ["out", "in"]},
-            ],
-        }
+        data["blocks"][f"D{level}"] = chain_block(f"D{level}", inner, (4, 6, 6))
         inner = f"D{level}"
     return data
 

@@ -76,12 +76,14 @@ def leave(status: int) -> int:
     """Return ``status`` for a normal exit, or end the process now with it.
 
     Call once the event loop has returned, with the work already saved. Threads that
-    touch Qt get their grace first; if a detached thread is still running, stdio is
-    flushed and the process ends here, skipping the interpreter's shutdown.
+    touch Qt get their grace first; if any thread is still running after it (a detached
+    one, or one stuck past its grace: a data preview waiting on a hung share), stdio is
+    flushed and the process ends here, skipping the interpreter's shutdown, which
+    crashed now and then (SIGSEGV) tearing Qt down under a live thread.
     """
     _at_exit()
     with _lock:
-        busy = any(thread.is_alive() for thread in _detached)
+        busy = any(thread.is_alive() for thread in _detached | _running)
     if busy:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()

@@ -11,16 +11,16 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from nodeeditor import block_library, block_params
-from tests.nodeeditor.app_helpers import close_window, open_window
+from nodeeditor import block_params
+from tests.nodeeditor.app_helpers import close_window
 from tests.nodeeditor.test_blocks_ui import (
     answer_name_dialog,
-    blocks_project,
     click,
     double_click,
     dumps,
     key,
     menu_action,
+    open_blocks_window,
     settle,
     shape_on,
 )
@@ -32,9 +32,7 @@ CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModi
 @pytest.fixture
 def window(qtbot, monkeypatch, tmp_path):
     """input -> r1 (Widen) -> r2 (Widen) -> p (Pair of two Widens) -> ... -> output."""
-    monkeypatch.setattr(block_library, "user_blocks_dir", lambda: tmp_path / "my_blocks")
-    window = open_window(qtbot, monkeypatch, tmp_path, blocks_project(tmp_path))
-    window.view.fit()
+    window = open_blocks_window(qtbot, monkeypatch, tmp_path)
     yield window
     close_window(window)
 

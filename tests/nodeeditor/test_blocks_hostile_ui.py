@@ -14,9 +14,9 @@ from safetensors.torch import save_file
 
 from engine import project as project_file
 from engine.compile import compile_network
-from nodeeditor import block_actions, block_library
+from nodeeditor import block_actions
 from tests.engine.test_blocks_hostile import chain_block
-from tests.nodeeditor.app_helpers import close_window, open_window, record_errors
+from tests.nodeeditor.app_helpers import close_window, record_errors
 from tests.nodeeditor.test_blocks_ui import (
     CTRL,
     blocks_project,
@@ -24,14 +24,13 @@ from tests.nodeeditor.test_blocks_ui import (
     double_click,
     dumps,
     key,
+    open_blocks_window,
 )
 
 
 @pytest.fixture
 def window(qtbot, monkeypatch, tmp_path):
-    monkeypatch.setattr(block_library, "user_blocks_dir", lambda: tmp_path / "my_blocks")
-    window = open_window(qtbot, monkeypatch, tmp_path, blocks_project(tmp_path))
-    window.view.fit()
+    window = open_blocks_window(qtbot, monkeypatch, tmp_path)
     yield window
     close_window(window)
 

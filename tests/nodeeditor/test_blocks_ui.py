@@ -86,11 +86,18 @@ def blocks_project(tmp_path):
     return path
 
 
+def open_blocks_window(qtbot, monkeypatch, tmp_path, path=None):
+    """A fitted window on ``path`` (by default ``blocks_project``), with the user's
+    block library in ``tmp_path``."""
+    monkeypatch.setattr(block_library, "user_blocks_dir", lambda: tmp_path / "my_blocks")
+    window = open_window(qtbot, monkeypatch, tmp_path, path or blocks_project(tmp_path))
+    window.view.fit()
+    return window
+
+
 @pytest.fixture
 def window(qtbot, monkeypatch, tmp_path):
-    monkeypatch.setattr(block_library, "user_blocks_dir", lambda: tmp_path / "my_blocks")
-    window = open_window(qtbot, monkeypatch, tmp_path, blocks_project(tmp_path))
-    window.view.fit()
+    window = open_blocks_window(qtbot, monkeypatch, tmp_path)
     yield window
     close_window(window)
 
@@ -98,11 +105,8 @@ def window(qtbot, monkeypatch, tmp_path):
 @pytest.fixture
 def resnet(qtbot, monkeypatch, tmp_path):
     """A window on the bundled digits ResNet (one residual step, no blocks yet)."""
-    monkeypatch.setattr(block_library, "user_blocks_dir", lambda: tmp_path / "my_blocks")
-    window = open_window(
-        qtbot, monkeypatch, tmp_path, ROOT / "resources/examples/digits_resnet.dwire"
-    )
-    window.view.fit()
+    path = ROOT / "resources/examples/digits_resnet.dwire"
+    window = open_blocks_window(qtbot, monkeypatch, tmp_path, path)
     yield window
     close_window(window)
 

@@ -9,6 +9,7 @@ analysed once per distinct input, not once per edit of an unrelated node.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from engine.blocks.resolve import MAX_DEPTH, resolve
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from engine.analysis import Analysis
     from engine.blocks.block_type import BlockType
 
-_depth = [0]
+_nesting = threading.local()  # per thread: the app's analysis and a training run's
 
 
 class BlockSpec:
@@ -96,7 +97,8 @@ class BlockSpec:
     def _analyze(self, params, shapes, dtypes) -> Analysis:
         from engine.analysis import ERROR, Analysis, Diagnostic, analyze
 
-        if _depth[0] >= MAX_DEPTH:
+        depth = getattr(_nesting, "depth", 0)
+        if depth >= MAX_DEPTH:
             result = Analysis(self.block_type.network)
             message = (
                 f"blocks are nested more than {MAX_DEPTH} deep (does {self.name} hold itself?)"
@@ -104,11 +106,11 @@ class BlockSpec:
             result.diagnostics.append(Diagnostic(ERROR, message))
             return result
         network, problems = resolve(self.block_type, params, shapes, dtypes)
-        _depth[0] += 1
+        _nesting.depth = depth + 1
         try:
             result = analyze(network)
         finally:
-            _depth[0] -= 1
+            _nesting.depth = depth
         result.add([Diagnostic(ERROR, message, node_id) for node_id, message in problems])
         return result
 

@@ -219,7 +219,8 @@ def plan_group(network: Network, ids, name: str | None = None, analysis=None) ->
         NetworkError: nothing selected, the network's own Input/Output selected, a node
             outside lies on a path between selected nodes, or the name is taken.
     """
-    chosen = [n.id for n in network.nodes if n.id in set(ids)]
+    wanted = set(ids)
+    chosen = [n.id for n in network.nodes if n.id in wanted]
     if not chosen:
         raise NetworkError("select the nodes to group first")
     for node_id in chosen:

@@ -42,7 +42,9 @@ class LearnedTensor(torch.nn.Module):
         super().__init__()
         self.init, self.std = init, std  # kept, as torch.nn layers keep their settings
         self.weight = torch.nn.Parameter(torch.empty(1, *shape))
-        if init == "normal":
+        if init in ("normal", "trunc_normal") and std == 0:
+            torch.nn.init.zeros_(self.weight)  # a spread of 0 is the mean; trunc_normal_ divides by it
+        elif init == "normal":
             torch.nn.init.normal_(self.weight, std=std)
         elif init == "trunc_normal":
             torch.nn.init.trunc_normal_(self.weight, std=std)

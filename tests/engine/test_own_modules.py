@@ -91,3 +91,16 @@ def test_own_classes_export_to_onnx_with_the_same_outputs(tmp_path):
     session = onnxruntime.InferenceSession(str(path))
     (result,) = session.run(None, {"tokens": x.numpy()})
     torch.testing.assert_close(torch.from_numpy(result), prepared.module(x).detach())
+
+
+@pytest.mark.parametrize("init", ["normal", "trunc_normal"])
+def test_a_random_start_with_no_spread_is_its_mean(init):
+    network = graph(
+        [("x", "Input", {"shape": [3]}),
+         ("p", "Parameter", {"shape": [2, 3], "init": init, "std": 0.0}),
+         ("output", "Output", {})],
+        ["x->p.batch", "p->output"],
+    )  # fmt: skip
+    out = compile_network(network)(torch.randn(4, 3))
+    assert out.shape == (4, 2, 3)
+    assert torch.equal(out, torch.zeros(4, 2, 3))

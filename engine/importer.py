@@ -80,7 +80,8 @@ def import_model(
 
     Args:
         source: ``"file.py:Class"``, ``"package.module:Class"``, a module class, or an
-            instance.
+            instance; a function called without arguments that returns the model
+            (``"torchvision.models:resnet18"``) stands for a class.
         input_shapes: the shape of one sample of each forward argument, without the
             batch: a list in argument order, or a dict by argument name.
         example_inputs: tensors with a batch dimension, one per forward argument;
@@ -340,16 +341,25 @@ def load_model(source: str | Any):
 
     if isinstance(source, torch.nn.Module):
         return source
-    cls = source if isinstance(source, type) else _load_class(str(source))
-    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
-        raise ImportModelError(f"{getattr(cls, '__name__', cls)} is not a torch.nn.Module class")
-    try:
-        return cls()
-    except Exception as error:  # the user's constructor
+    if callable(source):
+        make, name = source, getattr(source, "__name__", repr(source))
+    else:
+        make, name = _load_class(str(source)), str(source).rpartition(":")[2]
+    is_class = isinstance(make, type)
+    if (is_class and not issubclass(make, torch.nn.Module)) or not callable(make):
         raise ImportModelError(
-            f"{cls.__name__}() failed ({type(error).__name__}: {_first_line(error)}); the class "
-            "must be constructible without arguments"
+            f"{name} is not a torch.nn.Module class or a function that makes one"
+        )
+    try:
+        model = make()
+    except Exception as error:  # the user's constructor or factory
+        raise ImportModelError(
+            f"{name}() failed ({type(error).__name__}: {_first_line(error)}); the "
+            f"{'class' if is_class else 'function'} must be callable without arguments"
         ) from None
+    if not isinstance(model, torch.nn.Module):
+        raise ImportModelError(f"{name}() returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
 
 
 def _load_model_weights(model, source, label: str) -> None:
@@ -367,7 +377,8 @@ def _load_class(source: str):
     where, sep, class_name = source.rpartition(":")
     if not sep or not where or not class_name:
         raise ImportModelError(
-            f"{source!r}: name the model as file.py:ClassName or package.module:ClassName"
+            f"{source!r}: name the model as file.py:ClassName or package.module:ClassName "
+            "(or a function that makes it, e.g. torchvision.models:resnet18)"
         )
     if where.endswith(".py") or "/" in where or "\\" in where:
         module = _run_file(Path(where))
@@ -390,7 +401,7 @@ def _load_class(source: str):
             and v.__module__ == module.__name__
         )
         hint = f" (it defines: {', '.join(found)})" if found else ""
-        raise ImportModelError(f"{where} has no class {class_name}{hint}")
+        raise ImportModelError(f"{where} has no class or function {class_name}{hint}")
     return cls
 
 

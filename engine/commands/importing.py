@@ -61,7 +61,8 @@ def register(commands) -> None:
     )
     imp.add_argument(
         "model",
-        help="file.py:ClassName or package.module:ClassName (its code is run), or model.onnx",
+        help="file.py:ClassName or package.module:ClassName (its code is run; a function that "
+        "returns the model, such as torchvision.models:resnet18, works too), or model.onnx",
     )
     imp.add_argument(
         "-o", "--output", help="the .dwire project to write (for model.onnx: model.dwire)"

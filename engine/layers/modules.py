@@ -43,7 +43,9 @@ class LearnedTensor(torch.nn.Module):
         self.init, self.std = init, std  # kept, as torch.nn layers keep their settings
         self.weight = torch.nn.Parameter(torch.empty(1, *shape))
         if init in ("normal", "trunc_normal") and std == 0:
-            torch.nn.init.zeros_(self.weight)  # a spread of 0 is the mean; trunc_normal_ divides by it
+            torch.nn.init.zeros_(
+                self.weight
+            )  # a spread of 0 is the mean; trunc_normal_ divides by it
         elif init == "normal":
             torch.nn.init.normal_(self.weight, std=std)
         elif init == "trunc_normal":

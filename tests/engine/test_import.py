@@ -60,6 +60,14 @@ HAND_WRITTEN = textwrap.dedent(
             x = self.block(x.reshape(-1, 4, 24))
             out, _ = self.rnn(x.reshape(-1, 16, 6))
             return torch.softmax(self.head(out[:, -1]), dim=1)
+
+
+    def make_net():
+        return Net()
+
+
+    def make_list():
+        return []
     """
 )
 
@@ -429,15 +437,26 @@ def test_settings_deepwire_cannot_express_are_refused(tmp_path, code, call, mess
     "source, message",
     [
         ("missing.py:Net", "no such file"),
-        ("{file}:Nope", "has no class Nope (it defines: Block, Net)"),
+        ("{file}:Nope", "has no class or function Nope (it defines: Block, Net)"),
         ("{file}", "file.py:ClassName"),
-        ("torch.nn:Linear", "constructible without arguments"),
+        ("torch.nn:Linear", "Linear() failed (TypeError"),
+        ("torch.nn.functional:relu", "the function must be callable without arguments"),
+        ("math:pi", "pi is not a torch.nn.Module class or a function that makes one"),
+        ("collections:OrderedDict", "OrderedDict is not a torch.nn.Module class"),
+        ("{file}:make_list", "make_list() returned a list, not a torch.nn.Module"),
         ("no_such_package_xyz:Net", "cannot import no_such_package_xyz"),
     ],
 )
 def test_bad_sources_give_a_sentence(model_file, source, message):
     with pytest.raises(ImportModelError, match=message.replace("(", r"\(").replace(")", r"\)")):
         import_model(source.format(file=model_file), input_shapes=[(1, 8, 8)])
+
+
+def test_a_function_that_makes_the_model_imports_like_its_class(model_file):
+    from_class = import_model(f"{model_file}:Net", input_shapes=[(1, 8, 8)])
+    from_function = import_model(f"{model_file}:make_net", input_shapes=[(1, 8, 8)])
+    assert from_function.class_name == "Net"
+    assert _by_type(from_function.network) == _by_type(from_class.network)
 
 
 def test_missing_input_shape_names_the_input(model_file):

@@ -47,6 +47,7 @@ from engine.network import Network
 
 TOLERANCE = 1e-4
 NO_EFFECT = ("inplace",)  # module settings that change no result
+INPUT_DTYPES = ("float32", "int64")  # the Input layer's dtype choices
 
 
 class ImportModelError(DeepwireError):
@@ -75,6 +76,7 @@ def import_model(
     example_inputs: Sequence | None = None,
     name: str = "model",
     model_weights: str | Path | Mapping | None = None,
+    input_dtypes: Mapping[str, str] | Sequence[str] | str | None = None,
 ) -> ImportResult:
     """Turn a torch.nn.Module into a network of catalogue layers.
 
@@ -89,6 +91,10 @@ def import_model(
         name: the network's name.
         model_weights: a state_dict of the model (file or dict, keyed as the model's
             own ``state_dict``) loaded before import, e.g. trained weights to fine-tune.
+        input_dtypes: ``"float32"`` or ``"int64"`` (token ids) for every input, or one
+            per input (in order, or by name); by default int64 where an input feeds an
+            embedding, else float32. Token examples are drawn below the smallest
+            embedding's size.
 
     Raises:
         ImportModelError: the class cannot be loaded or traced, some of its modules or
@@ -96,7 +102,8 @@ def import_model(
             model's code called ``sys.exit``.
     """
     try:
-        return _import_model(source, input_shapes, example_inputs, name, model_weights)
+        inputs = _Inputs(input_shapes, input_dtypes, example_inputs)
+        return _import_model(source, inputs, name, model_weights)
     except SystemExit as stop:  # the user's code ran (file, constructor, forward)
         what = f"called sys.exit({stop.code!r})"
         raise ImportModelError(exit_sentence(_label(source), what)) from None
@@ -117,18 +124,32 @@ def _label(source) -> str:
     return getattr(source, "__name__", type(source).__name__)
 
 
-def _import_model(source, input_shapes, example_inputs, name, model_weights) -> ImportResult:
+@dataclass
+class _Inputs:
+    """What the caller said about the model's inputs (see ``import_model``)."""
+
+    shapes: Any
+    dtypes: Any
+    examples: Any
+    id_limit: int = 2  # token examples are drawn from range(id_limit)
+
+
+def _import_model(source, inputs: _Inputs, name, model_weights) -> ImportResult:
+    import torch
+
     model = load_model(source)
     label = type(model).__name__
     if model_weights is not None:
         _load_model_weights(model, model_weights, label)
+    tables = [m.num_embeddings for m in model.modules() if isinstance(m, torch.nn.Embedding)]
+    inputs.id_limit = min(tables, default=2)
     leaves = subclass_leaves(model)
     traced = _trace(model, leaves, frozenset(), label)
     plan = plan_graph(traced)
     examples, read_through = None, []
     suspects = _suspects(traced, leaves)
     if suspects:
-        examples = _examples_or_unmapped(plan, input_shapes, example_inputs, label)
+        examples = _examples_or_unmapped(plan, inputs, label)
         parts, read_through = _check_subclasses(model, suspects, examples)
         if read_through:
             through = frozenset(id(module) for module in read_through)
@@ -137,7 +158,7 @@ def _import_model(source, input_shapes, example_inputs, name, model_weights) -> 
     if plan.unmapped:
         raise ImportModelError(_unmapped_sentence(plan, label, read_through))
     if examples is None:
-        examples = _example_inputs(plan, input_shapes, example_inputs)
+        examples = _example_inputs(plan, inputs)
     network, ids = _build(plan, examples, name)
     _check_modules(network, plan, ids, label)
     weights = _weights(plan, ids)
@@ -232,10 +253,10 @@ def _suspects(traced, leaves: set[type]) -> dict[str, Any]:
     return found
 
 
-def _examples_or_unmapped(plan: Plan, shapes, examples, label: str) -> list:
+def _examples_or_unmapped(plan: Plan, inputs: _Inputs, label: str) -> list:
     """The example inputs; when they cannot be made, what cannot be mapped comes first."""
     try:
-        return _example_inputs(plan, shapes, examples)
+        return _example_inputs(plan, inputs)
     except ImportModelError:
         if plan.unmapped:
             raise ImportModelError(_unmapped_sentence(plan, label, [])) from None
@@ -422,42 +443,68 @@ def _run_file(path: Path):
     return module
 
 
-def _example_inputs(plan: Plan, shapes, examples) -> list:
+def _example_inputs(plan: Plan, inputs: _Inputs) -> list:
     """One example tensor per Input, with a batch of 2."""
     import torch
 
-    inputs = [p for p in plan.nodes if p.type == "Input"]
-    if examples is not None:
-        examples = list(examples)
-        if len(examples) != len(inputs):
+    planned_inputs = [p for p in plan.nodes if p.type == "Input"]
+    if inputs.examples is not None:
+        examples = list(inputs.examples)
+        if len(examples) != len(planned_inputs):
             raise ImportModelError(
-                f"the model takes {len(inputs)} input(s) but {len(examples)} example(s) were given"
+                f"the model takes {len(planned_inputs)} input(s) but {len(examples)} "
+                "example(s) were given"
             )
         return [torch.as_tensor(e) for e in examples]
-    if shapes is None:
-        names = ", ".join(p.name for p in inputs)
+    if inputs.shapes is None:
+        names = ", ".join(p.name for p in planned_inputs)
         raise ImportModelError(
             f"give the shape of one sample of each input ({names}), without the batch, "
             "e.g. --input-shape 1,28,28"
         )
-    if isinstance(shapes, Mapping):
-        missing = [p.name for p in inputs if p.name not in shapes]
-        if missing:
-            raise ImportModelError(f"no shape given for input {missing[0]!r}")
-        shapes = [shapes[p.name] for p in inputs]
-    if len(shapes) != len(inputs):
-        raise ImportModelError(
-            f"the model takes {len(inputs)} input(s) but {len(shapes)} shape(s) were given"
-        )
+    shapes = _per_input(inputs.shapes, planned_inputs, "shape")
+    dtypes = _per_input(inputs.dtypes, planned_inputs, "dtype")
     result = []
     generator = torch.Generator().manual_seed(0)
-    for planned, shape in zip(inputs, shapes):
-        shape = tuple(int(s) for s in shape)
-        if _takes_ids(plan, planned):
-            result.append(torch.zeros((2, *shape), dtype=torch.long))
+    for planned, shape, dtype in zip(planned_inputs, shapes, dtypes):
+        shape = (2, *(int(s) for s in shape))
+        if dtype is None:
+            dtype = "int64" if _takes_ids(plan, planned) else "float32"
+        if check_input_dtype(dtype, f"input {planned.name!r}") == "int64":
+            result.append(torch.randint(inputs.id_limit, shape, generator=generator))
         else:
-            result.append(torch.randn((2, *shape), generator=generator))
+            result.append(torch.randn(shape, generator=generator))
     return result
+
+
+def check_input_dtype(dtype: str, where: str) -> str:
+    """``dtype`` if an Input can take it; ImportModelError naming ``where`` otherwise."""
+    if dtype not in INPUT_DTYPES:
+        raise ImportModelError(
+            f"{where}: dtype {dtype!r} is not one Deepwire's inputs take; use float32 "
+            "(measurements, pixels) or int64 (token or class ids)"
+        )
+    return dtype
+
+
+def _per_input(given, planned_inputs: list, what: str) -> list:
+    """``given`` (one value, a list in order or a dict by name) as one value per input."""
+    if given is None or isinstance(given, str):
+        return [given] * len(planned_inputs)
+    if isinstance(given, Mapping):
+        missing = [p.name for p in planned_inputs if p.name not in given]
+        if missing and what == "shape":
+            raise ImportModelError(f"no shape given for input {missing[0]!r}")
+        unknown = sorted(set(given) - {p.name for p in planned_inputs})
+        if unknown:
+            names = ", ".join(p.name for p in planned_inputs)
+            raise ImportModelError(f"the model has no input {unknown[0]!r} (its inputs: {names})")
+        return [given.get(p.name) for p in planned_inputs]
+    if len(given) != len(planned_inputs):
+        raise ImportModelError(
+            f"the model takes {len(planned_inputs)} input(s) but {len(given)} {what}(s) were given"
+        )
+    return list(given)
 
 
 def _takes_ids(plan: Plan, planned: Planned) -> bool:

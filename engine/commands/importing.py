@@ -74,6 +74,13 @@ def register(commands) -> None:
         help="shape of one sample of an input, without the batch, e.g. 1,28,28 or x=1,28,28; "
         "repeat for several inputs",
     )
+    imp.add_argument(
+        "--input-dtype",
+        action="append",
+        metavar="[NAME=]DTYPE",
+        help="float32 or int64 (token ids, for language models), for every input or for one "
+        "named input; by default int64 where an input feeds an embedding",
+    )
     imp.add_argument("--load-weights", help="the model's own state_dict to import with it")
     imp.add_argument("--weights-out", help="also write the weights as .safetensors, for export")
     imp.add_argument("--name", default="model", help="the network's name (default: model)")
@@ -93,6 +100,7 @@ def run_import(args) -> int:
     try:
         output = output_path(args)
         input_shapes(args.input_shape)  # wrong sizes are refused before any code runs
+        input_dtypes(args.input_dtype, args.model)
         existing = existing_project(output, args.force)
         if args.weights_out:
             weights_format(args.weights_out)
@@ -199,6 +207,8 @@ def worker_arguments(args, folder: str) -> list[str]:
     argv += ["--name", args.name, "--worker", folder]
     for shape in args.input_shape or []:
         argv.append(f"--input-shape={shape}")
+    for dtype in args.input_dtype or []:
+        argv.append(f"--input-dtype={dtype}")
     if args.load_weights:
         argv += ["--load-weights", args.load_weights]
     if args.weights_out:
@@ -273,8 +283,39 @@ def import_source(args):
     if is_onnx(args.model):
         return import_onnx(args.model, input_shapes=shapes, name=args.name)
     return import_model(
-        args.model, input_shapes=shapes, name=args.name, model_weights=args.load_weights
+        args.model,
+        input_shapes=shapes,
+        name=args.name,
+        model_weights=args.load_weights,
+        input_dtypes=input_dtypes(args.input_dtype, args.model),
     )
+
+
+def input_dtypes(values: list[str] | None, model: str):
+    """``["int64"]`` -> ``"int64"`` for every input; ``["ids=int64"]`` -> a dict by name."""
+    from engine.importer import ImportModelError, check_input_dtype
+    from engine.onnx_import import is_onnx
+
+    if not values:
+        return None
+    if is_onnx(model):
+        raise ImportModelError(
+            f"{Path(model).name} gives its inputs' types itself; --input-dtype is for "
+            "PyTorch models"
+        )
+    named, every = {}, []
+    for value in values:
+        name, _, dtype = value.rpartition("=")
+        dtype = check_input_dtype(dtype.strip(), f"--input-dtype {value!r}")
+        if name:
+            named[name.strip()] = dtype
+        else:
+            every.append(dtype)
+    if (named and every) or len(every) > 1:
+        raise ImportModelError(
+            "--input-dtype: give one dtype for every input (int64) or name each input (ids=int64)"
+        )
+    return named or every[0]
 
 
 def input_shapes(values: list[str] | None):

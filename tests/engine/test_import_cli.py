@@ -134,3 +134,54 @@ def test_a_read_only_target_is_refused_before_the_model_code_runs(tmp_path, caps
     assert f"{targets[which]} is read-only, so it was not replaced" in err
     assert targets[which].read_bytes() == b"the user's own file"
     assert not marker.exists()  # refused before anything ran
+
+
+TOKEN_MODEL = textwrap.dedent(
+    """
+    import torch
+
+    class Tagger(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.words = torch.nn.Embedding(1000, 8)
+            self.tags = torch.nn.Embedding(5, 8)  # a token id above 4 fails here
+            self.head = torch.nn.Linear(8, 3)
+
+        def forward(self, ids):
+            return self.head(self.words(ids) + self.tags(ids))
+    """
+)
+
+
+def test_input_dtype_int64_imports_a_token_model(tmp_path, capsys):
+    (tmp_path / "tagger.py").write_text(TOKEN_MODEL)
+    target = tmp_path / "tagger.dwire"
+    argv = ["import", f"{tmp_path / 'tagger.py'}:Tagger", "--input-shape", "7"]
+    code, out, err = run(capsys, *argv, "--input-dtype", "int64", "-o", target)
+    assert code == EXIT_OK, err
+    ids = project.load(target).networks["model"].node("ids")
+    assert ids.params["shape"] == (7,) and ids.params["dtype"] == "int64"
+
+
+@pytest.mark.parametrize(
+    "option, told",
+    [
+        ("float16", "--input-dtype 'float16': dtype 'float16' is not one Deepwire's inputs take"),
+        ("tokens=int64", "the model has no input 'tokens' (its inputs: ids)"),
+        ("float32", "Tagger"),  # the model's own embedding refuses float ids
+    ],
+)
+def test_a_wrong_input_dtype_is_a_sentence(tmp_path, capsys, option, told):
+    (tmp_path / "tagger.py").write_text(TOKEN_MODEL)
+    target = tmp_path / "tagger.dwire"
+    argv = ["import", f"{tmp_path / 'tagger.py'}:Tagger", "--input-shape", "7", "-o", target]
+    code, out, err = run(capsys, *argv, "--input-dtype", option)
+    assert code == EXIT_BAD_INPUT
+    assert told in err and "Traceback" not in err
+    assert not target.exists()
+
+
+def test_an_onnx_file_refuses_input_dtype(tmp_path, capsys):
+    code, out, err = run(capsys, "import", tmp_path / "m.onnx", "--input-dtype", "int64")
+    assert code == EXIT_BAD_INPUT
+    assert "m.onnx gives its inputs' types itself; --input-dtype is for PyTorch models" in err

@@ -8,22 +8,25 @@ and stripped of control characters: a hostile file cannot make the sentence huge
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 EXAMPLES = 3  # places named per cause
 MAX_CAUSES = 12  # causes named in one sentence; the rest are counted
 MAX_NAME = 60  # characters of one name shown
+MAX_CAUSE = 160  # characters of one cause shown (a reason may quote settings)
 
 
-def grouped(causes: Mapping[str, Sequence[str]], noun: str) -> str:
+def grouped(causes: Mapping[str, Sequence[str]], noun: str | Callable[[str], str]) -> str:
     """``{"Resize": ["/up1/Resize", ...]}`` -> ``"Resize: 4 nodes, e.g. /up1/Resize, ..."``.
 
     Args:
         causes: each cause (an op type, a module class) with the places it occurs.
-        noun: what a place is, singular (``node``, ``module``).
+        noun: what a place is, singular (``node``, ``module``), or a function that
+            says it for each cause.
     """
+    noun_of = noun if callable(noun) else lambda cause: noun
     ranked = sorted(causes.items(), key=lambda item: (-len(set(item[1])), item[0]))
-    parts = [_cause(cause, list(dict.fromkeys(places)), noun) for cause, places in ranked]
+    parts = [_cause(cause, list(dict.fromkeys(places)), noun_of(cause)) for cause, places in ranked]
     if len(parts) > MAX_CAUSES:
         rest = len(parts) - MAX_CAUSES
         parts = [*parts[:MAX_CAUSES], f"and {rest} other cause{'s' if rest > 1 else ''}"]
@@ -35,11 +38,11 @@ def _cause(cause: str, places: list[str], noun: str) -> str:
     names = ", ".join(shorten(p) for p in places[:EXAMPLES])
     counted = f"{count} {noun}{'' if count == 1 else 's'}"
     if count > EXAMPLES:
-        return f"{shorten(cause)}: {counted}, e.g. {names}"
-    return f"{shorten(cause)}: {counted} ({names})"
+        return f"{shorten(cause, MAX_CAUSE)}: {counted}, e.g. {names}"
+    return f"{shorten(cause, MAX_CAUSE)}: {counted} ({names})"
 
 
-def shorten(text: str) -> str:
-    """``text`` on one line, at most ``MAX_NAME`` characters (a cut ends in ``...``)."""
+def shorten(text: str, limit: int = MAX_NAME) -> str:
+    """``text`` on one line, at most ``limit`` characters (a cut ends in ``...``)."""
     text = "".join(c if c.isprintable() else "?" for c in str(text)) or "(unnamed)"
-    return text if len(text) <= MAX_NAME else text[: MAX_NAME - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -49,6 +49,16 @@ class Planned:
     class_name: str | None = None  # the model's own class when it subclasses ``module``'s
 
 
+@dataclass(frozen=True)
+class Unmapped:
+    """One call with no Deepwire layer: its fx node's name, where it is, and why."""
+
+    node: str
+    place: str  # a module's path, or the fx node's name in the module whose forward made it
+    cause: str  # the same text for every place with the same cause, so they group
+    noun: str = "call"  # what a place is: a module, a call, a tensor
+
+
 @dataclass
 class Plan:
     """The result of ``plan_graph``."""
@@ -56,7 +66,11 @@ class Plan:
     nodes: list[Planned] = field(default_factory=list)
     alias: dict = field(default_factory=dict)  # fx node -> Planned that produces it
     outputs: list = field(default_factory=list)  # fx nodes returned by forward
-    unmapped: list[str] = field(default_factory=list)
+    unmapped: list[Unmapped] = field(default_factory=list)
+
+    def drop_unmapped(self, fx_names: set[str]) -> None:
+        """Forget the unmapped calls that a layer turned out to hold (its helpers)."""
+        self.unmapped = [u for u in self.unmapped if u.node not in fx_names]
 
 
 class CatalogueIndex:
@@ -235,8 +249,14 @@ class _Planner:
         self.plan.alias[produces] = planned
         return planned
 
-    def _unmapped(self, node, what: str) -> None:
-        self.plan.unmapped.append(f"{node.name} ({what})")
+    def _unmapped(self, node, cause: str) -> None:
+        noun = {"call_module": "module", "get_attr": "tensor", "output": "output"}
+        if node.op in ("call_module", "get_attr"):
+            place = str(node.target)
+        else:
+            stack = list(node.meta.get("nn_module_stack") or {})
+            place = f"{stack[-1]}:{node.name}" if stack and stack[-1] else node.name
+        self.plan.unmapped.append(Unmapped(node.name, place, cause, noun.get(node.op, "call")))
 
     # ------------------------------------------------------------ node kinds
     def _on_placeholder(self, node):
@@ -252,16 +272,16 @@ class _Planner:
         self.plan.outputs = values
 
     def _on_get_attr(self, node):
-        self._unmapped(node, f"uses the tensor self.{node.target} directly")
+        self._unmapped(node, "a tensor used outside a module")
 
     def _on_call_module(self, node):
         module = self.gm.get_submodule(node.target)
         cls = type(module)
         spec, base = self.index.module_spec(cls)
         if spec is None:
-            self._unmapped(node, f"module {cls.__module__}.{cls.__name__}")
+            self._unmapped(node, f"{cls.__module__}.{cls.__name__}")
             return
-        if not self._first_use(node.target, module, cls.__name__, node):
+        if not self._first_use(node.target, module, node):
             return
         if spec.name == "Embedding" and self._positional(node, module, base):
             return
@@ -272,9 +292,9 @@ class _Planner:
         else:
             self._plain_module(node, module, spec, base)
 
-    def _first_use(self, target: str, module, name: str, node) -> bool:
+    def _first_use(self, target: str, module, node) -> bool:
         if target in self.weighted_calls:
-            self._unmapped(node, f"{name} called twice; Deepwire layers do not share weights")
+            self._unmapped(node, "shared weights (one module called twice)")
             return False
         if any(True for _ in module.parameters()):
             self.weighted_calls.add(target)
@@ -313,8 +333,7 @@ class _Planner:
             return
         if call.chained and self._fold(node, spec, params, inputs):
             return
-        names = {helper.name for helper in helpers}
-        self.plan.unmapped = [u for u in self.plan.unmapped if u.split(" ")[0] not in names]
+        self.plan.drop_unmapped({helper.name for helper in helpers})
         self._add(Planned(node.name, spec.name, params, inputs), node)
 
     def _helpers(self, node, starts: list, inputs: list) -> set | None:
@@ -381,7 +400,7 @@ class _Planner:
             child = module.get_submodule(part)
             child_spec, child_base = self.index.module_spec(type(child))
             target = f"{node.target}.{part}"
-            if not self._first_use(target, child, type(child).__name__, node):
+            if not self._first_use(target, child, node):
                 return
             produces = node if number == len(parts) else (node, number)
             self._add(
@@ -447,9 +466,7 @@ class _Planner:
             return False
         self.consumed.update([add, *helpers])
         self.plan.nodes = [p for p in self.plan.nodes if not _produced_by(self.plan, p, helpers)]
-        self.plan.unmapped = [
-            u for u in self.plan.unmapped if u.split(" ")[0] not in {h.name for h in helpers}
-        ]
+        self.plan.drop_unmapped({h.name for h in helpers})
         spec = CATALOGUE["PositionalEmbedding"]
         self._add(self._module_node(node, module, spec, base, [other]), add)
         return True

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DeepwireError
+from engine.import_report import grouped
 from engine.import_rules import (
     Plan,
     Planned,
@@ -232,7 +233,12 @@ def _trace(model, leaves: set[type], through: frozenset[int], label: str):
 
 
 def _unmapped_sentence(plan: Plan, label: str, read_through: list) -> str:
-    sentence = f"cannot import {label}: no Deepwire layer for " + "; ".join(plan.unmapped)
+    causes, nouns = {}, {}
+    for unmapped in plan.unmapped:
+        causes.setdefault(unmapped.cause, []).append(unmapped.place)
+        nouns[unmapped.cause] = unmapped.noun
+    listed = grouped(causes, nouns.get)
+    sentence = f"cannot import {label}: no Deepwire layer for {listed}"
     if read_through:
         names = sorted({type(module).__name__ for module in read_through})
         sentence += (

@@ -338,7 +338,7 @@ def test_a_class_only_named_like_a_deepwire_module_is_read_as_code(tmp_path):
         "    def forward(self, x):\n"
         "        return self.scale(x)\n"
     )
-    with pytest.raises(ImportModelError, match=re.escape("mul (function _operator.mul with")):
+    with pytest.raises(ImportModelError, match=re.escape("_operator.mul with a constant: 1 call")):
         import_model(f"{tmp_path / 'own.py'}:Net", input_shapes=[(4,)])
 
 
@@ -384,7 +384,7 @@ def test_a_module_used_twice_is_fine_without_weights_and_refused_with_them(tmp_p
     (tmp_path / "shared.py").write_text(SHARED)
     with pytest.raises(ImportModelError) as caught:
         import_model(f"{tmp_path / 'shared.py'}:Shared", input_shapes=[(4,)])
-    assert "fc_1 (Linear called twice; Deepwire layers do not share weights)" in str(caught.value)
+    assert "shared weights (one module called twice): 1 module (fc)" in str(caught.value)
     (tmp_path / "shared.py").write_text(SHARED.replace("self.fc(self.act(", "(self.act("))
     result = import_model(f"{tmp_path / 'shared.py'}:Shared", input_shapes=[(4,)])
     assert [n.type for n in result.network.nodes].count("ReLU") == 2
@@ -396,8 +396,52 @@ def test_everything_unmappable_is_named_in_one_error(tmp_path):
     with pytest.raises(ImportModelError) as caught:
         import_model(f"{path}:Odd", input_shapes=[(4,)])
     message = str(caught.value)
-    for name in ("sin", "cell (module torch.nn.modules.rnn.GRUCell)", "scale", "cumsum"):
-        assert name in message
+    for part in (
+        "function torch.sin: 1 call (sin)",
+        "torch.nn.modules.rnn.GRUCell: 1 module (cell)",
+        "a tensor used outside a module: 1 tensor (scale)",
+        "method .cumsum(): 1 call (cumsum)",
+    ):
+        assert part in message
+
+
+MANY_UNMAPPED = textwrap.dedent(
+    """
+    import torch
+    from torch import nn
+
+
+    class Wave(nn.Module):
+        def forward(self, x):
+            return torch.sin(x)
+
+
+    class Many(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.waves = nn.Sequential(*[Wave() for _ in range(40)])
+            self.cells = nn.ModuleList([nn.GRUCell(4, 4) for _ in range(30)])
+
+        def forward(self, x):
+            x = self.fc(self.fc(self.fc(self.waves(x))))
+            for cell in self.cells:
+                x = cell(x)
+            return x
+    """
+)
+
+
+def test_unmappable_calls_are_grouped_by_cause_with_counts_and_examples(tmp_path):
+    (tmp_path / "many.py").write_text(MANY_UNMAPPED)
+    with pytest.raises(ImportModelError) as caught:
+        import_model(f"{tmp_path / 'many.py'}:Many", input_shapes=[(4,)])
+    message = str(caught.value)
+    assert message == (
+        "cannot import Many: no Deepwire layer for function torch.sin: 40 calls, e.g. "
+        "waves.0:sin, waves.1:sin_1, waves.2:sin_2; torch.nn.modules.rnn.GRUCell: 30 modules, "
+        "e.g. cells.0, cells.1, cells.2; shared weights (one module called twice): 1 module (fc)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -390,14 +390,14 @@ def load_model(source: str | Any):
 
 
 def _load_model_weights(model, source, label: str) -> None:
-    from engine.weights import read_weights
+    from engine.weights import describe_problems, read_weights, weight_problems
 
     state = read_weights(source) if isinstance(source, str | Path) else dict(source)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        detail = " ".join(str(error).split())[:300]
-        raise ImportModelError(f"the weights do not fit {label}: {detail}") from None
+    problems = weight_problems(model.state_dict(), state, "model")
+    if problems:
+        name = Path(source).name if isinstance(source, str | Path) else "the weights"
+        raise ImportModelError(describe_problems(problems, name, f"model {label}"))
+    model.load_state_dict(state, strict=True)
 
 
 def _load_class(source: str):

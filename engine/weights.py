@@ -132,35 +132,65 @@ def check_weights(module: torch.nn.Module, state: Mapping[str, torch.Tensor]) ->
 
     Returns an empty list when every tensor is there with the right shape and dtype kind.
     """
-    expected = module.state_dict()
+    return [sentence for _, _, sentence in weight_problems(module.state_dict(), state)]
+
+
+def weight_problems(
+    expected: Mapping[str, torch.Tensor], given: Mapping[str, torch.Tensor], what="network"
+) -> list[tuple[str, str, str]]:
+    """Why ``given`` does not fit ``expected`` (both state_dicts), as (cause, key, sentence).
+
+    The cause is the same for every tensor with the same kind of problem, so that many
+    problems can be summarised (``describe_problems``); the sentence names the node.
+    """
     problems = []
     for key, tensor in expected.items():
-        if key not in state:
-            problems.append(f"{_node(key)}: {_tensor(key)} is missing from the file")
+        if key not in given:
+            sentence = f"{_node(key)}: {_tensor(key)} is missing from the file"
+            problems.append(("missing from the file", key, sentence))
             continue
-        given = state[key]
-        if tuple(given.shape) != tuple(tensor.shape):
-            problems.append(
-                f"{_node(key)}: {_tensor(key)} has shape {tuple(given.shape)} in the file but "
-                f"{tuple(tensor.shape)} in the network"
+        mine = given[key]
+        if tuple(mine.shape) != tuple(tensor.shape):
+            sentence = (
+                f"{_node(key)}: {_tensor(key)} has shape {tuple(mine.shape)} in the file but "
+                f"{tuple(tensor.shape)} in the {what}"
             )
-        elif given.is_floating_point() != tensor.is_floating_point():
-            problems.append(
-                f"{_node(key)}: {_tensor(key)} is {given.dtype} in the file but {tensor.dtype} "
-                "in the network"
+            problems.append((f"another shape in the file than in the {what}", key, sentence))
+        elif mine.is_floating_point() != tensor.is_floating_point():
+            sentence = (
+                f"{_node(key)}: {_tensor(key)} is {mine.dtype} in the file but {tensor.dtype} "
+                f"in the {what}"
             )
-    for key in state:
+            problems.append((f"another dtype in the file than in the {what}", key, sentence))
+    nodes = {_node(key) for key in expected}
+    for key in given:
         if key not in expected:
             where = _node(key)
-            if where not in dict(module.named_children()):
-                problems.append(
-                    f"{where}: the file has weights for it, but the network has no such node"
-                )
+            if where not in nodes:
+                sentence = f"{where}: the file has weights for it, but the {what} has no such node"
             else:
-                problems.append(
-                    f"{where}: the file has {_tensor(key)}, which the network does not use"
-                )
+                sentence = f"{where}: the file has {_tensor(key)}, which the {what} does not use"
+            problems.append((f"in the file but not in the {what}", key, sentence))
     return problems
+
+
+LISTED_PROBLEMS = 8  # more than this are summarised by cause
+
+
+def describe_problems(problems: list[tuple[str, str, str]], name: str, what="network") -> str:
+    """``name do not fit this network (N problem(s)): ...``: each problem when there are
+    few, else grouped by cause with counts and examples."""
+    from engine.import_report import grouped
+
+    count = len(problems)
+    if count <= LISTED_PROBLEMS:
+        listed = "; ".join(sentence for _, _, sentence in problems)
+    else:
+        causes = {}
+        for cause, key, _ in problems:
+            causes.setdefault(cause, []).append(key)
+        listed = grouped(causes, "tensor")
+    return f"{name} do not fit this {what} ({count} problem(s)): {listed}"
 
 
 @dataclass
@@ -273,14 +303,11 @@ def fitting_weights(
         WeightsError: the file cannot be read, or every mismatch, by node.
     """
     state = read_weights(source) if isinstance(source, str | os.PathLike) else dict(source)
-    problems = check_weights(module, state)
+    problems = weight_problems(module.state_dict(), state)
     if problems:
         if isinstance(source, str | os.PathLike):
             name = Path(source).name
-        name = name or "the weights"
-        count = len(problems)
-        listed = "; ".join(problems[:8]) + (f"; and {count - 8} more" if count > 8 else "")
-        raise WeightsError(f"{name} do not fit this network ({count} problem(s)): {listed}")
+        raise WeightsError(describe_problems(problems, name or "the weights"))
     return state
 
 

@@ -157,7 +157,7 @@ def test_input_dtype_int64_imports_a_token_model(tmp_path, capsys):
     (tmp_path / "tagger.py").write_text(TOKEN_MODEL)
     target = tmp_path / "tagger.dwire"
     argv = ["import", f"{tmp_path / 'tagger.py'}:Tagger", "--input-shape", "7"]
-    code, out, err = run(capsys, *argv, "--input-dtype", "int64", "-o", target)
+    code, _, err = run(capsys, *argv, "--input-dtype", "int64", "-o", target)
     assert code == EXIT_OK, err
     ids = project.load(target).networks["model"].node("ids")
     assert ids.params["shape"] == (7,) and ids.params["dtype"] == "int64"
@@ -175,13 +175,13 @@ def test_a_wrong_input_dtype_is_a_sentence(tmp_path, capsys, option, told):
     (tmp_path / "tagger.py").write_text(TOKEN_MODEL)
     target = tmp_path / "tagger.dwire"
     argv = ["import", f"{tmp_path / 'tagger.py'}:Tagger", "--input-shape", "7", "-o", target]
-    code, out, err = run(capsys, *argv, "--input-dtype", option)
+    code, _, err = run(capsys, *argv, "--input-dtype", option)
     assert code == EXIT_BAD_INPUT
     assert told in err and "Traceback" not in err
     assert not target.exists()
 
 
 def test_an_onnx_file_refuses_input_dtype(tmp_path, capsys):
-    code, out, err = run(capsys, "import", tmp_path / "m.onnx", "--input-dtype", "int64")
+    code, _, err = run(capsys, "import", tmp_path / "m.onnx", "--input-dtype", "int64")
     assert code == EXIT_BAD_INPUT
     assert "m.onnx gives its inputs' types itself; --input-dtype is for PyTorch models" in err

@@ -62,6 +62,23 @@ def test_mismatches_are_named_by_node_and_nothing_is_loaded(tmp_path):
     assert _unchanged(module, before)
 
 
+def test_many_mismatches_are_summarised_by_cause(tmp_path):
+    wide = chain(*[("Linear", {"out_features": 16}) for _ in range(12)])
+    narrow = chain(*[("Linear", {"out_features": 8}) for _ in range(12)])
+    state = compile_network(wide).state_dict()
+    state["stranger.weight"] = torch.zeros(3)
+    with pytest.raises(WeightsError) as caught:
+        load_weights(compile_network(narrow), state)
+    message = str(caught.value)
+    assert message.startswith("the weights do not fit this network (25 problem(s)): ")
+    assert (
+        "another shape in the file than in the network: 24 tensors, e.g. linear1.weight, "
+        "linear1.bias, linear2.weight; in the file but not in the network: 1 tensor "
+        "(stranger.weight)"
+    ) in message
+    assert len(message) < 300
+
+
 def test_a_dtype_kind_mismatch_is_refused(tmp_path):
     module = compile_network(NETWORKS["mlp"]())
     state = {k: v.clone() for k, v in module.state_dict().items()}

@@ -184,4 +184,4 @@ def test_import_refuses_bad_input_with_exit_2(tmp_path, capsys, argv, message):
 def test_import_of_an_unknown_class_names_the_ones_there(tmp_path, capsys):
     (tmp_path / "m.py").write_text("import torch\nclass Net(torch.nn.Module):\n    pass\n")
     code, _, err = _run(capsys, "import", f"{tmp_path / 'm.py'}:Nett", "-o", tmp_path / "p.dwire")
-    assert code == EXIT_BAD_INPUT and "has no class Nett (it defines: Net)" in err
+    assert code == EXIT_BAD_INPUT and "has no class or function Nett (it defines: Net)" in err

@@ -14,8 +14,8 @@ which stay out of the project's environment. A side environment that has them (t
     /work/side/bin/pip install "huggingface_hub<1"
 
 For each model, each step in its own process with a time limit: ``deepwire import
-models.py:NAME --input-shape ... -o NAME.dwire --weights-out NAME.safetensors`` (timed),
-``deepwire code NAME.dwire``, then the printed class is loaded with those weights and
+models.py:NAME --input-shape ... [--input-dtype int64] -o NAME.dwire --weights-out
+NAME.safetensors`` (timed), ``deepwire code NAME.dwire``, then the printed class is loaded with those weights and
 compared with the model in eval mode on one random batch of 2: the parameter counts must
 be equal and the outputs within 1e-4. Each model is built by a zero-argument factory
 after ``torch.manual_seed(0)``, so the importer's process and the comparing one build the
@@ -221,8 +221,9 @@ def run_step(command: list[str], folder: Path, deepwire: Path) -> tuple[bool, st
 
 def measure(name: str, folder: Path, deepwire: Path) -> dict:
     """Import, print the code, load and compare one model; return its table row."""
-    _, _, shape, _ = MODELS[name]
+    _, _, shape, dtype = MODELS[name]
     python = [sys.executable]
+    dtype_option = ["--input-dtype", "int64"] if dtype == "long" else []
     for stale in (f"{name}.dwire", f"{name}.dwire.bak", f"{name}.safetensors", f"{name}_code.py"):
         (folder / stale).unlink(missing_ok=True)  # a kept folder's last run
     row = {"model": name, "status": "OK", "params": "", "diff": "", "seconds": "", "said": ""}
@@ -230,6 +231,7 @@ def measure(name: str, folder: Path, deepwire: Path) -> dict:
         [
             *python,
             *("-m", "engine", "import", f"models.py:{name}", "--input-shape", shape),
+            *dtype_option,
             *("-o", f"{name}.dwire", "--weights-out", f"{name}.safetensors"),
         ],
         folder,

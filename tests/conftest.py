@@ -7,6 +7,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# pytest-xdist runs one worker per core: torch's own threads on top of those oversubscribe
+# the cores, and its spinning threads then make small training steps 5-10x slower.
+# Child processes (deepwire train, torchrun) inherit the setting.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 # recovery copies of unsaved test windows never go to the user's own recovery folder
 os.environ.setdefault("DEEPWIRE_RECOVERY_DIR", tempfile.mkdtemp(prefix="deepwire-recovery-"))
 # nor do training runs of unsaved projects go to the user's own runs folder

@@ -272,7 +272,93 @@ class _Planner:
         self.plan.outputs = values
 
     def _on_get_attr(self, node):
-        self._unmapped(node, "a tensor used outside a module")
+        """A learned tensor read in ``forward`` (a class token, a position embedding, a
+        layer scale's gamma): a Scale where it multiplies channels, else a Parameter."""
+        import torch
+
+        value = _attribute(self.gm, str(node.target))
+        if not (isinstance(value, torch.Tensor) and value.is_floating_point() and value.dim()):
+            self._unmapped(node, "a tensor used outside a module")
+            return
+        value, last = self._fold_views(node, value)
+        if not self._as_scale(node, value, last):
+            self._as_parameter(node, value, last)
+
+    def _fold_views(self, node, value):
+        """Follow ``self.gamma.reshape(1, -1, 1, 1)`` and the like: the tensor they make,
+        and the last fx node of the chain (whose users read that tensor)."""
+        last = node
+        while len(last.users) == 1:
+            (user,) = last.users
+            if not (_is_view(user) and user.args[0] is last) or _tensors(user.args[1:]):
+                break
+            if _tensors(tuple(user.kwargs.values())):
+                break
+            value = getattr(value, str(user.target))(*user.args[1:], **user.kwargs)
+            self.consumed.add(user)
+            last = user
+        return value, last
+
+    def _as_scale(self, node, value, last) -> bool:
+        """``x * gamma`` with gamma (C, 1, ..., 1) after leading 1s: a Scale node."""
+        from engine.layers.modules import Scale
+
+        users = list(last.users)
+        if len(users) != 1 or not _is_mul(users[0]) or len(users[0].args) != 2:
+            return False
+        mul = users[0]
+        other = mul.args[1] if mul.args[0] is last else mul.args[0]
+        shape = list(value.shape)
+        while len(shape) > 1 and shape[0] == 1:
+            shape.pop(0)
+        if not hasattr(other, "op") or other is last or any(s != 1 for s in shape[1:]):
+            return False
+        dim = -len(shape)
+        module = Scale(shape[0], dim=dim)
+        module.weight.data = value.detach().reshape(-1).clone()
+        self.consumed.add(mul)
+        planned = Planned(_node_name(node), "Scale", {"dim": dim, "init": 1.0}, [other])
+        planned.module, planned.target = module, str(node.target)
+        self._add(planned, mul)
+        return True
+
+    def _as_parameter(self, node, value, last) -> None:
+        """A Parameter node: one copy of the tensor per sample. A leading 1 is its batch
+        (timm's ``cls_token`` is (1, 1, 768)); ``.expand(x.shape[0], -1, -1)`` of it,
+        which then changes nothing, is folded in, and ``x`` gives the batch."""
+        from engine.layers.modules import LearnedTensor
+
+        shape = list(value.shape[1:] if value.dim() > 1 and value.shape[0] == 1 else value.shape)
+        batch, produces = self._batch_expand(last, len(shape) + 1)
+        if batch is None:
+            batch = next(n for n in self.gm.graph.nodes if n.op == "placeholder")
+        module = LearnedTensor(shape)
+        module.weight.data = value.detach().reshape(1, *shape).clone()
+        planned = Planned(_node_name(node), "Parameter", {"shape": shape}, [batch])
+        planned.module, planned.target = module, str(node.target)
+        self._add(planned, produces)
+
+    def _batch_expand(self, last, rank: int):
+        """(x, the expand node) for ``last.expand(x.shape[0], -1, ...)``, else (None, last)."""
+        users = list(last.users)
+        if len(users) != 1 or getattr(users[0], "target", None) != "expand":
+            return None, last
+        expand = users[0]
+        sizes = expand.args[1:]
+        if len(sizes) == 1 and isinstance(sizes[0], tuple | list):
+            sizes = tuple(sizes[0])
+        if len(sizes) != rank or any(s != -1 for s in sizes[1:]):
+            return None, last
+        source = _batch_of(sizes[0])
+        if source is None:
+            return None, last
+        helpers = _size_helpers(sizes[0], source)
+        if any(len(h.users) != 1 for h in helpers):
+            return None, last
+        self.consumed.update([expand, *helpers])
+        self.plan.nodes = [p for p in self.plan.nodes if not _produced_by(self.plan, p, helpers)]
+        self.plan.drop_unmapped({h.name for h in helpers})
+        return source, expand
 
     def _on_call_module(self, node):
         module = self.gm.get_submodule(node.target)
@@ -470,6 +556,55 @@ class _Planner:
         spec = CATALOGUE["PositionalEmbedding"]
         self._add(self._module_node(node, module, spec, base, [other]), add)
         return True
+
+
+VIEWS = ("reshape", "view", "unsqueeze", "squeeze", "permute", "transpose", "flatten", "contiguous")
+
+
+def _attribute(graph_module, dotted: str):
+    value = graph_module
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _node_name(node) -> str:
+    return str(node.target).replace(".", "_")
+
+
+def _is_view(node) -> bool:
+    """A tensor method that only rearranges its tensor's values."""
+    return node.op == "call_method" and node.target in VIEWS
+
+
+def _is_mul(node) -> bool:
+    import torch
+
+    if node.op == "call_method":
+        return node.target == "mul"
+    return node.op == "call_function" and node.target in (operator.mul, torch.mul)
+
+
+def _batch_of(size):
+    """x for an fx node computing ``x.shape[0]`` or ``x.size(0)``, else None."""
+    if not hasattr(size, "op"):
+        return None
+    if size.op == "call_method" and size.target == "size" and size.args[1:] in ((0,), ()):
+        return size.args[0] if size.args[1:] == (0,) else None
+    if size.op == "call_function" and size.target is operator.getitem and size.args[1] == 0:
+        shape = size.args[0]
+        is_shape = getattr(shape, "target", None) is getattr and shape.args[1:] == ("shape",)
+        if is_shape or (getattr(shape, "target", None) == "size" and len(shape.args) == 1):
+            return shape.args[0]
+    return None
+
+
+def _size_helpers(size, source) -> list:
+    """The fx nodes between ``source`` and the batch size read from it."""
+    helpers = [size]
+    if size.op == "call_function" and size.args[0] is not source:
+        helpers.append(size.args[0])
+    return helpers
 
 
 def _tensors(values: tuple) -> list:

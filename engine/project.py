@@ -67,6 +67,12 @@ class Project:
     blocks: BlockLibrary = field(default_factory=BlockLibrary)
 
     def __post_init__(self):
+        if not len(self.blocks):  # networks built elsewhere bring the types they use
+            theirs = {id(n.library): n.library for n in self.networks.values() if len(n.library)}
+            if len(theirs) > 1:
+                raise ValueError("networks with different block libraries make no one project")
+            if theirs:
+                self.blocks = next(iter(theirs.values()))
         for network in self.networks.values():
             network.use_library(self.blocks)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from engine import project as project_file
 from engine.cli import EXIT_BAD_INPUT, EXIT_OK
+from engine.edits.paste import adopt_network
 from engine.errors import DeepwireError
 from engine.file_access import refuse_read_only
 
@@ -109,9 +110,12 @@ def run_import(args) -> int:
     except DeepwireError as error:
         print(f"deepwire: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    network = project_file.loads(text, "the imported model").networks[args.name]
-    proj = existing or project_file.Project(networks={})
-    proj.networks[args.name] = network
+    imported = project_file.loads(text, "the imported model")
+    network = imported.networks[args.name]
+    proj = imported
+    if existing is not None:
+        proj = existing
+        network = adopt_network(existing, args.name, network)
     project_file.save(proj, output, backup=True)
     print(f"imported {class_name}: {len(network)} nodes -> {output}")
     if existing is not None:
@@ -261,7 +265,8 @@ def run_worker(args) -> int:
     folder = Path(args.worker)
     try:
         result = import_source(args)
-        proj = project_file.Project(networks={args.name: result.network})
+        network = result.network
+        proj = project_file.Project(networks={args.name: network}, blocks=network.library)
         project_file.write_atomic(folder / PROJECT, project_file.dumps(proj).encode("utf-8"))
         fmt = weights_format(args.weights_out) if args.weights_out else "safetensors"
         project_file.write_atomic(folder / WEIGHTS, weights_bytes(result.weights, fmt))

@@ -107,6 +107,26 @@ def plan_duplicate(network: Network, ids, offset=(40.0, 40.0)) -> AddNodes | Non
     return plan_paste(network, nodes, edges, offset)
 
 
+def adopt_network(project, name: str, network: Network) -> Network:
+    """Put ``network`` (from another project) into ``project`` as network ``name``,
+    replacing the one of that name, with the block types it uses; a type the project
+    has with another inside comes in renamed (``BasicBlock2``), as a paste does.
+
+    Returns:
+        The network as the project now holds it.
+    """
+    adopted = Network(name, project.blocks)
+    adopted.direction = network.direction
+    ids = [node.id for node in network.nodes]
+    data = selection_data(network, ids)
+    edges = [((w.src, w.src_port), (w.dst, w.dst_port)) for w in wires_between(network, set(ids))]
+    edit = plan_paste(adopted, data["nodes"], edges, (0.0, 0.0), data["blocks"])
+    if edit is not None:
+        edit.apply(adopted)
+    project.networks[name] = adopted
+    return adopted
+
+
 class _PasteWithBlocks(Compound):
     """The block types a paste adds, then its nodes (``ids`` as AddNodes has them)."""
 

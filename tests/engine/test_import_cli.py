@@ -185,3 +185,48 @@ def test_an_onnx_file_refuses_input_dtype(tmp_path, capsys):
     code, _, err = run(capsys, "import", tmp_path / "m.onnx", "--input-dtype", "int64")
     assert code == EXIT_BAD_INPUT
     assert "m.onnx gives its inputs' types itself; --input-dtype is for PyTorch models" in err
+
+
+BLOCKS = textwrap.dedent(
+    """
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.act = nn.{activation}()
+
+        def forward(self, x):
+            return self.act(self.fc(x))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first = Block()
+            self.second = Block()
+
+        def forward(self, x):
+            return self.second(self.first(x))
+    """
+)
+
+
+def test_modules_come_in_as_block_types_and_a_clash_is_renamed(tmp_path, capsys):
+    target = tmp_path / "two.dwire"
+    for name, activation in (("relus", "ReLU"), ("tanhs", "Tanh")):
+        (tmp_path / f"{name}.py").write_text(BLOCKS.format(activation=activation))
+        argv = ["import", f"{tmp_path / name}.py:Net", "--input-shape", "4", "--name", name]
+        status, _, err = run(capsys, *argv, "-o", target)
+        assert status == EXIT_OK, err
+    both = project.load(target)
+    assert both.blocks.names() == ["Block", "Block2"]
+    relus, tanhs = both.networks["relus"], both.networks["tanhs"]
+    assert {n.type for n in relus.nodes} == {"Input", "Block", "Output"}
+    assert {n.type for n in tanhs.nodes} == {"Input", "Block2", "Output"}
+    assert [n.type for n in both.blocks.get("Block2").network.nodes] == [
+        "Input", "Linear", "Tanh", "Output",
+    ]  # fmt: skip
+    status, code, err = run(capsys, "code", target, "--network", "tanhs")
+    assert status == EXIT_OK, err
+    assert "class Block2(torch.nn.Module):" in code and "Tanh()" in code

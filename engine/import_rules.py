@@ -78,24 +78,27 @@ class CatalogueIndex:
 
     def __init__(self, catalogue: dict[str, LayerSpec]):
         self.modules: dict[str, LayerSpec] = {}
-        self.functions: dict[Any, tuple[LayerSpec, Call]] = {}
-        self.methods: dict[str, tuple[LayerSpec, Call]] = {}
+        self.functions: dict[Any, list[tuple[LayerSpec, Call]]] = {}
+        self.methods: dict[str, list[tuple[LayerSpec, Call]]] = {}
         for spec in catalogue.values():
             for name in spec.module_names():
-                self._put(self.modules, name, spec, spec, f"torch.nn.{name}")
+                if name in self.modules:
+                    first = self.modules[name].name
+                    raise RuntimeError(f"torch.nn.{name} imports as both {first} and {spec.name}")
+                self.modules[name] = spec
             for call in spec.calls:
                 for dotted in call.functions:
-                    self._put(self.functions, _resolve(spec, dotted), (spec, call), spec, dotted)
+                    self._put(self.functions, _resolve(spec, dotted), spec, call, dotted)
                 for method in call.methods:
-                    self._put(self.methods, method, (spec, call), spec, f"method .{method}()")
+                    self._put(self.methods, method, spec, call, f"method .{method}()")
 
     @staticmethod
-    def _put(table: dict, key, value, spec: LayerSpec, what: str) -> None:
-        other = table.get(key)
-        if other is not None:
-            first = other[0] if isinstance(other, tuple) else other
-            raise RuntimeError(f"{what} imports as both {first.name} and {spec.name}")
-        table[key] = value
+    def _put(table: dict, key, spec: LayerSpec, call: Call, what: str) -> None:
+        """Add a match; several layers may share a function only if each says so."""
+        others = table.setdefault(key, [])
+        if others and not (call.shared and all(c.shared for _, c in others)):
+            raise RuntimeError(f"{what} imports as both {others[0][0].name} and {spec.name}")
+        others.append((spec, call))
 
     def module_spec(self, cls: type) -> tuple[LayerSpec | None, type | None]:
         """The spec of a module class and the class it is read as, or (None, None).
@@ -109,12 +112,12 @@ class CatalogueIndex:
                 return spec, klass
         return None, None
 
-    def function(self, target) -> tuple[LayerSpec, Call] | None:
-        """The spec and Call that a function matches, or None."""
+    def function(self, target) -> list[tuple[LayerSpec, Call]]:
+        """The specs and Calls that a function matches, in catalogue order."""
         try:
-            return self.functions.get(target)
+            return self.functions.get(target, [])
         except TypeError:  # an unhashable callable
-            return None
+            return []
 
 
 def _is_own(cls: type) -> bool:
@@ -349,6 +352,9 @@ class _Planner:
             sizes = tuple(sizes[0])
         if len(sizes) != rank or any(s != -1 for s in sizes[1:]):
             return None, last
+        if sizes[0] == -1:  # the batch size was folded (engine.import_shapes)
+            self.consumed.add(expand)
+            return None, expand
         source = _batch_of(sizes[0])
         if source is None:
             return None, last
@@ -388,24 +394,31 @@ class _Planner:
 
     def _on_call_function(self, node):
         target = node.target
+        passed = _passed_through(node)
+        if passed is not None and passed in self.plan.alias:
+            self.plan.alias[node] = self.plan.alias[passed]  # no layer: the same tensor
+            return
         module = getattr(target, "__module__", None) or ""
         label = f"function {module}.{getattr(target, '__name__', target)}".replace(" .", " ")
         self._call(node, self.index.function(target), label)
 
     def _on_call_method(self, node):
-        self._call(node, self.index.methods.get(node.target), f"method .{node.target}()")
+        passed = _passed_through(node)
+        if passed is not None and passed in self.plan.alias:
+            self.plan.alias[node] = self.plan.alias[passed]
+            return
+        self._call(node, self.index.methods.get(node.target, []), f"method .{node.target}()")
 
     # ------------------------------------------------------------ calls
-    def _call(self, node, match, label):
-        if match is None:
+    def _call(self, node, matches, label):
+        if not matches:
             self._unmapped(node, label)
             return
-        spec, call = match
-        try:
-            params = call.read(node.args, node.kwargs)
-        except NoMatch as reason:
-            self._unmapped(node, f"{label} {reason}")
+        read = _first_read(matches, node)
+        if isinstance(read, NoMatch):
+            self._unmapped(node, f"{label} {read}")
             return
+        spec, call, params = read
         tensors = _tensors(node.args) + _tensors(tuple(node.kwargs.values()))
         inputs = tensors if call.inputs is None else call.inputs(node.args, node.kwargs)
         ports = spec.input_ports(params)
@@ -605,6 +618,39 @@ def _size_helpers(size, source) -> list:
     if size.op == "call_function" and size.args[0] is not source:
         helpers.append(size.args[0])
     return helpers
+
+
+def _first_read(matches: list, node):
+    """(spec, call, params) of the first match whose read accepts ``node``'s call, else
+    a NoMatch with every reason."""
+    reasons = []
+    for spec, call in matches:
+        try:
+            return spec, call, call.read(node.args, node.kwargs)
+        except NoMatch as reason:
+            reasons.append(str(reason))
+    return NoMatch(" or ".join(dict.fromkeys(reasons)))
+
+
+def _passed_through(node):
+    """The tensor a call returns unchanged (``torch.cat([x])``, as DenseNet's first
+    layer of a block writes it; ``x.expand(-1, -1)``; ``x.contiguous()``), or None."""
+    import torch
+
+    if node.op == "call_method":
+        sizes = node.args[1:]
+        if len(sizes) == 1 and isinstance(sizes[0], list | tuple):
+            sizes = tuple(sizes[0])
+        if node.target == "expand" and sizes and all(s == -1 for s in sizes):
+            return node.args[0]  # as the batch size folded into -1 leaves it
+        if node.target == "contiguous" and len(node.args) == 1:
+            return node.args[0]
+        return None
+    if node.target in (torch.cat, torch.concat) and len(node.args) >= 1:
+        tensors = node.args[0]
+        if isinstance(tensors, list | tuple) and len(tensors) == 1 and hasattr(tensors[0], "op"):
+            return tensors[0]
+    return None
 
 
 def _tensors(values: tuple) -> list:

@@ -33,6 +33,7 @@ from typing import Any
 
 from engine.errors import DeepwireError
 from engine.import_report import grouped
+from engine.import_rewrites import batch_first
 from engine.import_rules import (
     Plan,
     Planned,
@@ -43,6 +44,7 @@ from engine.import_rules import (
     plan_graph,
     subclass_leaves,
 )
+from engine.import_shapes import fold_shapes, reads_sizes
 from engine.naming import check_id, suggest_id
 from engine.network import Network
 
@@ -147,7 +149,7 @@ def _import_model(source, inputs: _Inputs, name, model_weights) -> ImportResult:
     leaves = subclass_leaves(model)
     traced = _trace(model, leaves, frozenset(), label)
     plan = plan_graph(traced)
-    examples, read_through = None, []
+    examples, read_through, parts = None, [], None
     suspects = _suspects(traced, leaves)
     if suspects:
         examples = _examples_or_unmapped(plan, inputs, label)
@@ -156,6 +158,10 @@ def _import_model(source, inputs: _Inputs, name, model_weights) -> ImportResult:
             through = frozenset(id(module) for module in read_through)
             traced = _trace(model, leaves, through, label)
         plan = plan_graph(traced, parts)
+    if reads_sizes(traced):
+        examples = examples or _examples_or_unmapped(plan, inputs, label)
+        if fold_shapes(traced, examples, {u.node for u in plan.unmapped}):
+            plan = plan_graph(traced, parts)
     if plan.unmapped:
         raise ImportModelError(_unmapped_sentence(plan, label, read_through))
     if examples is None:
@@ -229,6 +235,7 @@ def _trace(model, leaves: set[type], through: frozenset[int], label: str):
         ) from None
     traced = torch.fx.GraphModule(tracer.root, graph, label)
     traced.graph.eliminate_dead_code()
+    batch_first(traced)
     return traced
 
 

@@ -23,6 +23,7 @@ _FAMILY_MODULES = (
     "attention",
     "merge",
     "tensor",
+    "index",
     "learnable",
     "functional",
 )

@@ -166,6 +166,24 @@ def _attention_macs(params, inputs, output):
     return prod(query[:-2]) * steps * keys * (query[-1] + value[-1])
 
 
+def _read_attention(args, kwargs):
+    """``F.scaled_dot_product_attention(q, k, v, dropout_p=0.1, is_causal=True)``."""
+    if argument(args, kwargs, 3, "attn_mask") is not None:
+        raise NoMatch("with an attention mask")
+    if argument(args, kwargs, 7, "enable_gqa", False):
+        raise NoMatch("with grouped query attention (enable_gqa)")
+    params = {
+        "dropout_p": argument(args, kwargs, 4, "dropout_p", 0.0),
+        "is_causal": argument(args, kwargs, 5, "is_causal", False),
+        "scale": argument(args, kwargs, 6, "scale", None),
+    }
+    plain = (type(params["dropout_p"]) in (int, float), type(params["is_causal"]) is bool)
+    scale = params["scale"]
+    if not all(plain) or not (scale is None or type(scale) in (int, float)):
+        raise NoMatch("with settings that are not plain numbers")
+    return params
+
+
 SPECS = [
     LayerSpec(
         name="Interpolate",
@@ -271,6 +289,7 @@ SPECS = [
         infer=_attention_shape,
         macs=_attention_macs,
         module=lambda p, i: ("ScaledDotProductAttention", dict(p)),
+        calls=(Call(("torch.nn.functional.scaled_dot_product_attention",), read=_read_attention),),
         summary=lambda p: "causal" if p["is_causal"] else "",
         examples=(
             Example(((5, 8), (5, 8), (5, 8))),

@@ -2,7 +2,7 @@
 
 Each has ``num_inputs`` numbered input ports (``in1`` ... ``inN``), whose order is the
 order of the operands. Add and Multiply need inputs of one shape (a residual connection
-is an Add); Concat joins inputs along ``dim`` (torch's meaning: 1 = the first dimension
+is an Add), except that a size of 1 stretches to the other's (a squeeze-excite gate); Concat joins inputs along ``dim`` (torch's meaning: 1 = the first dimension
 after the batch) and needs every other size to match. None holds a module: they are
 emitted as ``a + b``, ``a * b`` and ``torch.cat([a, b], dim=1)``.
 """
@@ -10,7 +10,7 @@ emitted as ``a + b``, ``a * b`` and ``torch.cat([a, b], dim=1)``.
 import operator
 
 from engine.errors import ShapeError
-from engine.layers.rules import fmt, normalize_dim, same_shapes
+from engine.layers.rules import broadcast_shapes, fmt, normalize_dim
 from engine.layers.spec import Call, Example, LayerSpec, NoMatch, Param, argument
 
 _NUM_INPUTS = Param(
@@ -86,13 +86,15 @@ def _elementwise(name, op, help, functions):
         help=help,
         params=(_NUM_INPUTS,),
         inputs=_ports,
-        infer=lambda p, i: same_shapes(i, name),
+        infer=lambda p, i: broadcast_shapes(i, name),
         emit=_chain(op),
         calls=(Call(functions, read=_read_binary, chained=True),),
         summary=lambda p: f"{p['num_inputs']} inputs",
         examples=(
             Example(((4,), (4,))),
             Example(((2, 3, 3), (2, 3, 3), (2, 3, 3)), {"num_inputs": 3}),
+            Example(((4, 3, 3), (4, 1, 1))),
+            Example(((1, 5), (3, 1))),
         ),
     )
 
@@ -101,15 +103,18 @@ SPECS = [
     _elementwise(
         "Add",
         operator.add,
-        "Adds its inputs value by value; they must have the same shape. Use it for "
-        "residual (skip) connections: wire a block's input around it into an Add.",
+        "Adds its inputs value by value; they must have the same shape, except that a size "
+        "of 1 stretches to the other's. Use it for residual (skip) connections: wire a "
+        "block's input around it into an Add.",
         ("operator.add", "torch.add"),
     ),
     _elementwise(
         "Multiply",
         operator.mul,
-        "Multiplies its inputs value by value; they must have the same shape. Use it for "
-        "gating, where one branch decides how much of another passes.",
+        "Multiplies its inputs value by value; they must have the same shape, except that a "
+        "size of 1 stretches to the other's. Use it for gating, where one branch decides "
+        "how much of another passes: squeeze-excite multiplies a (C, H, W) map by a "
+        "(C, 1, 1) gate.",
         ("operator.mul", "torch.mul"),
     ),
     LayerSpec(

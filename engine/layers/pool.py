@@ -9,7 +9,7 @@ from math import floor
 
 from engine.errors import ShapeError
 from engine.layers.conv import check_window_fits, expect_grid, window_output
-from engine.layers.spec import Example, LayerSpec, Param, pair
+from engine.layers.spec import Call, Example, LayerSpec, NoMatch, Param, argument, pair
 
 
 def _pool_settings(params, dims):
@@ -115,6 +115,15 @@ def _upsample_summary(params):
     return f"x{text}, {params['mode']}"
 
 
+def _read_adaptive(args, kwargs):
+    """``F.adaptive_avg_pool2d(x, (1, 1))``; a None size (keep the input's) has no param."""
+    size = argument(args, kwargs, 1, "output_size")
+    sizes = list(size) if isinstance(size, list | tuple) else [size]
+    if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes):
+        raise NoMatch(f"to the size {size!r}")
+    return {"output_size": sizes[0] if len(set(sizes)) == 1 else sizes}
+
+
 SPECS = [
     _pool_spec(
         "MaxPool1d",
@@ -166,6 +175,7 @@ SPECS = [
         ),
         infer=_adaptive_shape,
         module=lambda p, i: ("AdaptiveAvgPool2d", {"output_size": p["output_size"]}),
+        calls=(Call(("torch.nn.functional.adaptive_avg_pool2d",), read=_read_adaptive),),
         summary=lambda p: "x".join(str(s) for s in pair(p["output_size"], 2)),
         examples=(Example(((3, 7, 7),)), Example(((2, 8, 6),), {"output_size": [3, 2]})),
     ),

@@ -49,6 +49,26 @@ def same_shapes(shapes: list[Shape], layer: str) -> Shape:
     return first
 
 
+def broadcast_shapes(shapes: list[Shape], layer: str) -> Shape:
+    """The shape of merged inputs that agree except where one has size 1 (a gate of
+    (C, 1, 1) times a (C, H, W) map), or ShapeError naming the mismatch. Inputs of
+    different ranks are refused: torch would pad them silently, and a (32,) meeting a
+    (32, 1) is a mistake far more often than a wish."""
+    result = list(shapes[0])
+    for index, other in enumerate(shapes[1:], start=2):
+        agree = len(other) == len(result) and all(
+            a == b or a == 1 or b == 1 for a, b in zip(result, other)
+        )
+        if not agree:
+            raise ShapeError(
+                f"needs inputs of the same shape, or of size 1 where they differ (a (C, 1, 1) "
+                f"gate and a (C, H, W) map), got {fmt(tuple(shapes[0]))} on in1 and "
+                f"{fmt(other)} on in{index}"
+            )
+        result = [max(a, b) if 1 in (a, b) else a for a, b in zip(result, other)]
+    return tuple(result)
+
+
 def normalize_dim(dim: int, rank_with_batch: int, name: str = "dim") -> int:
     """Turn a torch-style ``dim`` (counting the batch) into a non-negative index.
 

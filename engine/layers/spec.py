@@ -266,6 +266,9 @@ class Call:
             come from another tensor (``size=y.shape[2:]``: ``[x, y]``); None means the
             tensors among the arguments. The nodes that compute such settings from it
             become part of this node.
+        shared: other layers match these functions too (``x[:, 0]`` is a Select,
+            ``x[:, :1]`` a Slice); each is tried in catalogue order, and the first
+            whose ``read`` accepts the call wins.
     """
 
     functions: tuple[str, ...] = ()
@@ -273,6 +276,7 @@ class Call:
     read: CallReadFn = _no_params
     chained: bool = False
     inputs: Callable[[tuple, dict], list] | None = None
+    shared: bool = False
 
 
 def normalize_read(param: Param, value: Any) -> Any:

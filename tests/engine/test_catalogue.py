@@ -192,3 +192,23 @@ def test_shape_errors_say_what_was_expected_and_got(type_name, params, shapes, w
     assert error.node == "layer" and error.message.startswith(f"layer: {type_name} ")
     for word in words:
         assert word in error.message
+
+
+@pytest.mark.parametrize(
+    "shapes, result",
+    [
+        (((16, 8, 8), (16, 1, 1)), (16, 8, 8)),  # a squeeze-excite gate
+        (((1, 5), (3, 1)), (3, 5)),
+        (((32,), (32, 1)), None),  # ranks differ: torch would pad, Deepwire asks
+        (((16, 8, 8), (8, 1, 1)), None),
+    ],
+)
+def test_add_and_multiply_stretch_sizes_of_1_only(shapes, result):
+    from engine.errors import ShapeError
+    from engine.layers.rules import broadcast_shapes
+
+    if result is None:
+        with pytest.raises(ShapeError, match="or of size 1 where they differ"):
+            broadcast_shapes(list(shapes), "Multiply")
+    else:
+        assert broadcast_shapes(list(shapes), "Multiply") == result

@@ -316,11 +316,12 @@ def test_tensor_operations_written_by_hand_import(tmp_path):
     assert [w.src for w in result.network.wires if w.dst == resize.id][1] == "x"
 
 
-def test_a_size_computed_from_a_shape_is_named(tmp_path):
-    code = TENSOR_CODE.replace("size=x.shape[2:]", "size=(x.shape[2] * 2, x.shape[3])")
+def test_a_size_computed_from_a_shape_becomes_the_number_it_is(tmp_path):
+    code = TENSOR_CODE.replace("size=x.shape[2:]", "size=(x.shape[2] // 2 * 2, x.shape[3])")
     (tmp_path / "ops.py").write_text(code)
-    with pytest.raises(ImportModelError, match="interpolate to sizes that are not plain numbers"):
-        import_model(f"{tmp_path / 'ops.py'}:Net", input_shapes=[(2, 6, 6)])
+    result = import_model(f"{tmp_path / 'ops.py'}:Net", input_shapes=[(2, 6, 6)])
+    resize = next(n for n in result.network.nodes if n.type == "Interpolate")
+    assert resize.params["size"] == (6, 6) and not resize.params["match_input"]
 
 
 def test_a_class_only_named_like_a_deepwire_module_is_read_as_code(tmp_path):
@@ -354,11 +355,11 @@ UNMAPPABLE = textwrap.dedent(
             super().__init__()
             self.fc = nn.Linear(4, 4)
             self.cell = nn.GRUCell(4, 4)
-            self.scale = nn.Parameter(torch.ones(4))
+            self.temperature = nn.Parameter(torch.tensor(2.0))
 
         def forward(self, x):
             x = torch.sin(self.fc(x))
-            x = self.cell(x) * self.scale
+            x = self.cell(x) / self.temperature
             return x.cumsum(dim=1)
     """
 )
@@ -400,7 +401,7 @@ def test_everything_unmappable_is_named_in_one_error(tmp_path):
     for part in (
         "function torch.sin: 1 call (sin)",
         "torch.nn.modules.rnn.GRUCell: 1 module (cell)",
-        "a tensor used outside a module: 1 tensor (scale)",
+        "a tensor used outside a module: 1 tensor (temperature)",
         "method .cumsum(): 1 call (cumsum)",
     ):
         assert part in message

@@ -32,6 +32,9 @@ from engine.layers.own import OWN_MODULES
 from engine.layers.spec import Call, LayerSpec, NoMatch
 
 RECURRENT = ("RNN", "LSTM", "GRU")
+# The parts of a subclass that is its base layer applied with the channels moved last
+# (a LayerNorm2d), followed by the rank: "channels-last:4".
+CHANNELS_LAST = "channels-last:"
 # Types that no single module or call gives: plan_graph folds a pattern into them.
 PATTERNS = ("PositionalEmbedding",)
 
@@ -109,6 +112,9 @@ class CatalogueIndex:
         for klass in cls.__mro__:
             spec = self.modules.get(klass.__name__)
             if spec is not None and (klass.__module__.startswith("torch.nn.") or _is_own(klass)):
+                return spec, klass
+            spec = self.modules.get(f"{klass.__module__}.{klass.__qualname__}")
+            if spec is not None:  # another library's class, named in full by the spec
                 return spec, klass
         return None, None
 
@@ -373,6 +379,15 @@ class _Planner:
         if spec is None:
             self._unmapped(node, f"{cls.__module__}.{cls.__name__}")
             return
+        foreign = not (base.__module__.startswith("torch.nn.") or _is_own(base))
+        if foreign and any(True for _ in module.parameters()):
+            self._unmapped(node, f"{cls.__name__} with weights Deepwire cannot read")
+            return
+        try:
+            spec.read_module(module)
+        except NoMatch as reason:
+            self._unmapped(node, f"{cls.__name__} {reason}")
+            return
         if not self._first_use(node.target, module, node):
             return
         if spec.name == "Embedding" and self._positional(node, module, base):
@@ -470,12 +485,13 @@ class _Planner:
 
     # ------------------------------------------------------------ modules
     def _module_node(self, node, module, spec, base, inputs, parts=()) -> Planned:
+        foreign = not (base.__module__.startswith("torch.nn.") or _is_own(base))
         return Planned(
             node.target.replace(".", "_"),
             spec.name,
             spec.read_module(module),
             inputs,
-            base_view(module, base, parts),
+            None if foreign else base_view(module, base, parts),  # no weights, settings read
             node.target,
             None if type(module) is base else type(module).__name__,
         )
@@ -490,6 +506,9 @@ class _Planner:
         parts = self.parts.get(node.target)
         if parts is None:
             parts = composite_parts(module)
+        if parts and parts[0].startswith(CHANNELS_LAST):
+            self._channels_last(node, module, spec, base, inputs, int(parts[0].split(":")[1]))
+            return
         planned = self._module_node(node, module, spec, base, inputs, parts)
         if not parts:
             self._add(planned, node)
@@ -514,6 +533,16 @@ class _Planner:
                 ),
                 produces,
             )
+
+    def _channels_last(self, node, module, spec, base, inputs, rank: int):
+        """Permute, the base layer, Permute back: a LayerNorm2d as the three steps it is."""
+        name = node.target.replace(".", "_")
+        to_last, to_first = [0, *range(2, rank), 1], [0, rank - 1, *range(1, rank - 1)]
+        self._add(Planned(f"{name}_channels_last", "Permute", {"dims": to_last}, inputs), (node, 0))
+        self._add(self._module_node(node, module, spec, base, [(node, 0)]), (node, 1))
+        self._add(
+            Planned(f"{name}_channels_first", "Permute", {"dims": to_first}, [(node, 1)]), node
+        )
 
     def _recurrent(self, node, module, spec, base):
         users = list(node.users)

@@ -35,6 +35,7 @@ from engine.errors import DeepwireError
 from engine.import_report import grouped
 from engine.import_rewrites import batch_first
 from engine.import_rules import (
+    CHANNELS_LAST,
     Plan,
     Planned,
     catalogue_index,
@@ -302,11 +303,12 @@ def _agreeing(suspects: dict, calls: dict) -> tuple[dict, list]:
             continue
         args, kwargs, want = calls[target]
         _, base = catalogue_index().module_spec(type(module))
-        for candidate in dict.fromkeys([composite_parts(module), ()]):
+        candidates = [*dict.fromkeys([composite_parts(module), ()])]
+        if args and hasattr(args[0], "dim") and args[0].dim() >= 3 and not kwargs:
+            candidates.append((f"{CHANNELS_LAST}{args[0].dim()}",))
+        for candidate in candidates:
             try:
-                got = base.forward(module, *args, **kwargs)
-                for part in candidate:
-                    got = module.get_submodule(part)(got)
+                got = _base_forward(module, base, candidate, args, kwargs)
             except Exception:  # the base forward does not fit what the subclass gets
                 continue
             if _same_values(got, want):
@@ -315,6 +317,18 @@ def _agreeing(suspects: dict, calls: dict) -> tuple[dict, list]:
         else:
             read_through.append(module)
     return parts, read_through
+
+
+def _base_forward(module, base, parts: tuple, args, kwargs):
+    """What ``module`` computes as its base layer followed by ``parts``; or, for
+    ``CHANNELS_LAST``, as its base layer on the channels moved last and back (timm's and
+    torchvision's LayerNorm2d)."""
+    if parts and parts[0].startswith(CHANNELS_LAST):
+        return base.forward(module, args[0].movedim(1, -1)).movedim(-1, 1)
+    got = base.forward(module, *args, **kwargs)
+    for part in parts:
+        got = module.get_submodule(part)(got)
+    return got
 
 
 def _record_calls(model, suspects: dict, examples: list) -> dict:

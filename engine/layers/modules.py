@@ -2,8 +2,8 @@
 
 A LayerSpec's ``module`` names a torch.nn class, or one of the classes here (named in
 ``engine.layers.own``):
-a learned per-channel multiplier, a learned tensor such as a class token, and attention
-whose dropout stops in evaluation. Each is plain torch, and the generated code holds
+a learned per-channel multiplier, a learned tensor such as a class token, attention
+whose dropout stops in evaluation, and stochastic depth (DropPath). Each is plain torch, and the generated code holds
 its source, so that code still imports only torch. This file imports torch: only
 compilation and code export read it, never the shape rules.
 """
@@ -80,6 +80,21 @@ class ScaledDotProductAttention(torch.nn.Module):
             scale=self.scale,
         )
         return mixed.reshape(*query.shape[:-1], mixed.size(-1))
+
+
+class DropPath(torch.nn.Module):
+    """While training, drops a sample's whole branch with probability p (stochastic depth)."""
+
+    def __init__(self, p=0.0):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+        return x * mask / keep
 
 
 OWN = {name: globals()[name] for name in OWN_MODULES}

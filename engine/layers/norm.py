@@ -10,7 +10,7 @@ network cannot rely on any single one, which fights overfitting. ``num_features`
 from engine.errors import ShapeError
 from engine.layers.conv import expect_grid
 from engine.layers.rules import expect_rank, fmt, numel
-from engine.layers.spec import Call, Example, LayerSpec, Param, arguments
+from engine.layers.spec import Call, Example, LayerSpec, NoMatch, Param, arguments
 
 _EPS = Param(
     "eps",
@@ -106,6 +106,16 @@ def _dropout2d_shape(params, inputs):
     return shape
 
 
+def _read_drop_path(module) -> dict:
+    """timm's DropPath(drop_prob) and torchvision's StochasticDepth(p, "row") drop
+    whole samples, as Deepwire's DropPath does; "batch" mode drops the whole batch."""
+    if getattr(module, "mode", "row") != "row":
+        raise NoMatch(f"in {module.mode!r} mode (Deepwire drops single samples: 'row')")
+    if not getattr(module, "scale_by_keep", True):
+        raise NoMatch("without scale_by_keep")
+    return {"p": float(getattr(module, "drop_prob", getattr(module, "p", 0.0)) or 0.0)}
+
+
 SPECS = [
     _batchnorm_spec(
         "BatchNorm1d",
@@ -184,5 +194,35 @@ SPECS = [
         calls=(Call(("torch.nn.functional.dropout2d",), read=arguments(p=(1, 0.5))),),
         summary=lambda p: f"p {p['p']:g}",
         examples=(Example(((3, 4, 4),)),),
+    ),
+    LayerSpec(
+        name="DropPath",
+        family="Normalization",
+        help=(
+            "Stochastic depth: during training, drops a whole residual branch for a sample "
+            "with probability p (and scales up the kept ones); at evaluation it does "
+            "nothing. Put it at the end of a branch, before the Add, as ConvNeXt, "
+            "EfficientNet and ViTs do, to regularise deep networks."
+        ),
+        params=(
+            Param(
+                "p",
+                "float",
+                0.1,
+                "Probability that a sample's branch is dropped during training.",
+                minimum=0.0,
+                maximum=1.0,
+            ),
+        ),
+        infer=lambda p, i: i[0],
+        module=lambda p, i: ("DropPath", {"p": p["p"]}),
+        modules=(
+            "DropPath",
+            "timm.layers.drop.DropPath",
+            "torchvision.ops.stochastic_depth.StochasticDepth",
+        ),
+        read=_read_drop_path,
+        summary=lambda p: f"p {p['p']:g}",
+        examples=(Example(((10,),)), Example(((2, 3, 4),), {"p": 0.1})),
     ),
 ]

@@ -4,7 +4,7 @@
 need only their names, and the analysis of a network never imports torch.
 """
 
-OWN_MODULES = ("Scale", "LearnedTensor", "ScaledDotProductAttention")
+OWN_MODULES = ("Scale", "LearnedTensor", "ScaledDotProductAttention", "DropPath")
 
 
 def constructor(name: str) -> str:

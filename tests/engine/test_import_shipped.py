@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
 import torch
 
 from engine.compile import compile_network
-from engine.importer import import_model
+from engine.importer import ImportModelError, import_model
 from engine.weights import load_weights
 
 MODELS = textwrap.dedent(
@@ -97,6 +98,54 @@ MODELS = textwrap.dedent(
         def forward(self, x):
             y = self.dwconv(x).mul(self.gamma.reshape(1, -1, 1, 1))
             return x + self.layer_scale * y
+
+
+    class LayerNorm2d(nn.LayerNorm):  # torchvision's ConvNeXt
+        def forward(self, x):
+            x = x.permute(0, 2, 3, 1)
+            x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+            return x.permute(0, 3, 1, 2)
+
+
+    class DropPath(nn.Module):  # timm's, by its full name
+        def __init__(self, drop_prob=0.0, scale_by_keep=True):
+            super().__init__()
+            self.drop_prob, self.scale_by_keep = drop_prob, scale_by_keep
+
+        def forward(self, x):
+            return x  # in evaluation; the import never calls it while training
+
+
+    DropPath.__module__ = "timm.layers.drop"
+
+
+    class StochasticDepth(nn.Module):  # torchvision's
+        def __init__(self, p, mode):
+            super().__init__()
+            self.p, self.mode = p, mode
+
+        def forward(self, x):
+            return x
+
+
+    StochasticDepth.__module__ = "torchvision.ops.stochastic_depth"
+
+
+    class ConvNeXtBlock(nn.Module):
+        def __init__(self, mode="row"):
+            super().__init__()
+            self.dwconv = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+            self.norm = LayerNorm2d(8)
+            self.drop_path = DropPath(0.2)
+            self.stochastic_depth = StochasticDepth(0.1, mode)
+
+        def forward(self, x):
+            return x + self.stochastic_depth(self.drop_path(self.norm(self.dwconv(x))))
+
+
+    class BatchDepth(ConvNeXtBlock):
+        def __init__(self):
+            super().__init__("batch")
 
 
     class SqueezeExcite(nn.Module):
@@ -184,3 +233,22 @@ def test_a_squeeze_excite_gate_broadcasts_and_functional_pooling_imports(tmp_pat
     assert types.count("AdaptiveAvgPool2d") == 2 and "Multiply" in types
     assert "Concat" not in types  # torch.cat of one tensor is that tensor
     _runs_on_another_batch(tmp_path, result, "SqueezeExcite", (3, 6, 6))
+
+
+def test_layernorm2d_and_drop_path_of_the_libraries_import(tmp_path):
+    torch.manual_seed(0)
+    result = _imported(tmp_path, "ConvNeXtBlock", (8, 5, 5))
+    nodes = {n.id: (n.type, n.params) for n in result.network.nodes}
+    assert nodes["norm_channels_last"] == ("Permute", {"dims": (0, 2, 3, 1)})
+    assert nodes["norm"][0] == "LayerNorm"
+    assert nodes["norm_channels_first"] == ("Permute", {"dims": (0, 3, 1, 2)})
+    assert nodes["drop_path"] == ("DropPath", {"p": 0.2})
+    assert nodes["stochastic_depth"] == ("DropPath", {"p": 0.1})
+    _runs_on_another_batch(tmp_path, result, "ConvNeXtBlock", (8, 5, 5))
+
+
+def test_stochastic_depth_of_the_whole_batch_is_refused_by_name(tmp_path):
+    with pytest.raises(ImportModelError) as caught:
+        _imported(tmp_path, "BatchDepth", (8, 5, 5))
+    assert "StochasticDepth in 'batch' mode" in str(caught.value)
+    assert "1 module (stochastic_depth)" in str(caught.value)

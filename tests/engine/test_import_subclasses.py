@@ -74,11 +74,11 @@ LAYER_NORM_2D = textwrap.dedent(
 
 
     class LayerNorm2d(nn.LayerNorm):
-        # timm.layers.LayerNorm2d: normalizes channels, so not what nn.LayerNorm computes
+        # not timm's LayerNorm2d: the permutes do not undo each other
         def forward(self, x):
             x = x.permute(0, 2, 3, 1)
             x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-            return x.permute(0, 3, 1, 2)
+            return x.permute(0, 3, 2, 1)
 
 
     class Net(nn.Module):

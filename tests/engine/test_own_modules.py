@@ -104,3 +104,20 @@ def test_a_random_start_with_no_spread_is_its_mean(init):
     out = compile_network(network)(torch.randn(4, 3))
     assert out.shape == (4, 2, 3)
     assert torch.equal(out, torch.zeros(4, 2, 3))
+
+
+def test_drop_path_drops_whole_samples_in_training_only():
+    network = graph(
+        [("x", "Input", {"shape": [3, 4]}), ("drop", "DropPath", {"p": 0.5}), ("output", "Output", {})],
+        ["x->drop", "drop->output"],
+    )  # fmt: skip
+    module = compile_network(network)
+    x = torch.ones(2000, 3, 4)
+    torch.manual_seed(0)
+    out = module.train()(x)
+    per_sample = out.flatten(1)
+    kept = per_sample[:, 0] != 0
+    assert set(per_sample.unique().tolist()) == {0.0, 2.0}  # dropped, or scaled by 1 / keep
+    assert all(row.unique().numel() == 1 for row in per_sample[:20])  # the whole sample
+    assert 0.45 < kept.float().mean().item() < 0.55
+    assert torch.equal(module.eval()(x), x)

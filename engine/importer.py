@@ -148,7 +148,7 @@ def _import_model(source, inputs: _Inputs, name, model_weights) -> ImportResult:
     tables = [m.num_embeddings for m in model.modules() if isinstance(m, torch.nn.Embedding)]
     inputs.id_limit = min(tables, default=2)
     leaves = subclass_leaves(model)
-    traced = _trace(model, leaves, frozenset(), label)
+    traced = _trace(model, leaves, frozenset(), label, inputs)
     plan = plan_graph(traced)
     examples, read_through, parts = None, [], None
     suspects = _suspects(traced, leaves)
@@ -157,7 +157,7 @@ def _import_model(source, inputs: _Inputs, name, model_weights) -> ImportResult:
         parts, read_through = _check_subclasses(model, suspects, examples)
         if read_through:
             through = frozenset(id(module) for module in read_through)
-            traced = _trace(model, leaves, through, label)
+            traced = _trace(model, leaves, through, label, inputs)
         plan = plan_graph(traced, parts)
     if reads_sizes(traced):
         examples = examples or _examples_or_unmapped(plan, inputs, label)
@@ -222,22 +222,91 @@ def _module_paths(plan: Plan, ids: dict, traced) -> tuple[dict, dict]:
     return paths, classes
 
 
-def _trace(model, leaves: set[type], through: frozenset[int], label: str):
-    """The model's fx graph, torch.nn layers and their subclasses (``leaves``) kept as calls."""
+def _trace(model, leaves: set[type], through: frozenset[int], label: str, inputs: _Inputs):
+    """The model's fx graph, torch.nn layers and their subclasses (``leaves``) kept as calls.
+
+    ``forward``'s arguments with defaults that are not inputs keep their defaults
+    (``mask=None``), so that code testing them (``if mask is not None``) traces.
+    """
     import torch.fx
 
     tracer = leaf_tracer(leaves, through)
+    fixed = _fixed_arguments(model, inputs)
     try:
-        graph = tracer.trace(model)
+        graph = tracer.trace(model, concrete_args=fixed)
     except Exception as error:  # tracing user code can fail in many ways
         raise ImportModelError(
-            f"cannot trace {label}: {type(error).__name__}: {_first_line(error)} (forward must "
-            "not branch on tensor values)"
+            f"cannot trace {label}: {_user_line(error)}{type(error).__name__}: "
+            f"{_first_line(error)} (torch.fx follows forward without real tensors, so Python "
+            "code that branches on a tensor's values or sizes, or asks for them as numbers, "
+            "stops it; write such code with torch operations, or import the model's ONNX "
+            "export instead)"
         ) from None
+    _drop_fixed(graph, fixed)
     traced = torch.fx.GraphModule(tracer.root, graph, label)
     traced.graph.eliminate_dead_code()
     batch_first(traced)
     return traced
+
+
+def _drop_fixed(graph, fixed: dict) -> None:
+    """Remove the placeholders fx makes for fixed arguments, and its checks of them."""
+    prefixes = tuple(f"{name}_" for name in fixed)
+    if not prefixes:
+        return
+    found = set()
+    for node in graph.nodes:
+        if node.op == "placeholder" and str(node.target).startswith(prefixes):
+            found.add(node)
+        elif node.op != "output" and node.all_input_nodes and set(node.all_input_nodes) <= found:
+            found.add(node)  # a check of a fixed value, or something computed from one
+    for node in reversed(list(graph.nodes)):
+        if node in found and all(user in found for user in node.users):
+            graph.erase_node(node)
+
+
+def _fixed_arguments(model, inputs: _Inputs) -> dict:
+    """forward's defaulted arguments after those the caller gives inputs for."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        return {}
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    given = inputs.examples if inputs.examples is not None else inputs.shapes
+    if isinstance(given, Mapping):
+        named = set(given)
+        taken = lambda index, p: p.name in named  # noqa: E731
+    else:
+        count = len(given) if given is not None else 0
+        taken = lambda index, p: index < count  # noqa: E731
+    return {
+        p.name: p.default
+        for index, p in enumerate(parameters)
+        if p.kind in kinds and p.default is not inspect.Parameter.empty and not taken(index, p)
+    }
+
+
+def _user_line(error: Exception) -> str:
+    """``model.py:42 `if x.shape[1] > 3:`: `` for the last line of the model's own code
+    in the error's traceback (not torch's), or ''."""
+    import traceback
+
+    import torch
+
+    torch_dir = str(Path(torch.__file__).parent)
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if not f.filename.startswith(torch_dir)
+        and not f.filename.startswith(str(Path(__file__).parent))
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f" `{frame.line.strip()}`" if frame.line else ""
+    return f"{Path(frame.filename).name}:{frame.lineno}{code}: "
 
 
 def _unmapped_sentence(plan: Plan, label: str, read_through: list) -> str:

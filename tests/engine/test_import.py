@@ -525,5 +525,30 @@ def test_data_dependent_control_flow_cannot_be_traced(tmp_path):
         "    def forward(self, x):\n"
         "        return x if x.sum() > 0 else -x\n"
     )
-    with pytest.raises(ImportModelError, match="cannot trace Branchy"):
+    with pytest.raises(ImportModelError) as caught:
         import_model(f"{tmp_path / 'branchy.py'}:Branchy", input_shapes=[(2,)])
+    message = str(caught.value)
+    assert message.startswith(
+        "cannot trace Branchy: branchy.py:4 `return x if x.sum() > 0 else -x`"
+    )
+    assert "branches on a tensor's values or sizes" in message
+
+
+def test_arguments_with_defaults_that_are_not_inputs_keep_their_defaults(tmp_path):
+    (tmp_path / "masked.py").write_text(
+        "import torch\n"
+        "class Masked(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = torch.nn.Linear(4, 4)\n"
+        "    def forward(self, x, mask=None, causal=False):\n"
+        "        if mask is not None:\n"
+        "            x = x * mask\n"
+        "        if causal:\n"
+        "            x = x.cumsum(1)\n"
+        "        return self.fc(x)\n"
+    )
+    result = import_model(f"{tmp_path / 'masked.py'}:Masked", input_shapes=[(4,)])
+    assert [n.type for n in result.network.nodes] == ["Input", "Linear", "Output"]
+    both = import_model(f"{tmp_path / 'masked.py'}:Masked", input_shapes=[(4,), (4,)])
+    assert [n.type for n in both.network.nodes].count("Input") == 2  # mask given: an input

@@ -1,6 +1,8 @@
 """Shared fixtures. Qt tests run offscreen; the engine tests never import Qt."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,10 +14,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Child processes (deepwire train, torchrun) inherit the setting.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+def _scratch_folder(variable: str, prefix: str) -> None:
+    """Point ``variable`` at a fresh folder that goes when the test process ends."""
+    if variable not in os.environ:
+        folder = tempfile.mkdtemp(prefix=prefix)
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ[variable] = folder
+
+
 # recovery copies of unsaved test windows never go to the user's own recovery folder
-os.environ.setdefault("DEEPWIRE_RECOVERY_DIR", tempfile.mkdtemp(prefix="deepwire-recovery-"))
+_scratch_folder("DEEPWIRE_RECOVERY_DIR", "deepwire-recovery-")
 # nor do training runs of unsaved projects go to the user's own runs folder
-os.environ.setdefault("DEEPWIRE_RUNS_DIR", tempfile.mkdtemp(prefix="deepwire-runs-"))
+_scratch_folder("DEEPWIRE_RUNS_DIR", "deepwire-runs-")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 

@@ -330,7 +330,10 @@ def missing_libraries() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(MODELS), help="measure these models")
-    parser.add_argument("--keep", help="leave the models, projects and code in this folder")
+    parser.add_argument(
+        "--keep",
+        help="leave the models, projects, code and results.json (whole sentences) in this folder",
+    )
     parser.add_argument(
         "--deepwire", default=str(ROOT), help="the Deepwire checkout to measure (default: this one)"
     )
@@ -355,6 +358,8 @@ def main() -> None:
         for name in names:
             rows.append(measure(name, folder, Path(args.deepwire).resolve()))
             print(f"{name}: {rows[-1]['status']}", file=sys.stderr, flush=True)
+        if args.keep:  # the table cuts sentences; the kept folder has them whole
+            (folder / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
     print_table(rows)
     print(f"{sum(r['status'] == 'OK' for r in rows)} of {len(rows)} imported")
 

@@ -675,7 +675,7 @@ def _check_modules(network: Network, plan: Plan, ids: dict, label: str) -> None:
         raise ImportModelError(
             f"imported {label}, but the network does not check: {analysis.errors[0].message}"
         )
-    problems = []
+    problems: dict[str, list[str]] = {}
     for planned in plan.nodes:
         if planned.module is None:
             continue
@@ -687,10 +687,10 @@ def _check_modules(network: Network, plan: Plan, ids: dict, label: str) -> None:
         difference = _difference(planned.module, rebuilt, {p.name for p in node.spec.params})
         if difference:
             kind = planned.class_name or type(planned.module).__name__
-            problems.append(f"{planned.target} ({kind}): {difference}")
+            problems.setdefault(f"{kind} ({difference})", []).append(planned.target)
     if problems:
         raise ImportModelError(
-            f"cannot import {label}: Deepwire's layers differ for " + "; ".join(problems)
+            f"cannot import {label}: Deepwire's layers differ for {grouped(problems, 'module')}"
         )
 
 

@@ -15,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+
 def _scratch_folder(variable: str, prefix: str) -> None:
     """Point ``variable`` at a fresh folder that goes when the test process ends."""
     if variable not in os.environ:

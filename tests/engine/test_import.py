@@ -514,8 +514,23 @@ def test_a_wrong_input_shape_is_reported(model_file):
     with pytest.raises(ImportModelError) as caught:
         import_model(f"{model_file}:Net", input_shapes=[(3, 8, 8)])
     message = str(caught.value)
-    assert "features.0 (Conv2d): expects in_channels 1" in message
-    assert "gets 3 from the input shape" in message
+    assert "Conv2d (expects in_channels 1 but gets 3 from the input shape" in message
+    assert "2 modules (features.0, side)" in message
+
+
+def test_layers_that_differ_alike_are_grouped(tmp_path):
+    (tmp_path / "wide.py").write_text(
+        "import torch\n"
+        "class Wide(torch.nn.Sequential):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(*[torch.nn.Linear(4, 4).double() for _ in range(10)])\n"
+    )
+    with pytest.raises(ImportModelError) as caught:
+        import_model(f"{tmp_path / 'wide.py'}:Wide", input_shapes=[(4,)])
+    assert str(caught.value) == (
+        "cannot import Wide: Deepwire's layers differ for Linear (its tensor bias is "
+        "torch.float64, Deepwire's layer uses torch.float32): 10 modules, e.g. 0, 1, 2"
+    )
 
 
 def test_data_dependent_control_flow_cannot_be_traced(tmp_path):

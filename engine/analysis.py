@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import networkx as nx
 
 from engine.errors import DeepwireError
+from engine.layers.dense import LINEAR_INPUT
 from engine.layers.rules import fmt, numel
 from engine.layers.spec import Shape
 from engine.network import Network, Node, Wire
@@ -291,6 +292,29 @@ def _check_lost_ports(network: Network, diagnostics: list[Diagnostic]) -> None:
             diagnostics.append(Diagnostic(ERROR, message, target.id))
 
 
+def _from_feature_map(network: Network, wire, result: Analysis) -> bool:
+    """Whether a wire carries a channels-first feature map: walking back through layers
+    that keep its shape (activations, normalization), an Input or a convolution or
+    pooling layer comes first, not a Permute or another layer that moved the channels
+    last. A Linear there would mix the pixels of each row, which is never what a learner
+    means (Flatten first); after a Permute it is ConvNeXt's per-position MLP."""
+    seen = set()
+    while wire is not None and wire.src not in seen:
+        seen.add(wire.src)
+        source = network.node(wire.src)
+        spec = source.spec
+        if source.type == "Input" or spec.family == "Convolution":
+            return True
+        ports = source.input_ports()
+        if getattr(spec, "is_block", False) or spec.family == "Shape" or not ports:
+            return False
+        before = network.wire_into(source.id, ports[0])
+        if before is None or result.wire_shape(before) != result.shapes.get(source.id):
+            return False
+        wire = before
+    return False
+
+
 def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: list) -> None:
     """Check one node's parameters and infer its output shape, writing into ``result``."""
     spec = node.spec
@@ -321,6 +345,14 @@ def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: lis
     problem = _dtype_problem(spec.input_dtype, dtypes, shapes)
     if problem:
         diagnostics.append(Diagnostic(ERROR, f"{node.id}: {node.type} {problem}", node.id))
+        return
+    if (
+        node.type == "Linear"
+        and len(shapes[0]) >= 3
+        and _from_feature_map(network, wires[0], result)
+    ):
+        message = f"expects {LINEAR_INPUT}, got {fmt(shapes[0])}; add a Flatten before it"
+        diagnostics.append(Diagnostic(ERROR, f"{node.id}: Linear {message}", node.id))
         return
     try:
         shape = tuple(spec.infer(params, shapes))

@@ -3,15 +3,14 @@
 from engine.layers.rules import expect_rank, numel
 from engine.layers.spec import Call, Example, LayerSpec, Param, arguments
 
+LINEAR_INPUT = "a flat input (features,) or a sequence (steps, features)"
+
 
 def _linear_shape(params, inputs):
+    """Linear maps the last dimension, at any rank (ConvNeXt's channels-last maps); the
+    analysis refuses a channels-first feature map (``engine.analysis``)."""
     (shape,) = inputs
-    expect_rank(
-        shape,
-        (1, 2),
-        "a flat input (features,) or a sequence (steps, features)",
-        "add a Flatten before it",
-    )
+    expect_rank(shape, tuple(range(1, 9)), LINEAR_INPUT, "add a Flatten before it")
     return (*shape[:-1], params["out_features"])
 
 

@@ -68,6 +68,31 @@ def test_linear_after_an_image_suggests_flatten():
     )
 
 
+def test_linear_maps_the_channels_of_a_map_moved_channels_last_but_not_a_conv_output():
+    channels_last = chain(
+        ("Conv2d", {"out_channels": 8, "kernel_size": 1}),
+        ("Permute", {"dims": [0, 2, 3, 1]}),
+        ("LayerNorm", {}),
+        ("Linear", {"out_features": 32}),
+        ("GELU", {}),
+        ("Linear", {"out_features": 8}),
+        input_shape=(3, 4, 4),
+    )  # ConvNeXt's block
+    analysis = analyze(channels_last)
+    assert analysis.ok and analysis.shapes["linear6"] == (4, 4, 8)
+    after_conv = chain(
+        ("Conv2d", {"out_channels": 8, "kernel_size": 1}),
+        ("ReLU", {}),
+        ("Linear", {"out_features": 10}),
+        input_shape=(3, 4, 4),
+    )
+    (error,) = analyze(after_conv).errors
+    assert error.message == (
+        "linear3: Linear expects a flat input (features,) or a sequence (steps, features), "
+        "got (8, 4, 4); add a Flatten before it"
+    )
+
+
 def test_error_fixed_clears_the_diagnostic():
     network = chain(("Linear", {"out_features": 10}), input_shape=(8, 4, 4))
     assert not analyze(network).ok

@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 
 from engine.analysis import analyze
-from engine.blocks.block_type import check_block_name, param_to_dict
+from engine.blocks.block_type import EXPOSABLE_KINDS, check_block_name, param_to_dict
 from engine.edits.base import Compound
 from engine.edits.blocks import SetBlockParams, free_block_name, free_id, plan_group
 from engine.edits.nodes import AddNodes, RemoveNodes, SetBind
@@ -153,7 +153,8 @@ def _share_types(network: Network, names: list[str]) -> None:
     each) that have the same structure, exposing the settings in which they differ."""
     groups: dict[str, list[str]] = defaultdict(list)
     for name in names:
-        groups[_structure(network.library.get(name).to_dict())].append(name)
+        inside = network.library.get(name).network
+        groups[_structure(network.library.get(name).to_dict(), inside)].append(name)
     for same in groups.values():
         if len(same) > 1:
             _merge(network, same)
@@ -165,14 +166,23 @@ def _share_types(network: Network, names: list[str]) -> None:
             library.rename(name, wanted)
 
 
-def _structure(data: dict) -> str:
-    """A block's data without parameter values: equal for modules built alike."""
-    nodes = [
-        {"id": n["id"], "type": n["type"], "trainable": n.get("trainable", True)}
-        for n in data["nodes"]
-        if n["type"] != "Input"
-    ]
-    return json.dumps([nodes, data["edges"]], sort_keys=True)
+def _structure(data: dict, inside: Network) -> str:
+    """A block's data without the parameter values a block can expose: equal for
+    modules built alike. Values it cannot expose (an Interpolate's fixed size) stay,
+    so that blocks differing in them stay apart."""
+    nodes = []
+    for n in data["nodes"]:
+        if n["type"] == "Input":
+            continue
+        kinds = {p.name: p.kind for p in inside.node(n["id"]).spec.params}
+        fixed = {
+            key: value
+            for key, value in n.get("params", {}).items()
+            if kinds.get(key, "int") not in EXPOSABLE_KINDS
+        }
+        nodes.append({"id": n["id"], "type": n["type"], "trainable": n.get("trainable", True),
+                      "fixed": fixed})  # fmt: skip
+    return json.dumps([nodes, data["edges"]], sort_keys=True, default=list)
 
 
 def _merge(network: Network, names: list[str]) -> None:

@@ -13,6 +13,7 @@ from sizes are folded, never from a tensor's values (``x.max().item()``).
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 SIZE_ATTRIBUTES = ("shape", "ndim")
@@ -48,7 +49,7 @@ def fold_shapes(graph_module, examples: list, unmapped: set[str]) -> bool:
     first = _record(graph_module, examples, shape_nodes)
     second = _record(graph_module, grown, shape_nodes)
     batch = (len(examples[0]), len(grown[0])) if examples else None
-    changed = False
+    changed = _sizes_of_a_tensor(graph_module.graph, chosen, first, second)
     for node in shape_nodes:
         if node not in first or node not in second:
             continue
@@ -64,6 +65,59 @@ def fold_shapes(graph_module, examples: list, unmapped: set[str]) -> bool:
         graph_module.graph.eliminate_dead_code()
         graph_module.recompile()
     return changed
+
+
+def _sizes_of_a_tensor(graph, chosen: set, first: dict, second: dict) -> bool:
+    """``F.interpolate(x, size=(h, w))`` where (h, w) are the height and width of one
+    tensor y (segmentation-models-pytorch reads them into a list first) becomes
+    ``size=y.shape[2:]``: an Interpolate to y's size, for inputs of any size."""
+    import torch.nn.functional as F
+
+    changed = False
+    for node in list(graph.nodes):
+        if node.op != "call_function" or node.target is not F.interpolate:
+            continue
+        in_kwargs = "size" in node.kwargs
+        size = node.kwargs["size"] if in_kwargs else (node.args[1:2] or [None])[0]
+        parts = tuple(size) if isinstance(size, tuple | list) else (size,)
+        if not all(hasattr(p, "op") and p in chosen and p in first for p in parts):
+            continue
+        source = _only_source(parts, chosen)
+        if source is None:
+            continue
+        reads = [
+            n for n in chosen
+            if n.target is getattr and n.args == (source, "shape") and n in first and n in second
+        ]  # fmt: skip
+        wanted = [tuple(values[p] for p in parts) for values in (first, second)]
+        if not any(
+            tuple(first[r])[2:] == wanted[0] and tuple(second[r])[2:] == wanted[1] for r in reads
+        ):
+            continue
+        with graph.inserting_before(node):
+            shape = graph.call_function(getattr, (source, "shape"))
+            spatial = graph.call_function(operator.getitem, (shape, slice(2, None)))
+        if in_kwargs:
+            node.kwargs = {**node.kwargs, "size": spatial}
+        else:
+            node.args = (node.args[0], spatial, *node.args[2:])
+        changed = True
+    return changed
+
+
+def _only_source(parts: tuple, chosen: set):
+    """The one tensor whose size reads compute ``parts``, or None."""
+    sources, todo, seen = set(), list(parts), set()
+    while todo:
+        node = todo.pop()
+        if node in seen or node not in chosen:
+            continue
+        seen.add(node)
+        if _is_size_read(node):
+            sources.add(node.args[0])
+        else:
+            todo.extend(node.all_input_nodes)
+    return sources.pop() if len(sources) == 1 else None
 
 
 def _is_size_read(node) -> bool:

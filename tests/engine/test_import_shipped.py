@@ -148,6 +148,36 @@ MODELS = textwrap.dedent(
             super().__init__("batch")
 
 
+    class UnetDecoderBlock(nn.Module):  # segmentation-models-pytorch's, simplified
+        def __init__(self, channels):
+            super().__init__()
+            self.conv = nn.Conv2d(channels, 4, 3, padding=1)
+
+        def forward(self, x, height, width, skip):
+            x = F.interpolate(x, size=(height, width), mode="nearest")
+            return self.conv(torch.cat([x, skip], dim=1))
+
+
+    class Unet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc1 = nn.Conv2d(3, 4, 3, padding=1)
+            self.enc2 = nn.Conv2d(4, 8, 3, stride=2, padding=1)
+            self.enc3 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+            self.up1 = UnetDecoderBlock(16)
+            self.up2 = UnetDecoderBlock(8)
+
+        def forward(self, x):
+            features = [self.enc1(x)]
+            features.append(self.enc2(features[-1]))
+            y = self.enc3(features[-1])
+            spatial_shapes = [f.shape[2:] for f in features]
+            height, width = spatial_shapes[1]
+            y = self.up1(y, height, width, features[1])
+            height, width = spatial_shapes[0]
+            return self.up2(y, height, width, features[0])
+
+
     class SqueezeExcite(nn.Module):
         def __init__(self):
             super().__init__()
@@ -252,3 +282,18 @@ def test_stochastic_depth_of_the_whole_batch_is_refused_by_name(tmp_path):
         _imported(tmp_path, "BatchDepth", (8, 5, 5))
     assert "StochasticDepth in 'batch' mode" in str(caught.value)
     assert "1 module (stochastic_depth)" in str(caught.value)
+
+
+def test_a_decoder_that_resizes_to_its_skips_sizes_resizes_to_them_at_any_size(tmp_path):
+    from engine.analysis import analyze
+
+    torch.manual_seed(0)
+    result = _imported(tmp_path, "Unet", (3, 8, 8))
+    network = result.network
+    assert network.library.names() == ["UnetDecoderBlock"]  # one type, as in the model
+    inside = network.library.get("UnetDecoderBlock").network
+    (resize,) = [n for n in inside.nodes if n.type == "Interpolate"]
+    assert resize.params["match_input"]
+    network.set_params("x", {"shape": [3, 12, 12]})
+    assert analyze(network).ok  # no longer tied to the 8x8 it was imported at
+    _runs_on_another_batch(tmp_path, result, "Unet", (3, 8, 8))

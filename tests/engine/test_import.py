@@ -316,12 +316,18 @@ def test_tensor_operations_written_by_hand_import(tmp_path):
     assert [w.src for w in result.network.wires if w.dst == resize.id][1] == "x"
 
 
-def test_a_size_computed_from_a_shape_becomes_the_number_it_is(tmp_path):
-    code = TENSOR_CODE.replace("size=x.shape[2:]", "size=(x.shape[2] // 2 * 2, x.shape[3])")
-    (tmp_path / "ops.py").write_text(code)
-    result = import_model(f"{tmp_path / 'ops.py'}:Net", input_shapes=[(2, 6, 6)])
-    resize = next(n for n in result.network.nodes if n.type == "Interpolate")
-    assert resize.params["size"] == (6, 6) and not resize.params["match_input"]
+def test_sizes_computed_from_one_tensor_resize_to_it_and_others_become_numbers(tmp_path):
+    for size, match_input in (
+        ("(x.shape[2] // 2 * 2, x.shape[3])", True),
+        ("(x.shape[2], 6)", False),
+    ):
+        code = TENSOR_CODE.replace("size=x.shape[2:]", f"size={size}")
+        (tmp_path / "ops.py").write_text(code)
+        result = import_model(f"{tmp_path / 'ops.py'}:Net", input_shapes=[(2, 6, 6)])
+        resize = next(n for n in result.network.nodes if n.type == "Interpolate")
+        assert resize.params["match_input"] is match_input, size
+        if not match_input:
+            assert resize.params["size"] == (6, 6)
 
 
 def test_a_class_only_named_like_a_deepwire_module_is_read_as_code(tmp_path):

@@ -524,34 +524,36 @@ def test_a_wrong_input_shape_is_reported(model_file):
     assert "2 modules (features.0, side)" in message
 
 
+def _refusal(tmp_path, source: str, name: str, shape) -> str:
+    """The sentence that refuses the model class ``name`` defined by ``source``."""
+    (tmp_path / "model.py").write_text(source)
+    with pytest.raises(ImportModelError) as caught:
+        import_model(f"{tmp_path / 'model.py'}:{name}", input_shapes=[shape])
+    return str(caught.value)
+
+
 def test_layers_that_differ_alike_are_grouped(tmp_path):
-    (tmp_path / "wide.py").write_text(
+    source = (
         "import torch\n"
         "class Wide(torch.nn.Sequential):\n"
         "    def __init__(self):\n"
         "        super().__init__(*[torch.nn.Linear(4, 4).double() for _ in range(10)])\n"
     )
-    with pytest.raises(ImportModelError) as caught:
-        import_model(f"{tmp_path / 'wide.py'}:Wide", input_shapes=[(4,)])
-    assert str(caught.value) == (
+    assert _refusal(tmp_path, source, "Wide", (4,)) == (
         "cannot import Wide: Deepwire's layers differ for Linear (its tensor bias is "
         "torch.float64, Deepwire's layer uses torch.float32): 10 modules, e.g. 0, 1, 2"
     )
 
 
 def test_data_dependent_control_flow_cannot_be_traced(tmp_path):
-    (tmp_path / "branchy.py").write_text(
+    source = (
         "import torch\n"
         "class Branchy(torch.nn.Module):\n"
         "    def forward(self, x):\n"
         "        return x if x.sum() > 0 else -x\n"
     )
-    with pytest.raises(ImportModelError) as caught:
-        import_model(f"{tmp_path / 'branchy.py'}:Branchy", input_shapes=[(2,)])
-    message = str(caught.value)
-    assert message.startswith(
-        "cannot trace Branchy: branchy.py:4 `return x if x.sum() > 0 else -x`"
-    )
+    message = _refusal(tmp_path, source, "Branchy", (2,))
+    assert message.startswith("cannot trace Branchy: model.py:4 `return x if x.sum() > 0 else -x`")
     assert "branches on a tensor's values or sizes" in message
 
 

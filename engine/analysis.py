@@ -292,16 +292,26 @@ def _check_lost_ports(network: Network, diagnostics: list[Diagnostic]) -> None:
             diagnostics.append(Diagnostic(ERROR, message, target.id))
 
 
-def _from_feature_map(network: Network, wire, result: Analysis) -> bool:
-    """Whether a wire carries a channels-first feature map: walking back through layers
-    that keep its shape (activations, normalization), an Input or a convolution or
-    pooling layer comes first, not a Permute or another layer that moved the channels
-    last. A Linear there would mix the pixels of each row, which is never what a learner
-    means (Flatten first); after a Permute it is ConvNeXt's per-position MLP."""
+def input_refusal(network: Network, result: Analysis, type_name: str, source: str, shape):
+    """Why a layer of ``type_name`` fed by node ``source`` (output ``shape``) is refused
+    although its shape rule takes the shape, or None. The one such rule: a Linear on a
+    channels-first feature map, which would mix the pixels of each row; that is never
+    what a learner means (a Flatten first), while after a Permute it is ConvNeXt's
+    per-position MLP."""
+    if type_name == "Linear" and len(shape) >= 3 and _from_feature_map(network, source, result):
+        return f"expects {LINEAR_INPUT}, got {fmt(tuple(shape))}; add a Flatten before it"
+    return None
+
+
+def _from_feature_map(network: Network, source_id: str, result: Analysis) -> bool:
+    """Whether node ``source_id`` puts out a channels-first feature map: walking back
+    through layers that keep its shape (activations, normalization), an Input or a
+    convolution or pooling layer comes first, not a Permute or another layer that moved
+    the channels last."""
     seen = set()
-    while wire is not None and wire.src not in seen:
-        seen.add(wire.src)
-        source = network.node(wire.src)
+    while source_id not in seen:
+        seen.add(source_id)
+        source = network.node(source_id)
         spec = source.spec
         if source.type == "Input" or spec.family == "Convolution":
             return True
@@ -311,7 +321,7 @@ def _from_feature_map(network: Network, wire, result: Analysis) -> bool:
         before = network.wire_into(source.id, ports[0])
         if before is None or result.wire_shape(before) != result.shapes.get(source.id):
             return False
-        wire = before
+        source_id = before.src
     return False
 
 
@@ -346,13 +356,9 @@ def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: lis
     if problem:
         diagnostics.append(Diagnostic(ERROR, f"{node.id}: {node.type} {problem}", node.id))
         return
-    if (
-        node.type == "Linear"
-        and len(shapes[0]) >= 3
-        and _from_feature_map(network, wires[0], result)
-    ):
-        message = f"expects {LINEAR_INPUT}, got {fmt(shapes[0])}; add a Flatten before it"
-        diagnostics.append(Diagnostic(ERROR, f"{node.id}: Linear {message}", node.id))
+    refusal = wires and input_refusal(network, result, node.type, wires[0].src, shapes[0])
+    if refusal:
+        diagnostics.append(Diagnostic(ERROR, f"{node.id}: {node.type} {refusal}", node.id))
         return
     try:
         shape = tuple(spec.infer(params, shapes))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
+from engine.analysis import input_refusal
 from engine.layers import CATALOGUE
 from engine.layers.spec import LayerSpec
 
@@ -41,7 +42,12 @@ def fitting_types(analysis, node_id: str, port: str, is_output: bool) -> list[st
         return [s.name for s in CATALOGUE.values() if s.outputs and s.role != "output"]
     shape = analysis.shapes.get(node_id)
     dtype = analysis.dtypes.get(node_id, "float")
-    return [s.name for s in CATALOGUE.values() if _accepts(s, shape, dtype)]
+    return [
+        s.name
+        for s in CATALOGUE.values()
+        if _accepts(s, shape, dtype)
+        and (shape is None or not input_refusal(analysis.network, analysis, s.name, node_id, shape))
+    ]
 
 
 def _accepts(spec: LayerSpec, shape, dtype: str) -> bool:

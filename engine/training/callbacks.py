@@ -80,6 +80,7 @@ class ConsoleReporter(Callback):
         self.bar = self.err.isatty() if bar is None else bar
         self._last_draw = 0.0
         self._epochs = 0
+        self._epoch_started = time.monotonic()
 
     def on_train_start(self, trainer, event: TrainStart) -> None:
         self._epochs = event.epochs
@@ -91,18 +92,15 @@ class ConsoleReporter(Callback):
             flush=True,
         )
 
+    def on_epoch_start(self, trainer, epoch: int) -> None:
+        self._epoch_started = time.monotonic()
+
     def on_batch_end(self, trainer, event: BatchEnd) -> None:
         now = time.monotonic()
         if not self.bar or (now - self._last_draw < 0.1 and event.batch < event.batches):
             return
         self._last_draw = now
-        width = 24
-        filled = int(width * event.batch / event.batches)
-        self.err.write(
-            f"\repoch {event.epoch}/{self._epochs} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{event.batch}/{event.batches} loss {event.loss:.4f} "
-            f"{event.samples_per_s:,.0f} samples/s "
-        )
+        self.err.write(f"\r{progress_line(event, self._epochs, now - self._epoch_started)} ")
         self.err.flush()
 
     def on_epoch_end(self, trainer, event: EpochEnd) -> None:
@@ -186,6 +184,18 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def progress_line(event: BatchEnd, epochs: int, elapsed: float, width: int = 24) -> str:
+    """``epoch 2/10 [######......] 12/48 loss 0.4210 5,120 samples/s ETA 3.1 s``: the
+    epoch's bar, with the time its remaining batches take at the pace so far."""
+    filled = int(width * event.batch / event.batches)
+    remaining = elapsed / max(event.batch, 1) * (event.batches - event.batch)
+    return (
+        f"epoch {event.epoch}/{epochs} [{'#' * filled}{'.' * (width - filled)}] "
+        f"{event.batch}/{event.batches} loss {event.loss:.4f} "
+        f"{event.samples_per_s:,.0f} samples/s ETA {_duration(remaining)}"
+    )
 
 
 def _duration(seconds: float) -> str:

@@ -42,6 +42,7 @@ def _unbind_to_selects(graph, node) -> bool:
     for user in users:
         with graph.inserting_before(user):
             select = graph.call_method("select", (node.args[0], dim, _item(user)))
+        select.meta = dict(user.meta)  # the module it is in, for blocks
         user.replace_all_uses_with(select)
         graph.erase_node(user)
     return True
@@ -63,8 +64,10 @@ def _select_before_permute(graph, node) -> bool:
         return False
     with graph.inserting_before(node):
         new = graph.call_method("select", (source.args[0], axis, index))
+        new.meta = dict(node.meta)  # the module it is in, for blocks
         if rest != sorted(rest):
             new = graph.call_method("permute", (new, *rest))
+            new.meta = dict(node.meta)
     node.replace_all_uses_with(new)
     graph.erase_node(node)
     return True

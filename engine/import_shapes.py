@@ -97,6 +97,7 @@ def _sizes_of_a_tensor(graph, chosen: set, first: dict, second: dict) -> bool:
         with graph.inserting_before(node):
             shape = graph.call_function(getattr, (source, "shape"))
             spatial = graph.call_function(operator.getitem, (shape, slice(2, None)))
+        shape.meta, spatial.meta = dict(node.meta), dict(node.meta)  # for blocks
         if in_kwargs:
             node.kwargs = {**node.kwargs, "size": spatial}
         else:

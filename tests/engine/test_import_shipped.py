@@ -226,6 +226,7 @@ def test_learned_tensors_read_in_forward_become_parameter_and_scale_nodes(tmp_pa
     result = _imported(tmp_path, "TimmViT", (3, 16, 16))
     types = _types(result)
     assert types["cls_token"] == "Parameter" and types["pos_embed"] == "Parameter"
+    assert types["attn"] == "Attention"  # its qkv split, rewritten, stays inside its block
     network = result.network
     inside = network.library.get("LayerScale").network if "LayerScale" in network.library else None
     scales = [n for n in (inside or network).nodes if n.type == "Scale"]

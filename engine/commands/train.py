@@ -106,7 +106,7 @@ def _write_weights(session, out: Path, failed: bool) -> bool:
             file=sys.stderr,
         )
     else:
-        print(f"wrote {out / 'metrics.csv'} and {path}", file=sys.stderr)
+        print(f"wrote {out / 'metrics.csv'}, {out / 'layers.csv'} and {path}", file=sys.stderr)
     return True
 
 

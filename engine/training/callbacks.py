@@ -164,18 +164,58 @@ class MetricsCSV(Callback):
     def _write(self, trainer) -> None:
         seen = dict.fromkeys(key for row in self.rows for key in row)
         columns = ["epoch", *(k for k in seen if k not in ("epoch", "lr")), "lr"]
-        stream = io.StringIO(newline="")
-        writer = csv.DictWriter(stream, columns, extrasaction="ignore")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({k: _cell(row.get(k)) for k in columns})
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, stream.getvalue().encode("utf-8"))
-        except OSError as error:
-            trainer.warn(f"cannot write {self.path} ({error.strerror or error}); training goes on")
-        except ProjectError as error:  # read-only, or the write failed: it says which
-            trainer.warn(f"{error}; training goes on")
+        write_rows(self.path, columns, self.rows, trainer)
+
+
+class LayersCSV(Callback):
+    """``layers.csv``: per epoch and node with weights, ``weight_norm``, ``grad_norm``
+    and ``update_ratio`` (``engine.training.core.layer_stats``). A resumed run keeps the
+    rows of the epochs before it started and drops later ones, as ``MetricsCSV`` does."""
+
+    COLUMNS = ("epoch", "node", "weight_norm", "grad_norm", "update_ratio")
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.rows: list[dict] = []
+
+    def on_train_start(self, trainer, event: TrainStart) -> None:
+        self.rows = [row for row in _read_rows(self.path) if _epoch(row) < event.start_epoch]
+
+    def on_epoch_end(self, trainer, event: EpochEnd) -> None:
+        if event.layers:
+            self.rows.extend(event.layers)
+            write_rows(self.path, self.COLUMNS, self.rows, trainer)
+
+
+def _read_rows(path: Path) -> list[dict]:
+    try:
+        with path.open(newline="", encoding="utf-8") as stream:
+            return list(csv.DictReader(stream))
+    except (OSError, UnicodeError, csv.Error):
+        return []
+
+
+def _epoch(row: dict) -> int:
+    try:
+        return int(row.get("epoch") or 0)
+    except ValueError:
+        return 0
+
+
+def write_rows(path: Path, columns, rows: list[dict], trainer) -> None:
+    """Write ``rows`` as CSV atomically; a failure is a warning, and training goes on."""
+    stream = io.StringIO(newline="")
+    writer = csv.DictWriter(stream, list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, stream.getvalue().encode("utf-8"))
+    except OSError as error:
+        trainer.warn(f"cannot write {path} ({error.strerror or error}); training goes on")
+    except ProjectError as error:  # read-only, or the write failed: it says which
+        trainer.warn(f"{error}; training goes on")
 
 
 def _cell(value) -> str:

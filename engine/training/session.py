@@ -43,7 +43,7 @@ class TrainingSession:
     def __init__(self, project: Project, base_dir=None, out_dir=None, *, overrides=None,
                  callbacks=(), distributed=None, init_weights=None, views: bool = False):  # fmt: skip
         from engine.data import load_dataset
-        from engine.training.callbacks import MetricsCSV
+        from engine.training.callbacks import LayersCSV, MetricsCSV
         from engine.training.trainer import Trainer
 
         if project.dataset is None:
@@ -56,6 +56,7 @@ class TrainingSession:
         listeners = list(callbacks)
         if self.out_dir is not None and self.is_main:
             listeners.append(MetricsCSV(self.out_dir / "metrics.csv"))
+            listeners.append(LayersCSV(self.out_dir / "layers.csv"))
         self.trainer = Trainer(project.networks, self.dataset, self.config, listeners,
                                out_dir=self.out_dir, distributed=distributed, views=views)  # fmt: skip
         self.start_report = None

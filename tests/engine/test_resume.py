@@ -90,6 +90,9 @@ def test_resume_after_kill_9_keeps_every_epoch_once(tmp_path):
     after = rows(out / "metrics.csv")
     assert [row["epoch"] for row in after] == ["1", "2", "3", "4", "5", "6"]
     assert after[0] == before[0]
+    layers = rows(out / "layers.csv")  # every epoch once per node there too
+    nodes = {row["node"] for row in layers}
+    assert [row["epoch"] for row in layers] == [str(e) for e in range(1, 7) for _ in nodes]
     CASES["kill -9 of deepwire train, then --resume"] += 1
 
 

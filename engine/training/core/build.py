@@ -87,17 +87,23 @@ def grad_scaler(device, precision: str):
     return torch.amp.GradScaler(device.type)
 
 
-def update(loss, optimizer, scaler=None, clip: float | None = None) -> None:
-    """Backward, clip, step and clear: one optimisation step (scaled under fp16)."""
+def update(loss, optimizer, scaler=None, clip: float | None = None, observe=None) -> None:
+    """Backward, clip, step and clear: one optimisation step (scaled under fp16).
+    ``observe()``, when given, reads the gradients (unscaled) before the step."""
     if scaler is not None:
         scaler.scale(loss).backward()
-        if clip:
+        if clip or observe:
             scaler.unscale_(optimizer)
+        if observe:
+            observe()
+        if clip:
             clip_gradients(optimizer, clip)
         scaler.step(optimizer)
         scaler.update()
     else:
         loss.backward()
+        if observe:
+            observe()
         if clip:
             clip_gradients(optimizer, clip)
         optimizer.step()

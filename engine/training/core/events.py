@@ -60,6 +60,7 @@ class EpochEnd:
     samples_per_s: float
     is_best: bool
     extra: dict = field(default_factory=dict)
+    layers: list = field(default_factory=list)  # engine.training.core.layer_stats rows
 
     def row(self) -> dict:
         """A flat dict: ``epoch``, ``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``..."""

@@ -289,7 +289,10 @@ class Loop:
         if self.checkpoint is not None:
             self.checkpoint(epoch, is_best)
         rate = recipe.train_count / max(seconds, 1e-9)
-        return EpochEnd(epoch, self.config.epochs, train, val, lr, seconds, rate, is_best, extra)
+        layers = recipe.layer_rows(epoch)
+        return EpochEnd(
+            epoch, self.config.epochs, train, val, lr, seconds, rate, is_best, extra, layers
+        )
 
     def _improved(self, value: float) -> bool:
         if self.best_value is None:

@@ -32,6 +32,7 @@ class Recipe:
         self.precision = "fp32"
         self.schedule_on = None
         self.batches = self.train_count = self.val_count = self.trainable_count = 0
+        self.layer_stats = None  # a LayerStats where the recipe records them
 
     def place(self, device, precision: str, dist=None) -> None:
         """Move to ``device`` and build the optimizers (``dist``: a DistributedContext)."""
@@ -65,6 +66,10 @@ class Recipe:
     def validate(self) -> dict:
         """Metrics on the validation part (empty when there is none)."""
         return {}
+
+    def layer_rows(self, epoch: int) -> list[dict]:
+        """Per-node weight and gradient statistics of the epoch (``layer_stats``)."""
+        return self.layer_stats.end_epoch(epoch) if self.layer_stats is not None else []
 
     def epoch_extra(self) -> dict:
         """Measures that are neither training nor validation metrics."""

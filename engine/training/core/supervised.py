@@ -17,6 +17,7 @@ from .build import (
 )
 from .data import batches_per_epoch, to_device
 from .device import autocast
+from .layer_stats import LayerStats
 from .metrics import MetricSums
 from .recipe import Recipe
 
@@ -67,11 +68,14 @@ class Supervised(Recipe):
             self.forward = torch.compile(self.forward)
         self.l1_params = params if config.l1 else []
         self.augment = getattr(data, "augment", None) or {}
+        self.layer_stats = LayerStats(self.model.named_parameters(), self.batches)
 
     def begin_epoch(self, epoch: int) -> None:
         """Training mode and fresh metric sums."""
         self.model.train()
         self.sums = MetricSums(self.task, self.device, self.data.target_std)
+        if self.layer_stats is not None:
+            self.layer_stats.begin_epoch()
 
     def loss_of(self, xb, yb):
         """The network's output on ``xb`` and its loss against ``yb`` (L1 included)."""
@@ -94,7 +98,8 @@ class Supervised(Recipe):
         xb, yb = self.batch(idx)
         output, loss = self.loss_of(xb, yb)
         self.sums.update(loss, output, yb)
-        update(loss, self.optimizer, self.scaler, self.config.grad_clip)
+        observe = self.layer_stats.observer() if self.layer_stats is not None else None
+        update(loss, self.optimizer, self.scaler, self.config.grad_clip, observe)
         if self.schedule_on == "batch":
             self.scheduler.step()
         return loss

@@ -1,0 +1,71 @@
+"""Per-layer weight and gradient statistics: exact on a known gradient, and in layers.csv."""
+
+import csv
+import math
+
+import torch
+
+from engine.cli import main
+from engine.training.core.layer_stats import LayerStats
+from tests.engine.test_training_cli import iris_project
+
+
+class Two(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(3, 4)
+        self.block = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
+        self.frozen = torch.nn.Linear(2, 2)
+        self.frozen.requires_grad_(False)
+
+
+def test_gradient_norms_and_update_ratios_are_per_node():
+    model = Two()
+    stats = LayerStats(model.named_parameters(), batches=4)  # fewer than 16: every batch
+    assert stats.nodes == ["fc1", "block"]  # a block's tensors are its node's; frozen left out
+    stats.begin_epoch()
+    start = {name: p.detach().clone() for name, p in model.named_parameters()}
+    expected = {"fc1": 0.0, "block": 0.0}
+    for scale in (1.0, 2.0):
+        for p in model.parameters():
+            if p.requires_grad:
+                p.grad = torch.full_like(p, scale)
+        for node in expected:
+            squares = sum(p.grad.square().sum() for n, p in model.named_parameters()
+                          if n.startswith(node + ".") and p.requires_grad)  # fmt: skip
+            expected[node] += math.sqrt(squares) / 2
+        observe = stats.observer()
+        assert observe is not None
+        observe()
+    with torch.no_grad():
+        model.fc1.weight.add_(1.0)  # the epoch moved fc1 only
+    rows = {row["node"]: row for row in stats.end_epoch(3)}
+    assert set(rows) == {"fc1", "block"} and all(r["epoch"] == 3 for r in rows.values())
+    for node, grad in expected.items():
+        assert math.isclose(rows[node]["grad_norm"], grad, rel_tol=1e-5)
+    before = math.sqrt(start["fc1.weight"].square().sum() + start["fc1.bias"].square().sum())
+    assert math.isclose(rows["fc1"]["update_ratio"], math.sqrt(12) / before, rel_tol=1e-5)
+    assert rows["block"]["update_ratio"] == 0.0
+    weight = math.sqrt(sum(p.detach().square().sum() for p in model.fc1.parameters()))
+    assert math.isclose(rows["fc1"]["weight_norm"], weight, rel_tol=1e-5)
+
+
+def test_readings_are_spread_over_a_long_epoch():
+    stats = LayerStats(Two().named_parameters(), batches=160)
+    stats.begin_epoch()
+    due = [stats.observer() is not None for _ in range(160)]
+    assert sum(due) == 16 and due[9] and not due[0]
+
+
+def test_train_writes_layers_csv_beside_metrics_csv(tmp_path, capsys):
+    path = iris_project(tmp_path)
+    assert main(["train", str(path), "--epochs", "2", "--out", str(tmp_path / "run")]) == 0
+    assert "layers.csv" in capsys.readouterr().err
+    with open(tmp_path / "run/layers.csv") as stream:
+        table = list(csv.DictReader(stream))
+    assert list(table[0]) == ["epoch", "node", "weight_norm", "grad_norm", "update_ratio"]
+    weighted = {row["node"] for row in table}
+    assert [row["epoch"] for row in table] == ["1"] * len(weighted) + ["2"] * len(weighted)
+    assert all(
+        float(row[k]) > 0 for row in table for k in ("weight_norm", "grad_norm", "update_ratio")
+    )

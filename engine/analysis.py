@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
+from engine.bounds import INT_MAX
 from engine.errors import DeepwireError
 from engine.layers.dense import LINEAR_INPUT
 from engine.layers.rules import fmt, numel
@@ -364,6 +365,11 @@ def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: lis
         shape = tuple(spec.infer(params, shapes))
         if any(d < 1 for d in shape):
             raise DeepwireError(f"would output {fmt(shape)}, which has an empty dimension")
+        if numel(shape) > INT_MAX:
+            raise DeepwireError(
+                f"would output {fmt(shape)}, {numel(shape):,} numbers a sample; a tensor "
+                f"holds at most {INT_MAX:,}"
+            )
         result.params[node.id] = spec.count_params(params, shapes)
         result.macs[node.id] = spec.macs(params, shapes, shape)
     except DeepwireError as error:

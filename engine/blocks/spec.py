@@ -13,7 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from engine.blocks.resolve import MAX_DEPTH, resolve
-from engine.errors import ShapeError
+from engine.errors import DeepwireError, ShapeError
 from engine.layers.spec import LayerSpec, Shape
 
 if TYPE_CHECKING:
@@ -105,7 +105,12 @@ class BlockSpec:
             )
             result.diagnostics.append(Diagnostic(ERROR, message))
             return result
-        network, problems = resolve(self.block_type, params, shapes, dtypes)
+        try:
+            network, problems = resolve(self.block_type, params, shapes, dtypes)
+        except DeepwireError as error:  # what arrives cannot even be set on the inside
+            result = Analysis(self.block_type.network)
+            result.diagnostics.append(Diagnostic(ERROR, str(error)))
+            return result
         _nesting.depth = depth + 1
         try:
             result = analyze(network)

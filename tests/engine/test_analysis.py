@@ -153,3 +153,29 @@ def test_format_bytes():
     assert format_bytes(512) == "512 B"
     assert format_bytes(1536) == "1.5 KB"
     assert format_bytes(3 * 2**30) == "3.0 GB"
+
+
+def test_an_output_too_big_for_a_tensor_is_an_error_not_a_crash_even_into_a_block():
+    from engine.blocks.builtin import builtin_block
+    from engine.edits.blocks import plan_place_block
+
+    network = Network("model")
+    network.add_node("Input", {"shape": [1, 46341, 1]}, node_id="rows")
+    network.add_node("Input", {"shape": [1, 1, 46341]}, node_id="columns")
+    network.add_node("Multiply", node_id="grid")  # (1, 46341, 46341): 2.1e+09 numbers
+    network.connect("rows", "out", "grid", "in1")
+    network.connect("columns", "out", "grid", "in2")
+    plan_place_block(network, "ConvBNReLU", builtin_block("ConvBNReLU"), (0, 0)).apply(network)
+    block = network.nodes[-1].id
+    network.connect("grid", "out", block, network.node(block).input_ports()[0])
+    network.add_node("Output", node_id="output")
+    network.connect(block, network.node(block).output_ports()[0], "output", "in")
+    errors = analyze(network).errors
+    assert [e.node for e in errors] == ["grid"]
+    assert errors[0].message == (
+        "grid: Multiply would output (1, 46341, 46341), 2,147,488,281 numbers a sample; a tensor "
+        "holds at most 2,147,483,647"
+    )
+    block_type = network.library.get("ConvBNReLU")
+    inside = network.library.spec("ConvBNReLU").analyze(block_type.defaults(), [(1, 46341, 46341)])
+    assert inside.errors and "at most 2,147,483,647" in inside.errors[0].message

@@ -76,3 +76,26 @@ def test_every_note_speaks_with_the_labels_of_the_form():
 def test_labels_come_from_one_table():
     assert label("optimizer.lr") == "Learning rate"
     assert label("dataset.n_samples") == "N samples"  # a key without a label reads as words
+
+
+def _layers(norms: list[float]) -> list[dict]:
+    return [{"epoch": 5, "node": f"fc{i + 1}", "weight_norm": 1.0, "grad_norm": g,
+             "update_ratio": 0.01} for i, g in enumerate(norms)]  # fmt: skip
+
+
+def test_vanishing_and_exploding_gradients_are_named_where_they_start():
+    history = [{"epoch": e, "train_loss": 1.0 / e} for e in range(1, 6)]
+    fading = _layers([1e-9, 1e-8, 1e-6, 1e-4, 1e-3, 0.3])
+    (vanishing, *_) = diagnose(history, layers=fading)
+    assert vanishing.kind == "vanishing_gradients"
+    assert vanishing.message.startswith(
+        "Vanishing gradients: the first layer (fc1) gets 3.3e-09 of the gradient the last one "
+        "(fc6) gets; they fade from fc5 back"
+    )
+    assert "ReLU instead of Sigmoid" in vanishing.message and "ReLU" in vanishing.settings
+    (exploding, *_) = diagnose(history, layers=_layers([5e4, 300.0, 2.0, 1.0]))
+    assert exploding.kind == "exploding_gradients" and "grow from fc2 back" in exploding.message
+    assert "Gradient clipping" in exploding.message
+    healthy = diagnose(history, layers=_layers([0.01, 0.05, 0.1, 0.3]))
+    assert not any(n.kind.endswith("_gradients") for n in healthy)
+    assert not any(n.kind.endswith("_gradients") for n in diagnose(history, layers=fading[:2]))

@@ -69,3 +69,17 @@ def test_train_writes_layers_csv_beside_metrics_csv(tmp_path, capsys):
     assert all(
         float(row[k]) > 0 for row in table for k in ("weight_norm", "grad_norm", "update_ratio")
     )
+
+
+def test_the_doctor_names_the_vanishing_gradient_of_a_deep_sigmoid_mlp(tmp_path, capsys):
+    from engine import project
+    from tests.engine.builders import chain
+
+    layers = [("Linear", {"out_features": 32}), "Sigmoid"] * 10 + [("Linear", {"out_features": 10})]
+    settings = {"epochs": 2, "batch_size": 64, "optimizer": {"type": "SGD", "lr": 0.1}}
+    deep = project.Project({"model": chain(*layers)}, {"name": "digits", "params": {}}, settings)
+    project.save(deep, tmp_path / "deep.dwire")
+    assert main(["train", str(tmp_path / "deep.dwire"), "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "note: Vanishing gradients: the first layer (linear1) gets" in out
+    assert "Use ReLU instead of Sigmoid" in out

@@ -65,7 +65,8 @@ class Loop:
         callbacks: listeners.
         monitor: ``(row key, "min" | "max")``: what makes an epoch the best.
         owner: what the hooks receive as their first argument (default: the loop).
-        diagnose: ``f(history, task) -> notes`` for ``TrainEnd.notes``, or None.
+        diagnose: ``f(history, task, layers=...) -> notes`` for ``TrainEnd.notes``, or
+            None; ``layers`` are the last epoch's per-layer statistics.
         checkpoint: ``f(epoch, is_best)`` called after each epoch is recorded, or None.
         views: send the recipe's live views (``on_view``) after each epoch.
     """
@@ -77,6 +78,7 @@ class Loop:
         self.monitor = monitor
         self.owner = self if owner is None else owner
         self.diagnose, self.checkpoint, self.views = diagnose, checkpoint, views
+        self.last_layers: list[dict] = []  # the last epoch's per-layer statistics
         self.history: list[dict] = []
         self.best_epoch, self.best_value, self.best_row = 0, None, {}
         self.best_state = None  # CPU tensors of the best epoch (or of the start)
@@ -223,7 +225,9 @@ class Loop:
                 break
         self.restore_best()
         done = self.history[-1]["epoch"] if self.history else 0
-        notes = self.diagnose(self.history, recipe.task) if self.diagnose else []
+        notes = []
+        if self.diagnose:
+            notes = self.diagnose(self.history, recipe.task, layers=self.last_layers)
         return TrainEnd(reason, done, self.best_epoch, dict(self.best_row), notes)
 
     def _train_epoch(self, epoch: int) -> dict | None:
@@ -289,7 +293,7 @@ class Loop:
         if self.checkpoint is not None:
             self.checkpoint(epoch, is_best)
         rate = recipe.train_count / max(seconds, 1e-9)
-        layers = recipe.layer_rows(epoch)
+        layers = self.last_layers = recipe.layer_rows(epoch)
         return EpochEnd(
             epoch, self.config.epochs, train, val, lr, seconds, rate, is_best, extra, layers
         )

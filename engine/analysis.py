@@ -357,7 +357,7 @@ def _infer_node(node: Node, network: Network, result: Analysis, diagnostics: lis
     if problem:
         diagnostics.append(Diagnostic(ERROR, f"{node.id}: {node.type} {problem}", node.id))
         return
-    refusal = wires and input_refusal(network, result, node.type, wires[0].src, shapes[0])
+    refusal = input_refusal(network, result, node.type, wires[0].src, shapes[0]) if wires else None
     if refusal:
         diagnostics.append(Diagnostic(ERROR, f"{node.id}: {node.type} {refusal}", node.id))
         return

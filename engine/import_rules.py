@@ -139,6 +139,11 @@ def _is_own(cls: type) -> bool:
     )
 
 
+def _is_foreign(cls: type) -> bool:
+    """Another library's class that a spec names in full (timm's DropPath)."""
+    return not (cls.__module__.startswith("torch.nn.") or _is_own(cls))
+
+
 def _same_code(a, b) -> bool:
     """The same bytecode, names and constants, wherever (and on whichever lines) it was written."""
     if a.co_code != b.co_code or a.co_names != b.co_names or len(a.co_consts) != len(b.co_consts):
@@ -358,9 +363,6 @@ class _Planner:
             sizes = tuple(sizes[0])
         if len(sizes) != rank or any(s != -1 for s in sizes[1:]):
             return None, last
-        if sizes[0] == -1:  # the batch size was folded (engine.import_shapes)
-            self.consumed.add(expand)
-            return None, expand
         source = _batch_of(sizes[0])
         if source is None:
             return None, last
@@ -379,8 +381,7 @@ class _Planner:
         if spec is None:
             self._unmapped(node, f"{cls.__module__}.{cls.__name__}")
             return
-        foreign = not (base.__module__.startswith("torch.nn.") or _is_own(base))
-        if foreign and any(True for _ in module.parameters()):
+        if _is_foreign(base) and any(True for _ in module.parameters()):
             self._unmapped(node, f"{cls.__name__} with weights Deepwire cannot read")
             return
         try:
@@ -485,13 +486,12 @@ class _Planner:
 
     # ------------------------------------------------------------ modules
     def _module_node(self, node, module, spec, base, inputs, parts=()) -> Planned:
-        foreign = not (base.__module__.startswith("torch.nn.") or _is_own(base))
         return Planned(
             node.target.replace(".", "_"),
             spec.name,
             spec.read_module(module),
             inputs,
-            None if foreign else base_view(module, base, parts),  # no weights, settings read
+            None if _is_foreign(base) else base_view(module, base, parts),  # settings read
             node.target,
             None if type(module) is base else type(module).__name__,
         )

@@ -161,7 +161,7 @@ def _makes_tensor(node) -> bool:
     """torch functions that turn sizes into tensors (``torch.arange(n)``) end the chain."""
     target = node.target
     module = getattr(target, "__module__", "") or ""
-    return node.op == "call_function" and module.startswith("torch") and target is not getattr
+    return node.op == "call_function" and module.startswith("torch")
 
 
 def _record(graph_module, examples: list, nodes: list) -> dict:

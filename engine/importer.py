@@ -51,7 +51,6 @@ from engine.network import Network
 
 TOLERANCE = 1e-4
 NO_EFFECT = ("inplace",)  # module settings that change no result
-INPUT_DTYPES = ("float32", "int64")  # the Input layer's dtype choices
 
 
 class ImportModelError(DeepwireError):
@@ -575,7 +574,9 @@ def _example_inputs(plan: Plan, inputs: _Inputs) -> list:
 
 def check_input_dtype(dtype: str, where: str) -> str:
     """``dtype`` if an Input can take it; ImportModelError naming ``where`` otherwise."""
-    if dtype not in INPUT_DTYPES:
+    from engine.layers import CATALOGUE
+
+    if dtype not in CATALOGUE["Input"].param("dtype").choices:
         raise ImportModelError(
             f"{where}: dtype {dtype!r} is not one Deepwire's inputs take; use float32 "
             "(measurements, pixels) or int64 (token or class ids)"

@@ -70,8 +70,8 @@ def _read_binary(args, kwargs):
     return {"num_inputs": 2}
 
 
-def _read_concat(args, kwargs):
-    """``torch.cat([a, b, c], dim=1)``."""
+def read_joined(args, kwargs):
+    """``torch.cat([a, b, c], dim=1)``, ``torch.stack([a, b], dim=1)``."""
     tensors = argument(args, kwargs, 0, "tensors")
     most = int(_NUM_INPUTS.upper)
     if not isinstance(tensors, list | tuple) or not 2 <= len(tensors) <= most:
@@ -137,7 +137,7 @@ SPECS = [
         inputs=_ports,
         infer=_concat_shape,
         emit=_concat_emit,
-        calls=(Call(("torch.cat", "torch.concat", "torch.concatenate"), read=_read_concat),),
+        calls=(Call(("torch.cat", "torch.concat", "torch.concatenate"), read=read_joined),),
         summary=lambda p: f"{p['num_inputs']} inputs, dim {p['dim']}",
         examples=(
             Example(((4,), (3,))),

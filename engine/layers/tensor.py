@@ -8,7 +8,7 @@ function a person would write (``x.permute(0, 2, 1)``, ``x.mean(dim=(2, 3))``,
 """
 
 from engine.errors import ShapeError
-from engine.layers.merge import _NUM_INPUTS, _ports
+from engine.layers.merge import _NUM_INPUTS, _ports, read_joined
 from engine.layers.rules import fmt, normalize_dim, numel, same_shapes
 from engine.layers.spec import MAX_DIMS, Call, Example, LayerSpec, NoMatch, Param, argument
 
@@ -116,15 +116,6 @@ def _read_reduction(args, kwargs):
     if not dims or not all(type(d) is int for d in dims):
         raise NoMatch("over dimensions that are not plain numbers")
     return {"dim": dims, "keepdim": bool(argument(args, kwargs, 2, "keepdim", False))}
-
-
-def _read_stack(args, kwargs):
-    """``torch.stack([a, b, c], dim=1)``."""
-    tensors = argument(args, kwargs, 0, "tensors")
-    most = int(_NUM_INPUTS.upper)
-    if not isinstance(tensors, list | tuple) or not 2 <= len(tensors) <= most:
-        raise NoMatch(f"of other than 2 to {most} tensors")
-    return {"num_inputs": len(tensors), "dim": argument(args, kwargs, 1, "dim", 0)}
 
 
 def _reduce_summary(params):
@@ -266,7 +257,7 @@ SPECS = [
         inputs=_ports,
         infer=_stack_shape,
         emit=_stack_emit,
-        calls=(Call(("torch.stack",), read=_read_stack),),
+        calls=(Call(("torch.stack",), read=read_joined),),
         summary=lambda p: f"{p['num_inputs']} inputs, dim {p['dim']}",
         examples=(
             Example(((4,), (4,))),

@@ -278,6 +278,18 @@ def check_optimizer_state(saved: dict, optimizer, path: Path) -> None:
         ) from None
 
 
+def restore_optimizer(load, path: Path) -> None:
+    """Run ``load()``, which puts a checkpoint's optimizer state back; a field damaged
+    inside it (an Adam state without ``step``) becomes a TrainingError naming ``path``."""
+    try:
+        load()
+    except (KeyError, ValueError, TypeError) as error:
+        raise TrainingError(
+            f"{path.name}: the checkpoint does not fit these settings (was the optimizer or "
+            f"scheduler changed?): {error}"
+        ) from None
+
+
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.data.base import Dataset
-from engine.errors import TrainingError
 from engine.training import checkpoint as ckpt
 from engine.training import recipes
 from engine.training.config import TrainingConfig
@@ -133,13 +132,9 @@ class Trainer:
         def check(state, optimizer):
             ckpt.check_optimizer_state(state, optimizer, saved.path)
 
-        try:
-            self.recipe.load_optimizer_state(saved.state, check)
-        except (KeyError, ValueError, TypeError) as error:
-            raise TrainingError(
-                f"{saved.path.name}: the checkpoint does not fit these settings (was the "
-                f"optimizer or scheduler changed?): {error}"
-            ) from None
+        ckpt.restore_optimizer(
+            lambda: self.recipe.load_optimizer_state(saved.state, check), saved.path
+        )
         self.model.load_state_dict(saved.weights)
         self.loop.restore(saved.state, saved.best)
         self._checkpoint_epoch = saved.state["epoch"]

@@ -2,10 +2,10 @@
 
 The command line (``deepwire train``, also under torchrun) and the app's worker thread
 drive this one object: it loads the project's dataset, checks the settings, builds the
-trainer (the recipe, compiled with the run's seed), writes ``metrics.csv`` and the
-checkpoints into the run folder, and keeps the run's last good weights. Listeners
-(``engine.training.callbacks``) hear its events; the app's only turn them into Qt
-signals.
+trainer (the recipe, compiled with the run's seed), writes ``metrics.csv``, ``run.json``
+(``engine.training.run_record``) and the checkpoints into the run folder, and keeps the
+run's last good weights. Listeners (``engine.training.callbacks``) hear its events; the
+app's only turn them into Qt signals.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class TrainingSession:
                  callbacks=(), distributed=None, init_weights=None, views: bool = False):  # fmt: skip
         from engine.data import load_dataset
         from engine.training.callbacks import LayersCSV, MetricsCSV
+        from engine.training.run_record import RunRecord
         from engine.training.trainer import Trainer
 
         if project.dataset is None:
@@ -57,6 +58,7 @@ class TrainingSession:
         if self.out_dir is not None and self.is_main:
             listeners.append(MetricsCSV(self.out_dir / "metrics.csv"))
             listeners.append(LayersCSV(self.out_dir / "layers.csv"))
+            listeners.append(RunRecord(self.out_dir, project, self.config, overrides))
         self.trainer = Trainer(project.networks, self.dataset, self.config, listeners,
                                out_dir=self.out_dir, distributed=distributed, views=views)  # fmt: skip
         self.start_report = None

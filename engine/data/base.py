@@ -66,6 +66,8 @@ class Dataset:
         x_mean, x_std: the samples were normalised with these (shaped to broadcast
             against one sample); None when they were not.
         x_scale: the loader divided the source's values by this (digits: 16).
+        train_index, val_index: where each training and validation sample sits in the
+            data as loaded (after ``limit``); None when the parts were not split here.
     """
 
     name: str
@@ -84,6 +86,8 @@ class Dataset:
     x_mean: np.ndarray | None = None
     x_std: np.ndarray | None = None
     x_scale: float = 1.0
+    train_index: np.ndarray | None = None
+    val_index: np.ndarray | None = None
 
     @property
     def sample_shape(self) -> tuple[int, ...]:

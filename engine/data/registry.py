@@ -221,6 +221,7 @@ def build(name: str, raw: Raw, params: dict) -> Dataset:
         np.ascontiguousarray(x_val), np.ascontiguousarray(y_val), task, classes,
         list(raw.class_names) if classes else [], raw.kind, target_mean, target_std,
         raw.description, x_mean=x_mean, x_std=x_std, x_scale=raw.x_scale,
+        train_index=train, val_index=val,
     )  # fmt: skip
     dataset.augment = check_augment(params["augment"], name, raw.kind)
     return dataset

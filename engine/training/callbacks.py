@@ -202,16 +202,21 @@ def _epoch(row: dict) -> int:
         return 0
 
 
-def write_rows(path: Path, columns, rows: list[dict], trainer) -> None:
-    """Write ``rows`` as CSV atomically; a failure is a warning, and training goes on."""
+def csv_bytes(columns, rows: list[dict]) -> bytes:
+    """``rows`` as UTF-8 CSV with a header of ``columns`` (floats to 6 digits, None empty)."""
     stream = io.StringIO(newline="")
     writer = csv.DictWriter(stream, list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(row.get(k)) for k in columns})
+    return stream.getvalue().encode("utf-8")
+
+
+def write_rows(path: Path, columns, rows: list[dict], trainer) -> None:
+    """Write ``rows`` as CSV atomically; a failure is a warning, and training goes on."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, stream.getvalue().encode("utf-8"))
+        write_atomic(path, csv_bytes(columns, rows))
     except OSError as error:
         trainer.warn(f"cannot write {path} ({error.strerror or error}); training goes on")
     except ProjectError as error:  # read-only, or the write failed: it says which

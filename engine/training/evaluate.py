@@ -41,6 +41,23 @@ def predict(model, x: np.ndarray, input_shape, batch_size: int = 1024) -> np.nda
     return np.concatenate(outputs)
 
 
+def class_probabilities(scores: np.ndarray) -> np.ndarray:
+    """Each sample's probability per class (float64, ``(samples, classes)``).
+
+    One output is a logit of class 1 (``BCEWithLogitsLoss``): ``[1 - p, p]``. Rows that
+    already are probabilities (a network ending in Softmax) are kept; anything else
+    (logits, or LogSoftmax's log-probabilities) goes through softmax.
+    """
+    scores = np.asarray(scores, np.float64).reshape(len(scores), -1)
+    if scores.shape[1] == 1:
+        positive = 1.0 / (1.0 + np.exp(-np.clip(scores[:, 0], -700, 700)))
+        return np.stack([1.0 - positive, positive], axis=1)
+    if len(scores) and (scores >= 0).all() and np.allclose(scores.sum(axis=1), 1.0, atol=1e-4):
+        return scores
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
     """``matrix[true, predicted]`` counts (int64, ``classes`` x ``classes``)."""
     matrix = np.zeros((classes, classes), np.int64)
@@ -63,7 +80,7 @@ def decision_grid(model, x: np.ndarray, input_shape, steps: int = 120):
     gx, gy = np.meshgrid(xs, ys)
     points = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
     scores = predict(model, points, input_shape)
-    classes = scores.reshape(len(points), -1).argmax(axis=1).reshape(steps, steps)
+    classes = class_probabilities(scores).argmax(axis=1).reshape(steps, steps)
     return classes, (float(low[0]), float(high[0]), float(low[1]), float(high[1]))
 
 
@@ -74,27 +91,37 @@ def reconstructions(model, x: np.ndarray, input_shape, count: int = 8):
     return inputs, outputs
 
 
+def evaluated_part(data) -> tuple[str, np.ndarray, np.ndarray]:
+    """``(part, x, y)``: the validation samples, or the training ones when the data has
+    no validation part (``validation_split`` 0); ``part`` says which."""
+    if len(data.x_val):
+        return "validation", data.x_val, data.y_val
+    return "training", data.x_train, data.y_train
+
+
 def evaluate(trainer) -> dict:
     """Pictures of the result that fit the trainer's dataset, computed on validation data.
 
     Returns:
-        A dict with any of ``confusion`` (matrix), ``class_names``, ``boundary``
-        (``{"classes", "extent", "points", "labels"}``) and ``reconstruction``
-        (``{"inputs", "outputs"}``); empty when there is nothing to show (a GAN: its
-        live view and ``deepwire generate`` show what it makes).
+        A dict with any of ``confusion`` (matrix), ``class_names``, ``mistakes`` (the
+        ``engine.insight.mistakes.MistakesReport``), ``boundary`` (``{"classes",
+        "extent", "points", "labels"}``) and ``reconstruction`` (``{"inputs",
+        "outputs"}``); empty when there is nothing to show (a GAN: its live view and
+        ``deepwire generate`` show what it makes).
     """
+    from engine.insight.mistakes import find_mistakes
     from engine.training.core.adversarial import GENERATION
 
     if trainer.recipe.task == GENERATION:
         return {}
     data, model, shape = trainer.dataset, trainer.model, trainer.input_shape
-    x, y = (data.x_val, data.y_val) if len(data.x_val) else (data.x_train, data.y_train)
+    _, x, y = evaluated_part(data)
     result: dict = {}
     if data.task == "classification" and data.num_classes:
-        scores = predict(model, x, shape)
-        predicted = scores.reshape(len(x), -1).argmax(axis=1)
-        result["confusion"] = confusion_matrix(y, predicted, data.num_classes)
+        report = find_mistakes(model, data, shape)
+        result["confusion"] = report.confusion()
         result["class_names"] = list(data.class_names)
+        result["mistakes"] = report
         if data.sample_shape == (2,) and data.dtype == "float32":
             classes, extent = decision_grid(model, x, shape)
             result["boundary"] = {"classes": classes, "extent": extent, "points": x, "labels": y}

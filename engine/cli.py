@@ -1,6 +1,6 @@
 """The ``deepwire`` command line, without the window.
 
-``deepwire validate | summary | code | train | export`` and ``python -m engine ...``
+``deepwire validate | summary | code | train | export | runs`` and ``python -m engine ...``
 run the same commands. Each command lives in ``engine/commands/`` and registers its own
 sub-parser. Bad input of any kind ends in one clear sentence on stderr and a non-zero
 exit, never a traceback:
@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "engine.commands.importing",
     "engine.commands.train",
     "engine.commands.generate",
+    "engine.commands.runs",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130

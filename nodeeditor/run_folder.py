@@ -4,7 +4,8 @@ Each run gets its own folder, so a new run never overwrites the weights of an ea
 one: ``NAME_runs/YYYY-MM-DD_HH-MM-SS`` beside the project file ``NAME.dwire``, or, for
 a project not saved yet (or beside one whose folder cannot be written), the same
 layout under ``AppDataLocation/runs`` (``$DEEPWIRE_RUNS_DIR`` when set). The folder
-holds ``metrics.csv``, ``checkpoints/best|last`` and, at the end, ``weights.safetensors``.
+holds ``metrics.csv``, ``run.json``, ``checkpoints/best|last`` and, at the end,
+``weights.safetensors``; ``engine.runs`` lists a project's runs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine.runs import project_runs_dir
 from nodeeditor.settings import app_data_dir
 
 DIR_ENV = "DEEPWIRE_RUNS_DIR"
@@ -21,11 +23,6 @@ DIR_ENV = "DEEPWIRE_RUNS_DIR"
 def app_runs_dir() -> Path:
     """The app's own folder of runs (``$DEEPWIRE_RUNS_DIR`` when set)."""
     return app_data_dir("runs", DIR_ENV)
-
-
-def project_runs_dir(project_path: Path) -> Path:
-    """The folder of the runs of the project at ``project_path``: ``NAME_runs``."""
-    return project_path.parent / f"{project_path.stem}_runs"
 
 
 def _try_create(parent: Path, stamp: str) -> tuple[Path | None, str]:

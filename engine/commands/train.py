@@ -48,6 +48,7 @@ def register(commands) -> None:
 
 def _setup(args, distributed):
     """The project's training session; DataError/TrainingError mean bad input."""
+    from engine.runs import cli_run_dir
     from engine.training import ConsoleReporter, TrainingSession
 
     path = Path(args.file)
@@ -56,7 +57,7 @@ def _setup(args, distributed):
         raise DataError(f'{path.name}: the project has no "dataset" section to train on')
     overrides = {key: getattr(args, key) for key in ("epochs", "batch_size", "device")
                  if getattr(args, key) is not None}  # fmt: skip
-    out = Path(args.out) if args.out else path.with_name(f"{path.stem}_run")
+    out = Path(args.out) if args.out else cli_run_dir(path)
     main = distributed is None or distributed.is_main
     callbacks = [ConsoleReporter(bar=False if args.no_progress else None)] if main else []
     session = TrainingSession(proj, path.parent, out, overrides=overrides, callbacks=callbacks,

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from engine.errors import ProjectError
 from engine.project import write_atomic
+from engine.run_files import RUN_FILE
 from engine.training.callbacks import Callback
 
-RUN_FILE = "run.json"
 FORMAT, VERSION = "deepwire-run", 1
 NOT_LAYERS = ("Input", "Output")
 # node entry keys that say where a node is drawn, not what the network computes

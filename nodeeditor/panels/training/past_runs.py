@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.runs import project_runs_dir
 from engine.training.core.adversarial import is_gan_row
 from engine.training.session import WEIGHTS_FILE
-from nodeeditor.run_folder import project_runs_dir
 from nodeeditor.training_thread import KeptWeights
 
 

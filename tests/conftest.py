@@ -38,3 +38,17 @@ def examples_stay_untouched():
     before = sorted(EXAMPLES.iterdir())
     yield
     assert sorted(EXAMPLES.iterdir()) == before, "a test wrote into resources/examples"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the ``cuda``-marked tests, saying why, on machines without a CUDA GPU."""
+    cuda_tests = [item for item in items if item.get_closest_marker("cuda")]
+    if not cuda_tests:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU; this machine has none")
+    for item in cuda_tests:
+        item.add_marker(skip)

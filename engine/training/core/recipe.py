@@ -2,7 +2,8 @@
 
 A recipe knows how one kind of model learns. The ``Loop`` calls, in order:
 ``place(device, precision, dist)`` once, then per epoch ``begin_epoch(epoch)``,
-``step(idx)`` per batch (it returns the loss tensor to report), ``end_epoch()`` (the
+``step(batch)`` per batch of ``epoch_batches(epoch)`` (it returns the loss tensor to
+report), ``end_epoch()`` (the
 training metrics), ``validate()``, ``epoch_extra()``, ``scheduler_epoch_end(row)`` and,
 when live views are asked for, ``view(epoch)``. Subclasses set after ``place``:
 ``batches``, ``train_count``, ``val_count``, ``trainable_count``.
@@ -32,17 +33,27 @@ class Recipe:
         self.precision = "fp32"
         self.schedule_on = None
         self.batches = self.train_count = self.val_count = self.trainable_count = 0
-        self.layer_stats = None  # a LayerStats where the recipe records them
+        self.source = None  # the batch source (``batches.make_batches``), set by ``place``
+        self.layer_stats = None  # a LayerStats where the recipe records them (a GAN: 2)
 
     def place(self, device, precision: str, dist=None) -> None:
         """Move to ``device`` and build the optimizers (``dist``: a DistributedContext)."""
+        import torch
+
+        from .device import prefers_channels_last
+
         self.device, self.precision, self.dist = device, precision, dist
         self.module.to(device)
+        if prefers_channels_last(self.module, device):
+            self.module.to(memory_format=torch.channels_last)
 
     def weights(self) -> dict:
-        """A CPU copy of the module's weights (the best epoch's are kept this way)."""
+        """A CPU copy of the module's weights (the best epoch's are kept this way), in
+        the standard layout whatever the training one (safetensors needs it)."""
+        import torch
+
         return {
-            key: value.detach().to("cpu", copy=True)
+            key: value.detach().to("cpu", copy=True, memory_format=torch.contiguous_format)
             for key, value in self.module.state_dict().items()
         }
 
@@ -55,8 +66,17 @@ class Recipe:
         """Before the first batch of ``epoch``."""
         self.module.train()
 
-    def step(self, idx):
-        """Train on the samples at ``idx``; returns the loss tensor to report."""
+    def epoch_batches(self, epoch: int):
+        """The batches of ``epoch``: ``(samples, targets)`` on the device, in order."""
+        return self.source.epoch(epoch)
+
+    def close(self) -> None:
+        """After training: end what the batch source runs (its data workers)."""
+        if self.source is not None:
+            self.source.close()
+
+    def step(self, batch):
+        """Train on one batch ``(samples, targets)``; returns the loss tensor to report."""
         raise NotImplementedError
 
     def end_epoch(self) -> dict:
@@ -70,6 +90,11 @@ class Recipe:
     def layer_rows(self, epoch: int) -> list[dict]:
         """Per-node weight and gradient statistics of the epoch (``layer_stats``)."""
         return self.layer_stats.end_epoch(epoch) if self.layer_stats is not None else []
+
+    def layer_histograms(self) -> dict:
+        """Per node, histograms of its weights and gradient, of the epoch ``layer_rows``
+        just ended (``{node: {"weights": Histogram, "gradients": Histogram}}``)."""
+        return self.layer_stats.histograms if self.layer_stats is not None else {}
 
     def epoch_extra(self) -> dict:
         """Measures that are neither training nor validation metrics."""

@@ -6,6 +6,11 @@ Outputs, in network order), and its ``code`` is readable Python. Nodes that reac
 Output are left out. What trains is what is exported: ``engine.codegen`` prints this same
 graph as a standalone torch.nn.Module.
 
+Each fx node that holds a network node's result is tagged in its ``meta`` under
+``PORTS_META`` with ``(node id, output port)`` pairs (an Output node: ``(id, "in")``), so
+that a pass over the graph (``engine.insight.probe``) finds every node's output; with
+``keep_unused`` the nodes that reach no Output are compiled too.
+
 A block instance becomes a submodule of its own, the GraphModule of its inside (class
 named after the block type), so state_dict keys follow the nesting
 (``layer1_0.conv1.weight``). A block with several outputs returns a tuple, read by index.
@@ -21,6 +26,9 @@ from engine.network import Network
 
 if TYPE_CHECKING:
     import torch.fx
+
+#: the key of ``fx.Node.meta`` that lists the ``(node id, port)`` results a node holds
+PORTS_META = "deepwire_ports"
 
 
 def build_module(class_name: str, kwargs: dict):
@@ -50,7 +58,11 @@ def default_emit(graph, target: str, args: list, params: dict, inputs: list):
 
 
 def compile_network(
-    network: Network, analysis: Analysis | None = None, *, all_inputs: bool = False
+    network: Network,
+    analysis: Analysis | None = None,
+    *,
+    all_inputs: bool = False,
+    keep_unused: bool = False,
 ) -> torch.fx.GraphModule:
     """Turn ``network`` into a GraphModule; raises CompileError if it has errors.
 
@@ -59,6 +71,8 @@ def compile_network(
         analysis: its analysis, when the caller already has a fresh one.
         all_inputs: take every Input as an argument, even one that reaches no Output
             (a block's forward takes all its ports).
+        keep_unused: also compute the nodes that reach no Output (their weights join
+            the state_dict; the forward still returns the Outputs only).
     """
     import torch
     import torch.fx
@@ -70,13 +84,13 @@ def compile_network(
         more = f" (and {count - 1} more)" if count > 1 else ""
         raise CompileError(f"the network cannot be built: {first}{more}", analysis.errors)
 
-    used = _nodes_in_use(network, analysis)
+    used = {n.id for n in network.nodes} if keep_unused else nodes_in_use(network, analysis)
     root = torch.nn.Module()
     graph = torch.fx.Graph()
     values: dict[str, torch.fx.Node] = {}
     for node in network.nodes:
         if node.spec.role == "input" and (node.id in used or all_inputs):
-            values[node.id] = graph.placeholder(node.id)
+            values[node.id] = _tag(graph.placeholder(node.id), node.id, _out_port(node))
     results = {}
     for node_id in analysis.order:
         node = network.node(node_id)
@@ -86,12 +100,15 @@ def compile_network(
         wires = [network.wire_into(node_id, port) for port in node.input_ports()]
         args = [values.get((w.src, w.src_port), values.get(w.src)) for w in wires]
         if spec.role == "output":
-            results[node_id] = args[0]
+            results[node_id] = _tag(args[0], node_id, "in")
             continue
         params = spec.check_params(node.params)
         inputs = [analysis.wire_shape(w) for w in wires]
         if getattr(spec, "is_block", False):
-            values.update(_add_block(root, graph, node, params, wires, args, analysis))
+            block_values = _add_block(root, graph, node, params, wires, args, analysis)
+            for key, value in block_values.items():
+                _tag(value, node_id, key[1] if isinstance(key, tuple) else _out_port(node))
+            values.update(block_values)
             continue
         declared = spec.module(params, inputs) if spec.module else None
         if declared is not None:
@@ -103,11 +120,23 @@ def compile_network(
         value = emit(graph, node_id, args, params, inputs)
         if declared is None and value.name != node_id:
             value._rename(node_id)  # `skip = bn_b + stem_act`, not `add = ...`
-        values[node_id] = value
+        values[node_id] = _tag(value, node_id, _out_port(node))
     outputs = [results[node.id] for node in network.nodes if node.id in results]
     graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
     module = torch.fx.GraphModule(root, graph, class_name=_class_name(network.name))
     return module
+
+
+def _out_port(node) -> str:
+    """The name of a one-output node's output port (``out``)."""
+    ports = node.output_ports()
+    return ports[0] if ports else "out"
+
+
+def _tag(value, node_id: str, port: str):
+    """Note in ``value``'s meta that it is ``node_id``'s result on ``port``; returns it."""
+    value.meta.setdefault(PORTS_META, []).append((node_id, port))
+    return value
 
 
 def _add_block(root, graph, node, params, wires, args, analysis: Analysis) -> dict:
@@ -139,7 +168,7 @@ def _add_block(root, graph, node, params, wires, args, analysis: Analysis) -> di
 def input_specs(network: Network, analysis: Analysis | None = None) -> list[tuple[str, tuple, str]]:
     """``(id, shape, dtype)`` of each Input the compiled forward takes, in order."""
     analysis = analysis or analyze(network)
-    used = _nodes_in_use(network, analysis)
+    used = nodes_in_use(network, analysis)
     return [
         (node.id, analysis.shapes[node.id], analysis.dtypes[node.id])
         for node in network.nodes
@@ -147,12 +176,28 @@ def input_specs(network: Network, analysis: Analysis | None = None) -> list[tupl
     ]
 
 
+def example_inputs(specs, batch: int = 2, seed: int = 0) -> tuple:
+    """Random tensors for ``(id, shape, dtype)`` specs, each with a batch dimension of
+    ``batch``: normal floats from ``seed``, token ids 0."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    values = []
+    for _, shape, dtype in specs:
+        if dtype == "long":
+            values.append(torch.zeros((batch, *shape), dtype=torch.long))
+        else:
+            values.append(torch.randn((batch, *shape), generator=generator))
+    return tuple(values)
+
+
 def output_ids(network: Network) -> list[str]:
     """Ids of the Output nodes, in the order the compiled forward returns them."""
     return [node.id for node in network.nodes if node.spec.role == "output"]
 
 
-def _nodes_in_use(network: Network, analysis: Analysis) -> set[str]:
+def nodes_in_use(network: Network, analysis: Analysis | None = None) -> set[str]:
+    """Ids of the nodes that reach an Output (the ones ``compile_network`` keeps)."""
     import networkx as nx
 
     used: set[str] = set()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from engine.analysis import analyze
 from engine.bounds import INT_MAX
-from engine.compile import compile_network, input_specs, output_ids
+from engine.compile import compile_network, example_inputs, input_specs, output_ids
 from engine.errors import DeepwireError
 from engine.network import Network
 from engine.weights import fitting_weights
@@ -49,16 +49,7 @@ class Prepared:
 
     def example_inputs(self, batch: int = EXAMPLE_BATCH, seed: int = 0) -> tuple:
         """Random inputs of the right shapes and dtypes (token ids are 0)."""
-        import torch
-
-        generator = torch.Generator().manual_seed(seed)
-        values = []
-        for _, shape, dtype in self.inputs:
-            if dtype == "long":
-                values.append(torch.zeros((batch, *shape), dtype=torch.long))
-            else:
-                values.append(torch.randn((batch, *shape), generator=generator))
-        return tuple(values)
+        return example_inputs(self.inputs, batch, seed)
 
     def dynamic_batch(self) -> dict:
         """``dynamic_shapes`` for torch.export / torch.onnx: dimension 0 of every input."""

@@ -83,3 +83,69 @@ def test_the_doctor_names_the_vanishing_gradient_of_a_deep_sigmoid_mlp(tmp_path,
     out = capsys.readouterr().out
     assert "note: Vanishing gradients: the first layer (linear1) gets" in out
     assert "Use ReLU instead of Sigmoid" in out
+
+
+def test_each_epoch_gives_histograms_of_a_nodes_weights_and_last_read_gradient():
+    import numpy as np
+
+    model = Two()
+    with torch.no_grad():
+        model.fc1.weight.copy_(torch.arange(12.0).reshape(4, 3))  # 0..11
+        model.fc1.bias.copy_(torch.tensor([20.0, 20.0, 20.0, 5.0]))
+    stats = LayerStats(model.named_parameters(), batches=2)
+    stats.begin_epoch()
+    for scale in (1.0, -3.0):  # the histogram is of the last reading's gradient
+        for p in model.parameters():
+            p.grad = torch.full_like(p, scale) if p.requires_grad else None
+        model.block[1].bias.grad[0] = 7.0
+        stats.observer()()
+        for p in model.parameters():
+            p.grad = None  # as the optimizer drops it
+    stats.end_epoch(1)
+    weights = stats.histograms["fc1"]["weights"]
+    values = np.concatenate([np.arange(12.0), [20, 20, 20, 5]])
+    counts, edges = np.histogram(values, bins=30)
+    assert weights.counts == tuple(counts) and np.allclose(weights.edges, edges)
+    assert weights.total == 16 and weights.sum == values.sum()
+    assert weights.sum_squares == (values**2).sum()
+    grads = stats.histograms["block"]["gradients"]
+    assert grads.edges[0] == -3.0 and grads.edges[-1] == 7.0 and len(grads.edges) == 31
+    assert grads.counts[0] == 16 + 4 + 8 + 1 and grads.counts[-1] == 1 and grads.total == 30
+    single = stats.histograms["fc1"]["gradients"]  # one value: one bin of width 1 around it
+    assert single.edges[0] == -3.5 and single.edges[-1] == -2.5 and sum(single.counts) == 16
+    assert set(stats.histograms) == {"fc1", "block"}  # the frozen node has none
+
+
+def test_a_histogram_counts_finite_values_only():
+    from engine.training.core.layer_stats import histogram
+
+    counted = histogram([torch.tensor([0.0, 1.0, float("nan"), 2.0, float("inf")])], bins=2)
+    assert counted.counts == (1, 2) and counted.edges == (0.0, 1.0, 2.0) and counted.total == 3
+
+
+def test_a_gan_records_both_networks_layers_named_by_network(tmp_path):
+    from engine.data import load_dataset
+    from engine.training import Callback, Trainer
+    from engine.training.callbacks import LayersCSV
+    from tests.engine.test_adversarial import RINGS, TRAINING, gan
+
+    class Epochs(Callback):
+        events = []
+
+        def on_epoch_end(self, trainer, event):
+            self.events.append(event)
+
+    listeners = [Epochs(), LayersCSV(tmp_path / "layers.csv")]
+    training = {**TRAINING, "adversarial": {"d_steps": 2}}
+    Trainer(gan(), load_dataset(RINGS), training, listeners).fit()
+    nodes = ["generator.linear1", "generator.linear3", "discriminator.linear1",
+             "discriminator.linear3"]  # fmt: skip
+    for event in Epochs.events:
+        assert [row["node"] for row in event.layers] == nodes
+        assert all(row[k] > 0 for row in event.layers for k in ("grad_norm", "update_ratio"))
+        assert set(event.histograms) == set(nodes)
+        assert all(set(h) == {"weights", "gradients"} for h in event.histograms.values())
+    with open(tmp_path / "layers.csv") as stream:
+        table = list(csv.DictReader(stream))
+    assert list(table[0]) == ["epoch", "node", "weight_norm", "grad_norm", "update_ratio"]
+    assert [row["node"] for row in table] == nodes * 2

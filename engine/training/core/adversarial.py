@@ -13,6 +13,10 @@ probability the discriminator gives real and generated samples), ``g_grad`` (the
 the generator's gradient), and as extras ``fake_spread`` and ``real_spread`` (the mean
 per-feature standard deviation of generated and of real samples: a collapsed generator's
 is far below the data's).
+
+Per-layer statistics (``layer_stats``) are recorded for both networks, each read right
+after its own backward; their nodes are named ``<network>.<node>`` (``generator.fc1``),
+as the weights are keyed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from .build import build_optimizer, clip_gradients, grad_scaler, trainable_param
 from .data import batches_per_epoch, to_device
 from .device import autocast
 from .events import GanView
+from .layer_stats import LayerStats
 from .recipe import Recipe
 
 NOISE = ("normal", "uniform")
@@ -108,12 +113,19 @@ class Adversarial(Recipe):
                                         generator=fixed).to(device)  # fmt: skip
         self.real_spread = spread(self.x[:4096])
         self.steps_done = 0
+        g_batches = max(1, self.batches // self.d_steps)
+        self.layer_stats = (
+            network_stats(self.generator, self.names[0], g_batches),
+            network_stats(self.discriminator, self.names[1], self.batches),
+        )
 
     def begin_epoch(self, epoch: int) -> None:
         """Training mode and fresh per-step records (summed once, in ``end_epoch``)."""
         self.module.train()
         self.d_records, self.g_records, self.g_norms = [], [], []
         self.d_counts, self.g_counts = [], []
+        for stats in self.layer_stats or ():
+            stats.begin_epoch()
 
     def _labels(self, count: int):
         """The discriminator's targets for real and fake samples, and the generator's
@@ -128,18 +140,24 @@ class Adversarial(Recipe):
     def _noise(self, count: int):
         return sample_noise(count, self.noise_shape, self.settings["noise"], self.device)
 
-    def _apply(self, loss, optimizer, scaler) -> None:
-        """Clear, backward and step for one network (scaled under fp16)."""
+    def _apply(self, loss, optimizer, scaler, network: int) -> None:
+        """Clear, backward and step for one network (0: the generator, 1: the
+        discriminator; scaled under fp16), reading its gradient when due."""
         optimizer.zero_grad(set_to_none=True)
+        observe = self.layer_stats[network].observer() if self.layer_stats else None
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)  # the gradient norm is recorded unscaled
+            if observe:
+                observe()
             if self.config.grad_clip:
                 clip_gradients(optimizer, self.config.grad_clip)
             scaler.step(optimizer)
             scaler.update()
             return
         loss.backward()
+        if observe:
+            observe()
         if self.config.grad_clip:
             clip_gradients(optimizer, self.config.grad_clip)
         optimizer.step()
@@ -162,14 +180,14 @@ class Adversarial(Recipe):
             real_logit = self.d_forward(real).reshape(n)
             fake_logit = self.d_forward(fake.detach()).reshape(n)
             d_loss = bce(real_logit.float(), real_label) + bce(fake_logit.float(), fake_label)
-        self._apply(d_loss, self.d_optimizer, self.d_scaler)
+        self._apply(d_loss, self.d_optimizer, self.d_scaler, 1)
         self.d_records.append((d_loss.detach(), real_logit.detach(), fake_logit.detach()))
         self.d_counts.append(n)
         if generator_turn:
             with autocast(self.device, self.precision):
                 logit = self.d_forward(fake).reshape(n)
                 g_loss = bce(logit.float(), target)
-            self._apply(g_loss, self.g_optimizer, self.g_scaler)
+            self._apply(g_loss, self.g_optimizer, self.g_scaler, 0)
             grads = [p.grad for p in self.g_params if p.grad is not None]
             self.g_records.append(g_loss.detach())
             self.g_counts.append(n)
@@ -201,6 +219,15 @@ class Adversarial(Recipe):
         d_n, g_n, g_steps = max(d_n, 1.0), max(g_n, 1.0), max(g_steps, 1.0)
         return {"d_loss": d_loss / d_n, "g_loss": g_loss / g_n, "d_real": d_real / d_n,
                 "d_fake": d_fake / d_n, "g_grad": g_grad / g_steps}  # fmt: skip
+
+    def layer_rows(self, epoch: int) -> list[dict]:
+        """The generator's nodes, then the discriminator's (``<network>.<node>``)."""
+        return [row for stats in self.layer_stats or () for row in stats.end_epoch(epoch)]
+
+    def layer_histograms(self) -> dict:
+        """Both networks' histograms, by ``<network>.<node>``."""
+        return {key: value for stats in self.layer_stats or ()
+                for key, value in stats.histograms.items()}  # fmt: skip
 
     def generate(self, noise):
         """The generator's samples for ``noise``, in eval mode, shaped like the data."""
@@ -280,3 +307,9 @@ class Adversarial(Recipe):
             if scaler is not None and name in scalers:
                 scaler.load_state_dict(scalers[name])
         self.steps_done = int(state.get("steps_done", 0))
+
+
+def network_stats(module, name: str, batches: int) -> LayerStats:
+    """The ``LayerStats`` of one network, its nodes named ``<name>.<node>``."""
+    return LayerStats(module.named_parameters(), batches,
+                      lambda key: f"{name}.{key.split('.', 1)[0]}")  # fmt: skip

@@ -49,6 +49,9 @@ class EpochEnd:
         is_best: this epoch has the best monitored value so far (best checkpoint).
         extra: measures that are neither training nor validation metrics (a GAN's
             ``fake_spread`` and ``real_spread``), unprefixed in ``row()``.
+        layers: one row per weighted node: ``node``, ``weight_norm``, ``grad_norm``,
+            ``update_ratio`` (``layer_stats.LayerStats.end_epoch``).
+        histograms: per node, ``Histogram``s of its weights and last read gradient.
     """
 
     epoch: int
@@ -61,6 +64,8 @@ class EpochEnd:
     is_best: bool
     extra: dict = field(default_factory=dict)
     layers: list = field(default_factory=list)  # engine.training.core.layer_stats rows
+    # per node of ``layers``: {"weights": Histogram, "gradients": Histogram} (layer_stats)
+    histograms: dict = field(default_factory=dict)
 
     def row(self) -> dict:
         """A flat dict: ``epoch``, ``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``..."""

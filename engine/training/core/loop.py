@@ -294,9 +294,8 @@ class Loop:
             self.checkpoint(epoch, is_best)
         rate = recipe.train_count / max(seconds, 1e-9)
         layers = self.last_layers = recipe.layer_rows(epoch)
-        return EpochEnd(
-            epoch, self.config.epochs, train, val, lr, seconds, rate, is_best, extra, layers
-        )
+        return EpochEnd(epoch, self.config.epochs, train, val, lr, seconds, rate, is_best,
+                        extra, layers, recipe.layer_histograms())  # fmt: skip
 
     def _improved(self, value: float) -> bool:
         if self.best_value is None:

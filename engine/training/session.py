@@ -2,8 +2,9 @@
 
 The command line (``deepwire train``, also under torchrun) and the app's worker thread
 drive this one object: it loads the project's dataset, checks the settings, builds the
-trainer (the recipe, compiled with the run's seed), writes ``metrics.csv``, ``run.json``
-(``engine.training.run_record``) and the checkpoints into the run folder, and keeps the
+trainer (the recipe, compiled with the run's seed), writes ``metrics.csv``,
+``layers.csv``, ``run.json`` (``engine.training.run_record``), TensorBoard event files
+(``engine.training.tensorboard``) and the checkpoints into the run folder, and keeps the
 run's last good weights. Listeners (``engine.training.callbacks``) hear its events; the
 app's only turn them into Qt signals.
 """
@@ -45,6 +46,7 @@ class TrainingSession:
         from engine.data import load_dataset
         from engine.training.callbacks import LayersCSV, MetricsCSV
         from engine.training.run_record import RunRecord
+        from engine.training.tensorboard import TensorBoardWriter
         from engine.training.trainer import Trainer
 
         if project.dataset is None:
@@ -58,6 +60,7 @@ class TrainingSession:
         if self.out_dir is not None and self.is_main:
             listeners.append(MetricsCSV(self.out_dir / "metrics.csv"))
             listeners.append(LayersCSV(self.out_dir / "layers.csv"))
+            listeners.append(TensorBoardWriter(self.out_dir / "tensorboard"))
             listeners.append(RunRecord(self.out_dir, project, self.config, overrides))
         self.trainer = Trainer(project.networks, self.dataset, self.config, listeners,
                                out_dir=self.out_dir, distributed=distributed, views=views)  # fmt: skip

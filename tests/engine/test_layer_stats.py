@@ -129,18 +129,19 @@ def test_a_gan_records_both_networks_layers_named_by_network(tmp_path):
     from engine.training.callbacks import LayersCSV
     from tests.engine.test_adversarial import RINGS, TRAINING, gan
 
-    class Epochs(Callback):
-        events = []
+    events = []
 
+    class Epochs(Callback):
         def on_epoch_end(self, trainer, event):
-            self.events.append(event)
+            events.append(event)
 
     listeners = [Epochs(), LayersCSV(tmp_path / "layers.csv")]
     training = {**TRAINING, "adversarial": {"d_steps": 2}}
     Trainer(gan(), load_dataset(RINGS), training, listeners).fit()
     nodes = ["generator.linear1", "generator.linear3", "discriminator.linear1",
              "discriminator.linear3"]  # fmt: skip
-    for event in Epochs.events:
+    assert len(events) == 2
+    for event in events:
         assert [row["node"] for row in event.layers] == nodes
         assert all(row[k] > 0 for row in event.layers for k in ("grad_norm", "update_ratio"))
         assert set(event.histograms) == set(nodes)

@@ -48,6 +48,7 @@ class TensorBoardWriter(Callback):
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.writer = None
+        self._open = None  # makes the writer at the first epoch's end (no empty files)
 
     def on_train_start(self, trainer, event: TrainStart) -> None:
         self.close()
@@ -57,15 +58,14 @@ class TensorBoardWriter(Callback):
             return
         # a resumed run replaces what an earlier try wrote from its first epoch on
         purge = event.start_epoch if event.start_epoch > 1 else None
-        try:
-            self.writer = writer_class(log_dir=str(self.folder), purge_step=purge)
-        except OSError as error:
-            self._cannot_write(trainer, error)
+        self._open = lambda: writer_class(log_dir=str(self.folder), purge_step=purge)
 
     def on_epoch_end(self, trainer, event: EpochEnd) -> None:
-        if self.writer is None:
+        if self._open is None:
             return
         try:
+            if self.writer is None:
+                self.writer = self._open()
             self._write(event)
             self.writer.flush()  # readable while the run goes on
         except OSError as error:
@@ -107,7 +107,7 @@ class TensorBoardWriter(Callback):
 
     def close(self) -> None:
         """Flush and close the event file (it stays readable)."""
-        writer, self.writer = self.writer, None
+        writer, self.writer, self._open = self.writer, None, None
         if writer is not None:
             with contextlib.suppress(OSError):  # the epochs written so far stay readable
                 writer.close()

@@ -62,3 +62,15 @@ def test_without_tensorboard_a_run_says_so_once_and_trains_on(tmp_path, capsys, 
     assert err.count(said) == 1
     assert len(_table(tmp_path / "run/metrics.csv")) == 2
     assert not (tmp_path / "run/tensorboard").exists()
+
+
+def test_a_tensorboard_folder_that_cannot_be_made_is_a_warning(tmp_path, capsys):
+    path = iris_project(tmp_path)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run/tensorboard").write_text("a file where the folder would go")
+    assert main(["train", str(path), "--epochs", "2", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert (
+        err.count(f"warning: cannot write TensorBoard files to {tmp_path / 'run/tensorboard'}") == 1
+    )
+    assert "training goes on" in err and len(_table(tmp_path / "run/metrics.csv")) == 2

@@ -231,6 +231,10 @@ class TrainingPanel(RunControl, QWidget):
         self.results = ResultsView()
         self.tabs.addTab(self.preview, "Data")
         self.tabs.addTab(self.results, "Results")
+        from nodeeditor.panels.training.runs_view import RunsView
+
+        self.runs_view = RunsView(self)
+        self.tabs.addTab(self.runs_view, "Runs")
         self._show_plots_for_recipe()
 
     def showEvent(self, event) -> None:

@@ -11,6 +11,7 @@ app's only turn them into Qt signals.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from engine.errors import DataError
@@ -36,6 +37,10 @@ class TrainingSession:
             ids and shapes match take them, the others keep fresh weights.
         views: send live views (``on_view``) after each epoch (the app's GAN view).
 
+    Attributes:
+        start_filters: a ``filters.StartFilters``: the convolutions' filters as the run
+            started, to set beside the learned ones.
+
     Raises:
         DataError, TrainingError, CompileError, WeightsError: the project cannot train
             (checked before anything runs).
@@ -45,6 +50,7 @@ class TrainingSession:
                  callbacks=(), distributed=None, init_weights=None, views: bool = False):  # fmt: skip
         from engine.data import load_dataset
         from engine.training.callbacks import LayersCSV, MetricsCSV
+        from engine.training.filters import StartFilters
         from engine.training.run_record import RunRecord
         from engine.training.tensorboard import TensorBoardWriter
         from engine.training.trainer import Trainer
@@ -53,10 +59,13 @@ class TrainingSession:
             raise DataError('the project has no "dataset" section to train on')
         settings = {**(project.training or {}), **(overrides or {})}
         self.config = TrainingConfig.from_dict(settings)
-        self.dataset = load_dataset(project.dataset, base_dir)
+        progress = functools.partial(_tell, callbacks, "on_data_progress", self)
+        self.dataset = load_dataset(project.dataset, base_dir, progress=progress)
+        _tell(callbacks, "on_data_loaded", self, self.dataset.loading)
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.is_main = distributed is None or distributed.is_main
-        listeners = list(callbacks)
+        self.start_filters = StartFilters()  # the convolutions' filters as the run starts
+        listeners = [*callbacks, self.start_filters]
         if self.out_dir is not None and self.is_main:
             listeners.append(MetricsCSV(self.out_dir / "metrics.csv"))
             listeners.append(LayersCSV(self.out_dir / "layers.csv"))
@@ -112,3 +121,12 @@ class TrainingSession:
         target = Path(path) if path is not None else self.out_dir / WEIGHTS_FILE
         checkpoint.save_weights(self.trainer.model, target)
         return target
+
+
+def _tell(listeners, hook: str, *args) -> None:
+    """Call ``hook`` on the listeners that have it (the data is read before the trainer
+    exists, so these hooks get the session)."""
+    for listener in listeners:
+        method = getattr(listener, hook, None)
+        if method is not None:
+            method(*args)

@@ -20,6 +20,7 @@ from engine.interrupt import handle_interrupt_as_python_does
 
 COMMAND_MODULES = (
     "engine.commands.inspect",
+    "engine.commands.inspect_outputs",
     "engine.commands.layers",
     "engine.commands.export",
     "engine.commands.importing",

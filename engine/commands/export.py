@@ -51,7 +51,7 @@ def run_export(args) -> int:
     except ExportError as error:
         print(f"deepwire: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    proj, network = _project_network(args)
+    proj, network = project_network(args)
     output = args.output or str(Path(args.file).with_suffix(SUFFIXES.get(fmt, "")))
     if args.output is None and fmt == "python":
         output = str(Path(args.file).with_suffix("")) + "_python"
@@ -78,7 +78,9 @@ def run_export(args) -> int:
     return EXIT_OK
 
 
-def _project_network(args):
+def project_network(args):
+    """The project of ``args.file`` and the network ``args.network`` names (default its
+    main one, ``main_network``); ProjectError when the project has no such network."""
     proj = project_file.load(args.file)
     if args.network is None:
         return proj, main_network(proj)

@@ -34,12 +34,16 @@ class NodeOutput:
         port: its output port (``in`` for an Output node).
         tensor: the result: float, on the CPU, detached, without the batch dimension.
         stats: its statistics.
+        kind: how to picture it (``render.picture``'s hint): ``image`` for an Input or
+            an Output of one or three channels (and the node that feeds that Output),
+            else None.
     """
 
     node_id: str
     port: str
     tensor: torch.Tensor
     stats: TensorStats
+    kind: str | None = None
 
 
 class Probe:
@@ -68,14 +72,17 @@ class Probe:
             torch.manual_seed(seed)
             compiled = compile_network(network, self.analysis, all_inputs=True, keep_unused=True)
         self._used = nodes_in_use(network, self.analysis)
+        self.kinds = picture_kinds(network, self.analysis)
         self.module, self.keys = _all_results_module(compiled)
         self.module.eval()
         self.inputs = [n.target for n in self.module.graph.nodes if n.op == "placeholder"]
         if state is not None:
             self.load_state(state)
 
-    def load_state(self, state: Mapping) -> None:
+    def load_state(self, state: Mapping, name: str = "the weights") -> None:
         """Use the weights ``state``; nodes that reach no Output keep their own.
+
+        ``name`` names the weights in the message (a file's name).
 
         Raises:
             WeightsError: naming every tensor that is missing, unexpected or of
@@ -90,7 +97,7 @@ class Probe:
         }
         problems = weight_problems(expected, state)
         if problems:
-            raise WeightsError(describe_problems(problems, "the weights"))
+            raise WeightsError(describe_problems(problems, name))
         self.module.load_state_dict(dict(state), strict=False)
 
     def run(self, inputs: Mapping[str, torch.Tensor]) -> dict[tuple[str, str], NodeOutput]:
@@ -117,7 +124,8 @@ class Probe:
             tensor = value[0].detach().float().cpu()
             stats = tensor_stats(tensor)
             for node_id, port in keys:
-                outputs[(node_id, port)] = NodeOutput(node_id, port, tensor, stats)
+                kind = self.kinds.get(node_id)
+                outputs[(node_id, port)] = NodeOutput(node_id, port, tensor, stats, kind)
         return outputs
 
     def _argument(self, node_id: str, inputs: Mapping) -> torch.Tensor:
@@ -142,6 +150,26 @@ class Probe:
             )
         dtype = torch.long if self.analysis.dtypes[node_id] == "long" else torch.float32
         return value.reshape(1, *shape).to(dtype)
+
+
+def picture_kinds(network: Network, analysis) -> dict[str, str]:
+    """``{node id: "image"}`` for the nodes whose output is an image: an Input or an
+    Output of shape ``(1 or 3, H, W)``, and the node that feeds such an Output (a
+    decoder's reconstruction, a generator's sample)."""
+    kinds = {}
+    for node in network.nodes:
+        role = node.spec.role
+        if role == "input" and _is_image(analysis.shapes.get(node.id)):
+            kinds[node.id] = "image"
+        elif role == "output":
+            wire = network.wire_into(node.id, "in")
+            if wire is not None and _is_image(analysis.wire_shape(wire)):
+                kinds[node.id] = kinds[wire.src] = "image"
+    return kinds
+
+
+def _is_image(shape) -> bool:
+    return shape is not None and len(shape) == 3 and shape[0] in (1, 3)
 
 
 def _all_results_module(compiled) -> tuple:

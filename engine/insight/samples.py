@@ -87,9 +87,21 @@ def dataset_sample(
     samples, _ = part_samples(dataset, part)
     check_index(index, len(samples), part)
     node_id, shape, dtype = _one_input(network)
-    dataset.check_input(shape, "int64" if dtype == "long" else "float32")
+    dataset.check_input(shape, _data_dtype(dtype))
     value = torch.as_tensor(samples[index]).reshape(shape)
     return {node_id: value.long() if dtype == "long" else value.float()}
+
+
+def takes_data(network: Network, dataset: Dataset) -> bool:
+    """Whether the network has one Input in use and it takes ``dataset``'s samples (a
+    GAN's generator takes noise instead)."""
+    from engine.compile import input_specs
+
+    specs = input_specs(network)
+    if len(specs) != 1:
+        return False
+    _, shape, dtype = specs[0]
+    return not dataset.info().input_problem(shape, _data_dtype(dtype))
 
 
 def example_sample(network: Network, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -119,3 +131,8 @@ def _one_input(network: Network) -> tuple[str, tuple, str]:
             "data fits a network with one"
         )
     return specs[0]
+
+
+def _data_dtype(dtype: str) -> str:
+    """The dataset's name for an Input's dtype (``long`` -> ``int64``)."""
+    return "int64" if dtype == "long" else "float32"

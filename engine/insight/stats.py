@@ -40,8 +40,10 @@ class TensorStats:
 
     def as_row(self) -> dict:
         """The statistics as plain numbers, keyed as ``nodes.csv`` names its columns."""
+        from engine.data.base import fmt_shape
+
         return {
-            "shape": "x".join(str(size) for size in self.shape),
+            "shape": fmt_shape(self.shape) if self.shape else "()",
             "mean": self.mean,
             "std": self.std,
             "min": self.minimum,

@@ -178,3 +178,16 @@ def test_statistics_of_a_known_tensor():
     assert empty.shape == (0, 3) and empty.zero_fraction == 0
     few = tensor_stats(torch.cat([torch.zeros(1), torch.ones(999)]))
     assert few.describe().endswith("<1 % zeros")
+
+
+def test_inputs_and_outputs_of_one_or_three_channels_are_pictured_as_images():
+    decoder = chain(
+        ("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+        ("Conv2d", {"out_channels": 3, "kernel_size": 3, "padding": 1}),
+        input_shape=(1, 6, 6),
+    )
+    outputs = Probe(decoder).run({"input": torch.randn(1, 6, 6)})
+    kinds = {node: output.kind for (node, _), output in outputs.items()}
+    assert kinds == {"input": "image", "conv2d1": None, "conv2d2": "image", "output": "image"}
+    flat = Probe(linear_relu()).run({"input": torch.randn(3)})
+    assert {output.kind for output in flat.values()} == {None}

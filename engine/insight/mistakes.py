@@ -15,6 +15,7 @@ any other task is a DataError that says so.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,8 @@ class MistakesReport:
         dataset_index: each evaluated sample's position in the data as loaded, or None.
         inputs: the evaluated samples as the dataset holds them (the same array, not a
             copy), to show them and explain them.
+        input_shape: the network Input's shape the samples were reshaped to.
+        to_units: the dataset's ``denormalize`` (samples back in the data's units), or None.
     """
 
     part: str
@@ -91,6 +94,8 @@ class MistakesReport:
     probabilities: np.ndarray
     dataset_index: np.ndarray | None = None
     inputs: np.ndarray | None = field(default=None, repr=False)
+    input_shape: tuple = ()
+    to_units: Callable | None = field(default=None, repr=False)
 
     @property
     def predicted(self) -> np.ndarray:
@@ -110,6 +115,12 @@ class MistakesReport:
     def name(self, label: int) -> str:
         """Class ``label``'s name (its number when unnamed)."""
         return self.class_names[label] if 0 <= label < len(self.class_names) else str(label)
+
+    def sample(self, index: int, units: bool = False) -> np.ndarray:
+        """The ``index``-th evaluated sample as the network sees it, or with ``units`` in
+        the data's own units (before normalisation) where the dataset knows them."""
+        sample = np.asarray(self.inputs[index])
+        return self.to_units(sample) if units and self.to_units is not None else sample
 
     def confusion(self) -> np.ndarray:
         """``matrix[true, predicted]`` counts."""
@@ -162,7 +173,9 @@ def find_mistakes(model, data, input_shape) -> MistakesReport:
     names = names or [str(i) for i in range(data.num_classes)]
     probabilities = class_probabilities(predict(model, x, input_shape))
     labels = np.asarray(y, np.int64).reshape(len(x))
-    return MistakesReport(part, names, labels, probabilities, positions, x)
+    to_units = getattr(data, "denormalize", None)
+    return MistakesReport(part, names, labels, probabilities, positions, x,
+                          tuple(input_shape), to_units)  # fmt: skip
 
 
 def _require_classification(data) -> None:

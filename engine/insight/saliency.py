@@ -23,6 +23,8 @@ import numpy as np
 
 from engine.errors import DataError
 
+HEAT = np.array([(90, 0, 0), (220, 30, 0), (255, 170, 0), (255, 255, 150)], np.float32)
+
 
 @dataclass
 class Explanation:
@@ -84,6 +86,18 @@ def explain(model, sample, input_shape, target: int | None = None) -> Explanatio
         gradcam = _grad_cam(conv.output.detach(), grads[1], sample.shape[1:])
     layer = conv.name if gradcam is not None else ""
     return Explanation(target, probabilities, saliency, gradcam, layer)
+
+
+def overlay(sample, heat: np.ndarray, strength: float = 0.75) -> np.ndarray:
+    """An image sample ``(C, H, W)`` in grey (or colour) with ``heat`` ``(H, W)`` (0 to 1)
+    laid over it, dark red to yellow, the more opaque the hotter: ``(H, W, 3)`` uint8."""
+    from engine.insight.render import colour, image
+
+    base = image(np.asarray(sample, np.float32)).astype(np.float32)
+    heat = np.clip(np.asarray(heat, np.float32), 0, 1)
+    alpha = (heat * strength)[..., None]
+    mixed = base * (1 - alpha) + colour(heat, HEAT).astype(np.float32) * alpha
+    return np.round(mixed).astype(np.uint8)
 
 
 def _probabilities(output) -> np.ndarray:
@@ -154,4 +168,4 @@ def _last_conv_output(model, active: bool):
             handle.remove()
 
 
-__all__ = ["Explanation", "explain"]
+__all__ = ["HEAT", "Explanation", "explain", "overlay"]

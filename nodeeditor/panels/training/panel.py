@@ -235,6 +235,10 @@ class TrainingPanel(RunControl, QWidget):
 
         self.runs_view = RunsView(self)
         self.tabs.addTab(self.runs_view, "Runs")
+        from nodeeditor.panels.training.mistakes_view import MistakesView
+
+        self.mistakes = MistakesView()
+        self.tabs.addTab(self.mistakes, "Mistakes")
         self._show_plots_for_recipe()
 
     def showEvent(self, event) -> None:
@@ -311,6 +315,7 @@ class TrainingPanel(RunControl, QWidget):
         if self.built:
             self.plots.clear()
             self.results.reset()
+            self.mistakes.clear()
             self.tabs.setCurrentWidget(self.preview)
 
     def _on_undo_index(self, *_) -> None:

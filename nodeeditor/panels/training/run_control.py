@@ -78,6 +78,7 @@ class RunControl:
         self.plots.clear()
         self._show_plots_for_recipe()
         self.results.clear()
+        self.mistakes.clear("Training…")
         self.error_label.hide()
         self.warning_label.hide()
         self.notes.setText("")
@@ -238,12 +239,15 @@ class RunControl:
         self.progress.set_status(*running_texts(epoch, self.epochs, eta, self.rate))
 
     def _on_finished(self, end, results, kept) -> None:
+        network = self._trained_network()  # the run lets go of its project when it ends
         run = self._end_run()
         if run is None:
             return
         before = self.kept
         self._keep(kept)
         self.results.show_results(end, results, self.last_view)
+        state = kept.state if kept is not None else None
+        self.mistakes.show_report(results.get("mistakes"), network, state)
         self.tabs.setCurrentWidget(self.results)
         self._show_notes(end.notes, final=True)
         self.progress.setValue(self.progress.maximum() if end.reason == "finished" else
@@ -254,6 +258,13 @@ class RunControl:
         self.results.summary.setText(summary)
         self._say(self.results.summary.text())
         self.training_ended.emit(end.reason)
+
+    def _trained_network(self):
+        """The network the run trains (its own copy), or None without a run."""
+        from engine.training.recipes import main_network
+
+        project = self.run.worker.project if self.run is not None else None
+        return main_network(project.networks) if project is not None else None
 
     def _on_failed(self, message: str, kept) -> None:
         if self._end_run() is None:
@@ -269,6 +280,7 @@ class RunControl:
         self.error_label.show()
         self.progress.set_status("failed")
         self.results.summary.setText(text)
+        self.mistakes.clear()
         self._say(text)
 
     def _keep(self, kept) -> None:
@@ -312,6 +324,7 @@ class RunControl:
         self.progress.set_status("stopped")
         if self.built:
             self.results.summary.setText(f"Stopped. {outcome.end_text(kept, before)}")
+            self.mistakes.clear()
 
     def confirm_close(self, doing: str = "close") -> bool:
         """Before the window closes (or opens another project): ask while training.

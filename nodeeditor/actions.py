@@ -115,7 +115,38 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     actions["undo"], actions["redo"] = undo, redo
     _add_theme_actions(w, actions)
     _add_layout_direction_actions(w, actions)
+    _add_insight_actions(w, actions)
     return actions
+
+
+def _toggle(window, text: str, slot, tip: str, shortcut: str | None = None) -> QAction:
+    """A checkable action that calls ``slot(checked)``."""
+    action = QAction(text, window, checkable=True)
+    action.setStatusTip(tip)
+    action.setToolTip(tip)
+    if shortcut:
+        action.setShortcut(QKeySequence(shortcut))
+    action.toggled.connect(slot)
+    return action
+
+
+def _add_insight_actions(window, actions: dict[str, QAction]) -> None:
+    """View > Show Previews, Preview Sample…, Colour Nodes by Gradient: what the
+    network does, on the canvas."""
+    w = window
+    actions["show_previews"] = _toggle(
+        w, "Show &Previews", lambda on: w.previews.set_enabled(on),
+        "Show each layer's output for one sample under its node", "Ctrl+Shift+P",
+    )  # fmt: skip
+    actions["preview_sample"] = _action(
+        w, "Preview &Sample…", lambda: w.previews.ask_sample(), None, None,
+        "Choose the validation sample the previews show",
+    )  # fmt: skip
+    actions["gradient_colours"] = _toggle(
+        w, "Colour Nodes by &Gradient", lambda on: w.gradient_colours.set_enabled(on),
+        "Fill each layer by the size of its gradient in the last epoch (faded: it barely "
+        "learns; hot: large)",
+    )  # fmt: skip
 
 
 def _add_network_actions(window, actions: dict[str, QAction]) -> None:
@@ -216,6 +247,9 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
     direction = view.addMenu("Layout &Direction")
     direction.addAction(actions["layout_lr"])
     direction.addAction(actions["layout_tb"])
+    view.addSeparator()
+    for name in ("show_previews", "preview_sample", "gradient_colours"):
+        view.addAction(actions[name])
     view.addSeparator()
     theme = view.addMenu("&Theme")
     for name in ("system", "dark", "light"):

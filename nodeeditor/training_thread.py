@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import gc
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,6 +176,31 @@ class BufferedEvents(Callback):
     def on_view(self, trainer, view) -> None:
         self.worker.viewed.emit(view)
 
+    def on_data_progress(self, session, event) -> None:
+        self.worker.data_progress.emit(event.text())
+
+    def on_data_loaded(self, session, text: str) -> None:
+        self.worker.data_loaded.emit(text)
+
+
+class WeightSnapshots(Callback):
+    """Hands a CPU copy of the model's weights to the worker's ``snapshot`` signal after
+    a batch, at most every ``worker.snapshot_every`` seconds (None: never), for the
+    canvas's live previews."""
+
+    def __init__(self, worker: TrainingWorker):
+        self.worker = worker
+        self.last = 0.0
+
+    def on_batch_end(self, trainer, event) -> None:
+        every = self.worker.snapshot_every
+        if every is None:
+            return
+        now = time.monotonic()
+        if now - self.last >= every:
+            self.last = now
+            self.worker.snapshot.emit(trainer.recipe.weights())
+
 
 class TrainingWorker(QObject):
     """Loads, builds and trains in the thread it was moved to.
@@ -187,15 +213,19 @@ class TrainingWorker(QObject):
             the result pictures; the kept weights are None when no epoch completed.
         failed(str, KeptWeights | None): one sentence (DataError, CompileError,
             TrainingError...) and the weights kept from before the failure.
+        snapshot(dict): the weights so far as CPU tensors (``WeightSnapshots``).
     """
 
     started = Signal(object)
     epoch_ended = Signal(object)
     paused = Signal(bool)
+    data_progress = Signal(str)  # how far reading the data is (a large folder)
+    data_loaded = Signal(str)  # how the data is read: in memory, or streamed
     viewed = Signal(object)
     warned = Signal(str)
     finished = Signal(object, object, object)
     failed = Signal(str, object)
+    snapshot = Signal(object)
 
     def __init__(self, project, base_dir=None, out_dir: Path | None = None,
                  init_state: dict | None = None):  # fmt: skip
@@ -210,6 +240,7 @@ class TrainingWorker(QObject):
         self._stop = False
         self._pause = False
         self.closing = False
+        self.snapshot_every: float | None = None  # seconds between weight snapshots
 
     @property
     def trainer(self):
@@ -225,7 +256,8 @@ class TrainingWorker(QObject):
 
         try:
             session = TrainingSession(self.project, self.base_dir, self.out_dir,
-                                      callbacks=[BufferedEvents(self)], views=True)  # fmt: skip
+                                      callbacks=[BufferedEvents(self), WeightSnapshots(self)],
+                                      views=True)  # fmt: skip
             if self.init_state is not None:
                 self._start_from(session, self.init_state)
             self.session = session

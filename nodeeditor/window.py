@@ -47,12 +47,14 @@ from nodeeditor import (
 from nodeeditor.actions import EDIT_ACTIONS, build_actions, build_menus, build_toolbar
 from nodeeditor.breadcrumb import Breadcrumb
 from nodeeditor.document import Document
+from nodeeditor.gradient_colours import GradientColours
 from nodeeditor.network_overview import NetworkOverview
 from nodeeditor.network_tabs import NetworkTabs
 from nodeeditor.panels.diagnostics import DiagnosticsPanel
 from nodeeditor.panels.inspector import Inspector
 from nodeeditor.panels.palette import Palette
 from nodeeditor.panels.training import TrainingPanel
+from nodeeditor.previews import Previews
 from nodeeditor.settings import Settings
 
 Area = Qt.DockWidgetArea
@@ -104,6 +106,8 @@ class MainWindow(files.FileHandling, QMainWindow):
         self.resize(*DEFAULT_SIZE)
         self._build_canvas_holder()
         self._build_panels()
+        self.gradient_colours = GradientColours(self)
+        self.previews = Previews(self)
         self._build_status_bar()
         self._check_theme_action()
         self.set_document(document or Document())

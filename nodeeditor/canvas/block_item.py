@@ -261,6 +261,7 @@ class BlockItem(NodeItem):
             f"{self.node_id} ({self.type_name}): a block of {self.layer_count} layers, {what}",
             "Double-click to enter it; the triangle opens or closes it here",
             *self.messages,
+            *self.heat_line(),
         ]
         if not self.trainable:
             lines.append("frozen: training does not change its weights")
@@ -299,7 +300,7 @@ class BlockItem(NodeItem):
         path.addRoundedRect(rect, style.CORNER, style.CORNER)
         selected = self.isSelected()
         painter.setPen(QPen(theme.selection if selected else outline, 2.2 if selected else 1.0))
-        painter.setBrush(QBrush(body))
+        painter.setBrush(QBrush(self.fill(theme, body)))
         painter.drawPath(path)
         detailed = option.levelOfDetailFromTransform(painter.worldTransform()) >= style.DETAIL_ZOOM
         self._paint_head(painter, theme, header, detailed)

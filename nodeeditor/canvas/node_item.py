@@ -22,6 +22,7 @@ from engine.layers.rules import fmt
 from engine.network import Node
 from nodeeditor.canvas import style
 from nodeeditor.canvas.port_item import PortItem
+from nodeeditor.canvas.preview_item import PreviewItem
 
 TEXT_LINES = 3
 TITLE_LEFT = 6.0  # the header's text starts here and ends as far from the right edge
@@ -96,6 +97,8 @@ class NodeItem(QGraphicsItem):
         self.messages: list[str] = []
         self.shape_text = ""
         self.params_text = ""
+        self.heat: tuple[float | None, str] | None = None  # coloured by gradient: set_heat
+        self.preview: PreviewItem | None = None  # its output for one sample: set_preview
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
         flags = QGraphicsItem.GraphicsItemFlag
@@ -126,6 +129,7 @@ class NodeItem(QGraphicsItem):
         self._sync_ports(self.inputs, node.input_ports(), False)
         self._sync_ports(self.outputs, node.output_ports(), True)
         self._update_tooltip()
+        self._place_preview()
         self.update()
 
     def set_vertical(self, node: Node, vertical: bool) -> None:
@@ -152,8 +156,48 @@ class NodeItem(QGraphicsItem):
         self.update()
         return True
 
+    def set_heat(self, heat: tuple[float | None, str] | None) -> None:
+        """Fill the body by gradient size: ``(level 0..1, text)``, ``(None, "")`` for
+        a node without weights, or None for the family colour again."""
+        if heat != self.heat:
+            self.heat = heat
+            self._update_tooltip()
+            self.update()
+
+    def set_preview(self, image, text: str = "") -> None:
+        """Show ``image`` (a QImage of the node's output) by the node, with ``text`` in
+        its tooltip; None: no preview."""
+        if image is None:
+            if self.preview is not None:
+                if self.preview.scene() is not None:
+                    self.preview.scene().removeItem(self.preview)
+                self.preview = None
+            return
+        if self.preview is None:
+            self.preview = PreviewItem(self.node_id, image, text)
+            if self.scene() is not None:
+                self.scene().addItem(self.preview)
+        else:
+            self.preview.set_image(image, text)
+        self._place_preview()
+
+    def _place_preview(self) -> None:
+        if self.preview is not None:
+            self.preview.node_id = self.node_id
+            self.preview.place(self.mapRectToScene(self.body_rect()), self.vertical)
+
+    def fill(self, theme, default):
+        """The body's fill: the gradient colour while nodes are coloured by it."""
+        return default if self.heat is None else style.heat(self.heat[0], theme.dark)
+
+    def heat_line(self) -> list[str]:
+        """The tooltip's line about the gradient, if nodes are coloured by it."""
+        if self.heat is None:
+            return []
+        return [f"gradient norm {self.heat[1]} (last epoch)" if self.heat[1] else "no weights"]
+
     def _update_tooltip(self) -> None:
-        lines = [f"{self.node_id} ({self.type_name})", *self.messages]
+        lines = [f"{self.node_id} ({self.type_name})", *self.messages, *self.heat_line()]
         if not self.trainable:
             lines.append("frozen: training does not change its weights")
         self.setToolTip("\n".join(lines))
@@ -190,8 +234,16 @@ class NodeItem(QGraphicsItem):
         return QRectF(0, 0, self._width, self._height)
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene():
-            self.scene().node_item_moved(self)
+        changes = QGraphicsItem.GraphicsItemChange
+        if change == changes.ItemPositionHasChanged:
+            self._place_preview()
+            if self.scene():
+                self.scene().node_item_moved(self)
+        elif change == changes.ItemSceneChange and self.preview is not None:
+            if self.preview.scene() is not None:  # the preview leaves with the node
+                self.preview.scene().removeItem(self.preview)
+            if value is not None:
+                value.addItem(self.preview)
         return super().itemChange(change, value)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
@@ -203,7 +255,7 @@ class NodeItem(QGraphicsItem):
         path.addRoundedRect(rect, style.CORNER, style.CORNER)
         outline = theme.selection if self.isSelected() else theme.background.darker(150)
         painter.setPen(QPen(outline, 2.2 if self.isSelected() else 1.0))
-        painter.setBrush(QBrush(theme.body(self.family)))
+        painter.setBrush(QBrush(self.fill(theme, theme.body(self.family))))
         painter.drawPath(path)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_ZOOM:
             self._paint_overview(painter, theme)
@@ -269,6 +321,14 @@ class NodeItem(QGraphicsItem):
                     QRectF(left, y, width, style.LINE_HEIGHT), Qt.AlignmentFlag.AlignLeft, text
                 )
                 y += style.LINE_HEIGHT
+        self._paint_heat_text(painter, theme, QRectF(left, y - style.LINE_HEIGHT, width, 15))
+
+    def _paint_heat_text(self, painter: QPainter, theme, rect: QRectF) -> None:
+        """The gradient norm, right-aligned on the last line, while coloured by it."""
+        if self.heat is not None and self.heat[1]:
+            painter.setPen(theme.text)
+            painter.setFont(style.font(8, bold=True))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignRight, f"∇ {self.heat[1]}")
 
     def _paint_port_labels(self, painter: QPainter, theme) -> None:
         painter.setFont(style.font(7))

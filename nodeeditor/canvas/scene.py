@@ -66,6 +66,7 @@ class NetworkScene(QGraphicsScene):
         self._wire_drag: WireDrag | None = None
         self._shown: dict[str, tuple] = {}  # node id -> analysis state on its item
         self._highlighted: Wire | None = None  # the wire a dragged node would go into
+        self._heat: dict[str, tuple] | None = None  # colour by gradient: set_heat
         self._ports_visible = True
         # Routing waits for the end of an edit: an Auto-layout moves every node, and
         # routes through the half-moved network would be thrown away at once.
@@ -188,6 +189,26 @@ class NetworkScene(QGraphicsScene):
             self.message.emit("The network is locked while training; stop training to edit it")
         return self.locked
 
+    def set_heat(self, heat: dict[str, tuple] | None) -> None:
+        """Colour the nodes by gradient size: node id -> ``(level 0..1, text)``, the
+        nodes not in it have no weights; None: the family colours again."""
+        self._heat = heat
+        for node_id, item in self._nodes.items():
+            item.set_heat(self._heat_of(node_id))
+
+    def _heat_of(self, node_id: str) -> tuple | None:
+        return None if self._heat is None else self._heat.get(node_id, (None, ""))
+
+    def set_previews(self, previews: dict[str, tuple] | None, stats: dict | None = None) -> None:
+        """Show each node's output for the preview sample: node id -> ``(QImage,
+        tooltip text)``; nodes not in it show none. ``stats``: ``(node id, port)`` ->
+        the text a wire from that port adds to its tooltip. None: no previews."""
+        previews, stats = previews or {}, stats or {}
+        for node_id, item in self._nodes.items():
+            item.set_preview(*previews.get(node_id, (None,)))
+        for wire, item in self._wires.items():
+            item.set_stats(stats.get((wire.src, wire.src_port), ""))
+
     def set_zoom(self, zoom: float) -> None:
         """Hide the ports when zoomed out so far that they cannot be hit (each is an
         item painted on every frame)."""
@@ -218,6 +239,7 @@ class NetworkScene(QGraphicsScene):
         if not self._ports_visible:
             for port in item.ports():
                 port.setVisible(False)
+        item.set_heat(self._heat_of(node.id))
         self._track(item)
         self._reroute(item.sceneBoundingRect())
         self.layout_changed.emit()
@@ -244,6 +266,7 @@ class NetworkScene(QGraphicsScene):
         self._wires_by_node[new_id] = set()
         self._shown.pop(new_id, None)
         item.set_node(self.network.node(new_id))
+        item.set_heat(self._heat_of(new_id))
         self.node_rects.discard(old_id)
         self._track(item)
         for wire in self.network.wires_of(new_id):

@@ -8,6 +8,7 @@ application palette's window lightness, so it follows the other helper's theme.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -137,3 +138,30 @@ def font(size: float = 8.5, bold: bool = False) -> QFont:
     f.setPointSizeF(size)
     f.setBold(bold)
     return f
+
+
+# Colour by gradient size: a sequential map from faded (tiny gradients, a layer that
+# barely learns) through blue and violet to hot (large ones). Stops per theme, light
+# enough (or dark enough) that the node's text stays readable on them.
+_HEAT_STOPS = {
+    False: ((0.0, (218, 221, 228)), (0.3, (165, 195, 242)), (0.55, (205, 175, 238)),
+            (0.78, (252, 178, 135)), (1.0, (255, 128, 98))),
+    True: ((0.0, (54, 57, 64)), (0.3, (38, 72, 140)), (0.55, (92, 56, 140)),
+           (0.78, (160, 78, 36)), (1.0, (188, 42, 32))),
+}  # fmt: skip
+_NEUTRAL = {False: QColor(238, 238, 240), True: QColor(40, 42, 47)}
+
+
+@lru_cache(maxsize=512)
+def heat(level: float | None, dark: bool) -> QColor:
+    """The fill of a node coloured by ``level`` (0 faded ... 1 hot); None: a node
+    without weights (a quiet neutral)."""
+    if level is None:
+        return _NEUTRAL[dark]
+    level = min(max(level, 0.0), 1.0)
+    stops = _HEAT_STOPS[dark]
+    for (low, a), (high, b) in itertools.pairwise(stops):
+        if level <= high:
+            t = (level - low) / (high - low)
+            return QColor(*(round(x + (y - x) * t) for x, y in zip(a, b)))
+    return QColor(*stops[-1][1])

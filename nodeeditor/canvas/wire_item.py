@@ -222,6 +222,7 @@ class WireItem(CurveItem):
         self.wire = wire
         self.src_port, self.dst_port = src_port, dst_port
         self.highlighted = False  # a dragged node would be inserted here
+        self.stats = ""  # the previewed sample's statistics of the tensor: set_stats
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self._update_tooltip()
         vertical = src_port.parentItem().vertical
@@ -232,9 +233,17 @@ class WireItem(CurveItem):
         super().set_label(text)
         self._update_tooltip()
 
+    def set_stats(self, text: str) -> None:
+        """Say ``text`` (the statistics of the tensor for the previewed sample, or "")
+        in the tooltip."""
+        if text != self.stats:
+            self.stats = text
+            self._update_tooltip()
+
     def _update_tooltip(self) -> None:
         shape = f"  {self.label}" if self.label else ""
-        self.setToolTip(f"{self.wire}{shape}\nclick to select, Delete to remove")
+        stats = f"\n{self.stats}" if self.stats else ""
+        self.setToolTip(f"{self.wire}{shape}{stats}\nclick to select, Delete to remove")
 
     def set_highlighted(self, value: bool) -> None:
         """Draw it in the accepting colour (a node dropped now goes into it)."""

@@ -80,10 +80,14 @@ class TrainingPanel(RunControl, QWidget):
 
     Signals:
         training_started(), training_ended(str): the reason, or ``failed``.
+        epoch_ended(EpochEnd): an epoch of the run ended (its per-layer rows too).
+        kept_changed(KeptWeights | None): other weights are kept (a run, a project).
     """
 
     training_started = Signal()
     training_ended = Signal(str)
+    epoch_ended = Signal(object)
+    kept_changed = Signal(object)
     loaded = Signal(int, object, str)  # from the preview's loading thread
 
     def __init__(self, window, parent=None):

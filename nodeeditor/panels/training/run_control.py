@@ -127,6 +127,7 @@ class RunControl:
             kept.signature = dict(self.document.analysis.params)
         self.kept = kept
         self.update_kept_label()
+        self.kept_changed.emit(kept)
         if kept is None:
             self.start_from_kept.setChecked(False)
         self.start_from_kept.setEnabled(kept is not None and self.run is None)
@@ -183,6 +184,7 @@ class RunControl:
     def _on_epoch(self, event) -> None:
         self.plots.add_epoch(event)
         self.history.append(event.row())
+        self.epoch_ended.emit(event)
         if event.epoch % DOCTOR_EVERY == 0:
             from engine.training import diagnose
 

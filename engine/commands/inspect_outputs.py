@@ -9,6 +9,10 @@ the node (``conv1.png``; a block with several outputs: ``stem.out1.png``), and
 training); a network whose Input does not take the data (a GAN's generator, a project
 without data) gets a made-up sample drawn from seed N. Everything is checked before the
 first file is written, and each file is written whole or not at all.
+
+For a classifier given ``--weights``, DIR also gets ``mistakes.csv`` (every validation
+sample it gets wrong, the most confident first) and ``per_class.csv`` (each class's
+count, correct answers and accuracy): ``engine.insight.mistakes``.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ def run_inspect(args) -> int:
         proj, network, probe = _probe(args)
         sample, said = _sample(args, proj, network)
         outputs = probe.run(sample)
+        report = _mistakes(args, proj, network)
         out = _folder(Path(args.output))
     except (WeightsError, DataError) as error:
         print(f"deepwire: {error}", file=sys.stderr)
@@ -61,10 +66,33 @@ def run_inspect(args) -> int:
     print(said, file=sys.stderr)
     names = write_pictures(outputs, out)
     write_nodes_csv(outputs, out / "nodes.csv")
-    # mistakes.csv (A2): the validation part's wrong samples, written here with
-    # engine.insight.mistakes.write_mistakes_csv when the project is a classifier.
     print(f"wrote {len(names)} pictures and nodes.csv to {out}")
+    if report is not None:
+        from engine.insight.mistakes import write_mistakes_csv, write_per_class_csv
+
+        write_mistakes_csv(report, out / "mistakes.csv")
+        write_per_class_csv(report, out / "per_class.csv")
+        wrong = report.total - report.correct
+        print(f"wrote mistakes.csv ({wrong} of {report.total} {report.part} samples wrong) "
+              f"and per_class.csv to {out}")  # fmt: skip
     return EXIT_OK
+
+
+def _mistakes(args, proj, network):
+    """The mistakes of the project's classifier on its validation part with
+    ``--weights``; None (with a note saying why, when it is not a classifier) else."""
+    from engine.errors import DeepwireError
+    from engine.insight.mistakes import project_mistakes
+    from engine.training.recipes import main_network
+
+    if args.weights is None or proj.dataset is None or network is not main_network(
+            proj.networks):  # fmt: skip
+        return None
+    try:
+        return project_mistakes(proj, args.weights, Path(args.file).resolve().parent)
+    except DeepwireError as error:
+        print(f"note: no mistakes.csv: {error}", file=sys.stderr)
+        return None
 
 
 def _probe(args):

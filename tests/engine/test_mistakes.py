@@ -251,7 +251,7 @@ def test_a_trained_networks_explanation_leaves_it_as_it_was():
     result = explain(model, sample, (1, 8, 8), target=3)
     assert result.target == 3 and result.gradcam_layer == "conv2"
     assert result.saliency.shape == result.gradcam.shape == (8, 8)
-    assert result.saliency.max() == 1.0 and 0 <= result.gradcam.min()
+    assert result.saliency.max() == 1.0 and result.gradcam.min() >= 0
     assert model.training and all(p.grad is None for p in model.parameters())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
@@ -281,3 +281,48 @@ def test_a_gan_is_refused_in_one_sentence():
     project = load(EXAMPLES / "gan_digits.dwire")
     with pytest.raises(DataError, match="the project trains a GAN; mistakes"):
         project_mistakes(project, {}, device="cpu")
+
+
+# ------------------------------------------------------------------- deepwire inspect
+def inspect(capsys, *argv):
+    from engine.cli import main
+
+    code = main(["inspect", *(str(a) for a in argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_deepwire_inspect_writes_the_mistakes_of_a_classifier(tmp_path, capsys):
+    from engine.project import save
+    from engine.weights import save_weights
+
+    project, _, _ = logits_project(tmp_path)
+    save(project, tmp_path / "logits.dwire")
+    save_weights(IDENTITY, tmp_path / "w.safetensors")
+    code, said, err = inspect(capsys, tmp_path / "logits.dwire", "--weights",
+                              tmp_path / "w.safetensors", "-o", tmp_path / "o")  # fmt: skip
+    assert code == 0, err
+    report = project_mistakes(project, IDENTITY, tmp_path, device="cpu")
+    wrong = len(report.mistakes())
+    assert said.splitlines()[1] == (f"wrote mistakes.csv ({wrong} of {report.total} validation "
+                                    f"samples wrong) and per_class.csv to {tmp_path / 'o'}")  # fmt: skip
+    with open(tmp_path / "o" / "mistakes.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [int(r["dataset_index"]) for r in rows] == [m.dataset_index for m in report.mistakes()]
+    with open(tmp_path / "o" / "per_class.csv", newline="") as stream:
+        assert [int(r["count"]) for r in csv.DictReader(stream)] == [
+            c.count for c in report.per_class()]  # fmt: skip
+
+
+def test_deepwire_inspect_of_a_regressor_says_why_there_is_no_mistakes_csv(tmp_path, capsys):
+    from engine.project import save
+    from engine.weights import save_weights
+
+    network = chain(("Linear", {"out_features": 1}), input_shape=(10,))
+    save(Project({"model": network}, {"name": "diabetes", "params": {}}), tmp_path / "r.dwire")
+    save_weights(compile_network(network), tmp_path / "w.safetensors")
+    code, said, err = inspect(capsys, tmp_path / "r.dwire", "--weights",
+                              tmp_path / "w.safetensors", "-o", tmp_path / "o")  # fmt: skip
+    assert code == 0 and "mistakes.csv" not in said
+    assert "note: no mistakes.csv: diabetes is a regression task" in err
+    assert not (tmp_path / "o" / "mistakes.csv").exists()

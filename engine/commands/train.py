@@ -42,6 +42,12 @@ def register(commands) -> None:
         help="start from these weights for the nodes whose ids and shapes match "
         "(transfer learning); the others keep fresh weights",
     )
+    train.add_argument(
+        "--streaming",
+        choices=("auto", "on", "off"),
+        help="read a file dataset from disk batch by batch (on), all into memory (off), or "
+        "stream it when it is too big for memory (auto, the default; overrides the project)",
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     train.set_defaults(func=run_train)
 
@@ -55,6 +61,8 @@ def _setup(args, distributed):
     proj = project_file.load(path)
     if proj.dataset is None:
         raise DataError(f'{path.name}: the project has no "dataset" section to train on')
+    if args.streaming:
+        proj.dataset = with_streaming(proj.dataset, args.streaming)
     overrides = {key: getattr(args, key) for key in ("epochs", "batch_size", "device")
                  if getattr(args, key) is not None}  # fmt: skip
     out = Path(args.out) if args.out else cli_run_dir(path)
@@ -65,6 +73,23 @@ def _setup(args, distributed):
     if session.start_report is not None and main:
         print(session.start_report.summary(), file=sys.stderr)
     return session, out
+
+
+def with_streaming(section: dict, streaming: str) -> dict:
+    """The dataset section with ``streaming`` set (``--streaming``); a built-in dataset
+    is always in memory, so only ``auto`` and ``off`` leave it as it is."""
+    from engine.data.registry import FILE_DATASETS
+
+    name = section.get("name") if isinstance(section, dict) else None
+    if name not in FILE_DATASETS:
+        if streaming == "on":
+            raise DataError(
+                f"--streaming on: {name} is built in and read into memory; streaming is for "
+                f"the file datasets ({', '.join(FILE_DATASETS)})"
+            )
+        return section
+    params = section.get("params") if isinstance(section.get("params"), dict) else {}
+    return {**section, "params": {**params, "streaming": streaming}}
 
 
 # what a run writes into --out; a read-only one of them is refused before training

@@ -16,7 +16,9 @@ by ``engine.data.labels``), floating ones regression values unless ``task`` is
 
 from __future__ import annotations
 
+import functools
 import math
+import struct
 import zipfile
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from numpy.lib import format as npy
 from engine.data.base import Raw, fmt_shape
 from engine.data.files import check_ratio, check_size, file_size, open_file
 from engine.data.labels import class_labels
+from engine.data.lazy import ArrayReader, Lazy, Probe
 from engine.errors import DataError
 
 _X_NAMES = ("x", "X", "data", "inputs", "images", "features")
@@ -35,25 +38,31 @@ _READ_ERRORS = (ValueError, EOFError, OSError, zipfile.BadZipFile, NotImplemente
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # what np.savez(_compressed) writes
 
 
-def _header(stream, where: str) -> tuple[tuple[int, ...], np.dtype]:
-    """The shape and dtype an ``.npy`` stream declares (nothing of its data is read)."""
+def _header(stream, where: str) -> tuple[tuple[int, ...], np.dtype, bool]:
+    """The shape, dtype and Fortran order an ``.npy`` stream declares (nothing of its
+    data is read)."""
     try:
         version = npy.read_magic(stream)
         reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, _fortran, dtype = reader(stream)
+        shape, fortran, dtype = reader(stream)
     except _READ_ERRORS as error:
         raise DataError(f"{where}: not NumPy data or damaged ({error})") from None
     if dtype.hasobject:
         raise DataError(f"{where}: it holds Python objects, which are not loaded")
-    return shape, dtype
+    return shape, dtype, fortran
 
 
 def _check_declared(where: str, shape, dtype: np.dtype, stored: int, compressed: int) -> None:
     """Refuse an array whose declared size the stored bytes or this computer cannot hold."""
-    count = math.prod(shape)
     check_ratio(where, stored, compressed, "the array")
-    check_size(where, count * (dtype.itemsize + 4), f"an array of {fmt_shape(shape or (1,))}")
-    if count * dtype.itemsize > stored:
+    check_size(where, math.prod(shape) * (dtype.itemsize + 4),
+               f"an array of {fmt_shape(shape or (1,))}")  # fmt: skip
+    _check_stored(where, shape, dtype, stored)
+
+
+def _check_stored(where: str, shape, dtype: np.dtype, stored: int) -> None:
+    """Refuse an array whose declared size is more than the bytes stored."""
+    if math.prod(shape) * dtype.itemsize > stored:
         raise DataError(
             f"{where}: the header promises {fmt_shape(shape or (1,))} {dtype} values but "
             f"only {stored} bytes follow (damaged or truncated?)"
@@ -63,7 +72,7 @@ def _check_declared(where: str, shape, dtype: np.dtype, stored: int, compressed:
 def _read_npy(stream, where: str, stored: int, compressed: int) -> np.ndarray:
     """One array from an ``.npy`` stream of ``stored`` bytes, its size checked first."""
     start = stream.tell()
-    shape, dtype = _header(stream, where)
+    shape, dtype, _ = _header(stream, where)
     _check_declared(where, shape, dtype, stored - (stream.tell() - start), compressed)
     stream.seek(start)
     try:
@@ -132,15 +141,15 @@ def _load(path: Path):
             stream.close()
 
 
-def _pick(archive, path: Path, key: str | None, names: tuple[str, ...], what: str):
-    keys = list(archive.keys())
+def _key(keys: list[str], path: Path, key: str | None, names: tuple[str, ...], what: str):
+    """The name of the array that holds ``what`` (None: no targets)."""
     if key is not None:
         if key not in keys:
             raise DataError(f"{path.name}: there is no array {key!r} (it has: {', '.join(keys)})")
-        return archive[key]
+        return key
     for name in names:
         if name in keys:
-            return archive[name]
+            return name
     if what == "targets":
         return None
     raise DataError(
@@ -149,27 +158,48 @@ def _pick(archive, path: Path, key: str | None, names: tuple[str, ...], what: st
     )
 
 
-def _samples(x: np.ndarray, path: Path) -> tuple[np.ndarray, str]:
-    if x.ndim < 2:
-        raise DataError(f"{path.name}: samples must be an array of shape (N, ...), got {x.shape}")
-    if x.size == 0:
-        raise DataError(f"{path.name}: the samples {fmt_shape(x.shape)} hold no values")
+def _pick(archive, path: Path, key: str | None, names: tuple[str, ...], what: str):
+    name = _key(list(archive.keys()), path, key, names, what)
+    return None if name is None else archive[name]
+
+
+def _sample_kind(dtype: np.dtype, shape, path: Path) -> tuple[str, tuple[int, ...], str]:
+    """What samples stored as ``dtype`` in ``shape`` become: (kind, sample shape, dtype)."""
+    if len(shape) < 2:
+        raise DataError(f"{path.name}: samples must be an array of shape (N, ...), got {shape}")
+    if math.prod(shape) == 0:
+        raise DataError(f"{path.name}: the samples {fmt_shape(shape)} hold no values")
+    sample = tuple(int(s) for s in shape[1:])
+    if dtype == np.uint8:
+        sample = (1, *sample) if len(shape) == 3 else sample
+        return ("image" if len(sample) == 3 else "tabular"), sample, "float32"
+    if np.issubdtype(dtype, np.integer):
+        return "tokens", sample, "int64"
+    if np.issubdtype(dtype, np.floating) or dtype == np.bool_:
+        kind = {2: "tabular", 3: "sequence", 4: "image"}.get(len(shape), "tabular")
+        return kind, sample, "float32"
+    raise DataError(f"{path.name}: samples of type {dtype} cannot be used; store numbers")
+
+
+def convert_samples(x: np.ndarray, where: str) -> np.ndarray:
+    """Stored samples (or a block of them) as the network reads them: bytes as pixels in
+    [0, 1] (a channel added to (N, H, W)), whole numbers as token ids, floats as float32."""
     if x.dtype == np.uint8:
         x = x.astype(np.float32) / 255.0
-        if x.ndim == 3:
-            x = x[:, None]
-        return x, "image" if x.ndim == 4 else "tabular"
+        return x[:, None] if x.ndim == 3 else x
     if np.issubdtype(x.dtype, np.integer):
         if x.size and x.min() < 0:
             raise DataError(
-                f"{path.name}: samples of whole numbers ({x.dtype}) are read as token ids, "
+                f"{where}: samples of whole numbers ({x.dtype}) are read as token ids, "
                 f"which cannot be negative (found {x.min()}); store measurements as floats"
             )
-        return x.astype(np.int64), "tokens"
-    if np.issubdtype(x.dtype, np.floating) or x.dtype == np.bool_:
-        kind = {2: "tabular", 3: "sequence", 4: "image"}.get(x.ndim, "tabular")
-        return x.astype(np.float32), kind
-    raise DataError(f"{path.name}: samples of type {x.dtype} cannot be used; store numbers")
+        return x.astype(np.int64)
+    return x.astype(np.float32)
+
+
+def _samples(x: np.ndarray, path: Path) -> tuple[np.ndarray, str]:
+    kind, _, _ = _sample_kind(x.dtype, x.shape, path)
+    return convert_samples(x, path.name), kind
 
 
 def _targets(y: np.ndarray | None, count: int, path: Path, task: str):
@@ -223,6 +253,82 @@ def load_arrays(params: dict, seed: int) -> Raw:
     x, kind = _samples(x, path)
     y, task, names = _targets(None if y is None else np.asarray(y), len(x), path, params["task"])
     return Raw(x, y, task, kind, names, f"{path.name}: {len(x)} samples", x_scale=scale)
+
+
+def _local_data(stream, member: zipfile.ZipInfo) -> int:
+    """Where a stored zip member's bytes start: after its local header, whose name and
+    extra field (zip64 sizes) may differ in length from the central directory's."""
+    stream.seek(member.header_offset)
+    local = stream.read(30)
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        raise DataError(f"{member.filename}: damaged zip entry (no local header)")
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    return member.header_offset + 30 + name_length + extra_length
+
+
+def _stored_samples(path: Path, params: dict):
+    """(offset, shape, dtype) of the samples as stored, and why they cannot be read in
+    place ("" when they can). Only the headers are read."""
+    with open_file(path, "a .npy or .npz file") as stream:
+        if not stream.read(6).startswith(b"PK"):
+            stream.seek(0)
+            shape, dtype, fortran = _header(stream, path.name)
+            offset, stored = stream.tell(), file_size(stream) - stream.tell()
+        else:
+            stream.seek(0)
+            archive = _Archive(stream, path)
+            name = _key(archive.keys(), path, params["x"], _X_NAMES, "samples")
+            member, where = archive.members[name], f"{path.name}: array {name!r}"
+            if member.compress_type != zipfile.ZIP_STORED or member.flag_bits & 0x1:
+                with archive.zip.open(member) as inner:
+                    shape, dtype, _ = _header(inner, where)
+                why = (
+                    f"array {name!r} of {path.name} is compressed (np.savez_compressed), "
+                    "which cannot be read in place; save it with np.savez to stream it"
+                )
+                return 0, shape, dtype, why
+            start = _local_data(stream, member)
+            stream.seek(start)
+            shape, dtype, fortran = _header(stream, where)
+            offset, stored = stream.tell(), member.file_size - (stream.tell() - start)
+    _check_stored(path.name, shape, dtype, stored)
+    why = f"{path.name} stores its samples in Fortran order, which cannot be streamed" if (
+        fortran and len(shape) > 1) else ""  # fmt: skip
+    return offset, shape, dtype, why
+
+
+def _stored_targets(path: Path, params: dict) -> np.ndarray | None:
+    """All targets, read into memory (they are small beside the samples)."""
+    with open_file(path, "a .npy or .npz file") as stream:
+        zipped = stream.read(2) == b"PK"
+    if not zipped:
+        return _load_targets(Path(params["targets"])) if params["targets"] else None
+    with _load(path) as data:
+        return _pick(data, path, params["y"], _Y_NAMES, "targets")
+
+
+def probe_arrays(params: dict, seed: int, progress=None, base_dir=None) -> Probe:
+    """How a ``.npz``/``.npy`` can be read: in place through a memory map, unless the
+    samples are compressed."""
+    path = Path(params["path"])
+    offset, shape, dtype, why = _stored_samples(path, params)
+    kind, sample_shape, out = _sample_kind(dtype, shape, path)
+    estimate = shape[0] * math.prod(sample_shape) * np.dtype(out).itemsize
+
+    def materialize(_progress=None) -> Raw:
+        return load_arrays(params, seed)
+
+    def open_(_progress=None) -> Lazy:
+        y = _stored_targets(path, params)
+        y, task, names = _targets(None if y is None else np.asarray(y), shape[0], path,
+                                  params["task"])  # fmt: skip
+        convert = functools.partial(convert_samples, where=path.name)
+        reader = ArrayReader(path, offset, dtype.str, shape, convert, sample_shape, out)
+        scale = 255.0 if dtype == np.uint8 else 1.0
+        return Lazy(reader, y, task, kind, names, f"{path.name}: {shape[0]} samples",
+                    x_scale=scale)  # fmt: skip
+
+    return Probe(estimate, materialize, None if why else open_, why)
 
 
 ARRAY_PARAMS = {"path": None, "x": None, "y": None, "targets": None}

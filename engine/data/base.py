@@ -1,7 +1,8 @@
 """What every dataset is: arrays split into training and validation, plus what they mean.
 
 A ``Dataset`` holds NumPy arrays (the trainer moves them to the training device as
-tensors once) and knows its sample shape, dtype, task and number of classes. From that
+tensors once), or for a large file dataset ``LazySamples`` read from disk batch by batch
+(``engine.data.stream``), and knows its sample shape, dtype, task and number of classes. From that
 it suggests how to draw the network around it: the Input's shape and dtype, the size
 of the last layer and the loss (the app shows these as hints).
 
@@ -68,6 +69,10 @@ class Dataset:
         x_scale: the loader divided the source's values by this (digits: 16).
         train_index, val_index: where each training and validation sample sits in the
             data as loaded (after ``limit``); None when the parts were not split here.
+        workers: data worker processes that read a streamed dataset's batches (the
+            samples are then ``engine.data.lazy.LazySamples``, not arrays); 0 in memory.
+        loading: how the data is read, in words: ``in memory: 1,797 samples`` or
+            ``streaming 50,000 images from disk with 2 workers``.
     """
 
     name: str
@@ -88,6 +93,8 @@ class Dataset:
     x_scale: float = 1.0
     train_index: np.ndarray | None = None
     val_index: np.ndarray | None = None
+    workers: int = 0
+    loading: str = ""
 
     @property
     def sample_shape(self) -> tuple[int, ...]:

@@ -11,12 +11,17 @@ named in the error.
 from __future__ import annotations
 
 import contextlib
+import math
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from engine.data.base import Raw
 from engine.data.files import check_folder, check_size, is_folder, open_file
+from engine.data.progress import Steps
 from engine.errors import DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -34,15 +39,25 @@ def _class_folders(root: Path) -> list[Path]:
     return folders
 
 
-def _files(folder: Path) -> list[Path]:
+def _files(folder: Path) -> list[tuple[str, int, int]]:
+    """The images of a class folder, sorted by name: (path, size, modification time)."""
     # anything named like an image but a folder is skipped; a pipe or a device so named
     # is refused when it is opened
-    files = sorted(
-        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not is_folder(p)
-    )
-    if not files:
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                info = os.stat(entry.path)
+            except (OSError, ValueError):
+                info = None  # a looping link: named when it is opened
+            if info is not None and stat.S_ISDIR(info.st_mode):
+                continue
+            found.append((entry.path, info.st_size if info else 0, info.st_mtime_ns if info else 0))
+    if not found:
         raise DataError(f"class folder {folder.name!r} holds no images (.png, .jpg, ...)")
-    return files
+    return sorted(found)
 
 
 @contextlib.contextmanager
@@ -72,25 +87,63 @@ def _open_image(file: Path):
             raise DataError(f"{where}: not a readable image ({error})") from None
 
 
-def _read(file: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
+def pixels(file, mode: str, size) -> np.ndarray:
+    """One image as uint8 ``(channels, height, width)``: converted to ``mode`` (``L`` or
+    ``RGB``) and resized to ``size`` (height, width)."""
     from PIL import Image
 
-    with _open_image(file) as image:
+    with _open_image(Path(file)) as image:
         image = image.convert(mode).resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        pixels = np.asarray(image, dtype=np.float32) / 255.0
-    return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+        values = np.asarray(image, dtype=np.uint8)
+    return values[None] if values.ndim == 2 else values.transpose(2, 0, 1)
 
 
-def _all_grey(files: list[Path]) -> bool:
-    for file in files:
-        with _open_image(file) as image:
+def _all_grey(files: list[str], progress=None) -> bool:
+    steps = Steps(progress, "checking image colours", len(files))
+    for done, file in enumerate(files, start=1):
+        with _open_image(Path(file)) as image:
             if image.mode not in ("L", "1", "I", "I;16", "LA"):
+                steps.tell(len(files))
                 return False
+        steps.tell(done)
     return True
 
 
-def load_images(params: dict, seed: int) -> Raw:
-    """Read an image folder (see the module docstring)."""
+@dataclass
+class Scan:
+    """An image folder listed: its files and classes, and how its images are read.
+
+    Attributes:
+        root: the folder.
+        files: every image, class by class, each class sorted by name.
+        stats: each file's (size, modification time in ns): what the cache is keyed by.
+        labels: each file's class index; ``names``: the class (subfolder) names.
+        mode: ``L`` (grey) or ``RGB``; ``size``: (height, width) after resizing.
+    """
+
+    root: Path
+    files: list[str]
+    stats: list[tuple[int, int]]
+    labels: np.ndarray
+    names: list[str]
+    mode: str
+    size: tuple[int, int]
+
+    @property
+    def sample_shape(self) -> tuple[int, int, int]:
+        return (3 if self.mode == "RGB" else 1, *self.size)
+
+    @property
+    def estimate(self) -> int:
+        """Bytes the images take in memory as float32."""
+        return 4 * len(self.files) * math.prod(self.sample_shape)
+
+    def description(self) -> str:
+        return f"{self.root.name}: {len(self.files)} images in {len(self.names)} classes"
+
+
+def scan_images(params: dict, progress=None) -> Scan:
+    """List an image folder and settle its colour (see the module docstring)."""
     root = Path(params["path"])
     size = params["size"]
     if not (isinstance(size, list | tuple) and len(size) == 2 and all(
@@ -100,18 +153,32 @@ def load_images(params: dict, seed: int) -> Raw:
     if color not in ("grey", "gray", "rgb", "auto"):
         raise DataError('"color" must be "grey", "rgb" or "auto"')
     folders = _class_folders(root)
-    files = [(label, f) for label, folder in enumerate(folders) for f in _files(folder)]
+    listed = [(label, found) for label, folder in enumerate(folders) for found in _files(folder)]
+    files = [found[0] for _, found in listed]
     if color == "auto":
-        color = "grey" if _all_grey([f for _, f in files]) else "rgb"
-    mode = "RGB" if color == "rgb" else "L"
-    channels = 3 if mode == "RGB" else 1
-    check_size(root.name, 4 * len(files) * channels * size[0] * size[1], f"{len(files)} images")
-    x = np.stack([_read(f, mode, tuple(size)) for _, f in files])
-    y = np.array([label for label, _ in files], dtype=np.int64)
-    names = [folder.name for folder in folders]
-    return Raw(x, y, "classification", "image", names,
-               f"{root.name}: {len(files)} images in {len(names)} classes",
-               x_scale=255.0)  # fmt: skip
+        color = "grey" if _all_grey(files, progress) else "rgb"
+    return Scan(root, files, [found[1:] for _, found in listed],
+                np.array([label for label, _ in listed], dtype=np.int64),
+                [folder.name for folder in folders], "RGB" if color == "rgb" else "L",
+                (size[0], size[1]))  # fmt: skip
 
 
-IMAGE_PARAMS = {"path": None, "size": [32, 32], "color": "auto"}
+def read_all(scan: Scan, progress=None) -> Raw:
+    """Every image of ``scan`` decoded into memory, pixels scaled to [0, 1]."""
+    check_size(scan.root.name, scan.estimate, f"{len(scan.files)} images")
+    x = np.empty((len(scan.files), *scan.sample_shape), np.float32)
+    steps = Steps(progress, "reading images", len(scan.files))
+    for index, file in enumerate(scan.files):
+        x[index] = pixels(file, scan.mode, scan.size)
+        steps.tell(index + 1)
+    x /= 255.0
+    return Raw(x, scan.labels, "classification", "image", list(scan.names),
+               scan.description(), x_scale=255.0)  # fmt: skip
+
+
+def load_images(params: dict, seed: int, progress=None) -> Raw:
+    """Read an image folder into memory (see the module docstring)."""
+    return read_all(scan_images(params, progress), progress)
+
+
+IMAGE_PARAMS = {"path": None, "size": [32, 32], "color": "auto", "cache": "auto"}

@@ -14,25 +14,42 @@ types are errors naming the field.
 - ``limit`` (null): use only this many samples (a quick try on a large set).
 
 File datasets (``csv``, ``npz``, ``images``, ``idx``) take a ``path``; a relative path
-is taken from the project file's folder.
+is taken from the project file's folder, and also:
+
+- ``streaming`` (``auto``): ``on`` reads the samples from disk batch by batch in data
+  workers, ``off`` reads them all into memory, ``auto`` streams data too big for memory
+  (``engine.data.stream``). Gzipped IDX files and compressed ``.npz`` arrays cannot be
+  read in place, so they are read into memory whatever the setting (the loading text
+  says why).
+- ``workers`` (null: one per two cores): data worker processes of a streamed dataset.
+- ``cache`` (images only, ``auto``): keep the decoded images of a streamed folder on
+  disk beside the project (``engine.data.image_cache``); ``auto`` when it fits the disk.
+
+``load_dataset`` reports slow work (listing and decoding a large folder, a pass over a
+large CSV) to its ``progress`` function (``engine.data.progress``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.bounds import BoundsError, check_plain
-from engine.data.arrays import ARRAY_PARAMS, load_arrays
+from engine.data.arrays import ARRAY_PARAMS, load_arrays, probe_arrays
 from engine.data.augment import check_augment
 from engine.data.base import TASKS, Dataset, Raw
 from engine.data.builtin import BUILTINS
-from engine.data.idx import IDX_PARAMS, load_idx
+from engine.data.csv_stream import probe_csv
+from engine.data.idx import IDX_PARAMS, load_idx, probe_idx
+from engine.data.image_stream import probe_images
 from engine.data.images import IMAGE_PARAMS, load_images
 from engine.data.labels import class_labels
+from engine.data.lazy import Lazy, check_finite
 from engine.data.split import fit_normalizer, normalize, split_indices
+from engine.data.stream import build_streamed, check_settings, memory_text, wants_streaming
 from engine.data.tabular import CSV_PARAMS, load_csv
 from engine.errors import DataError
 
@@ -52,6 +69,8 @@ LOADERS: dict[str, tuple] = {
     "idx": (load_idx, IDX_PARAMS),
 }
 FILE_DATASETS = ("csv", "npz", "images", "idx")
+FILE_PARAMS: dict[str, Any] = {"streaming": "auto", "workers": None}
+PROBES = {"csv": probe_csv, "npz": probe_arrays, "images": probe_images, "idx": probe_idx}
 
 
 def dataset_names() -> list[str]:
@@ -64,7 +83,8 @@ def dataset_params(name: str) -> dict[str, Any]:
     if name not in LOADERS:
         known = ", ".join(LOADERS)
         raise DataError(f"dataset: there is no dataset {name!r} (known: {known})")
-    return {**COMMON_PARAMS, **LOADERS[name][1]}
+    files = FILE_PARAMS if name in FILE_DATASETS else {}
+    return {**COMMON_PARAMS, **files, **LOADERS[name][1]}
 
 
 def check_section(section: Any) -> tuple[str, dict[str, Any]]:
@@ -94,6 +114,8 @@ def check_section(section: Any) -> tuple[str, dict[str, Any]]:
     _check_common(name, full)
     if name in FILE_DATASETS and not isinstance(full["path"], str):
         raise DataError(f'dataset {name}: "path" must name the file or folder to read')
+    if name in FILE_DATASETS:
+        check_settings(name, full)
     return name, full
 
 
@@ -124,12 +146,15 @@ def _check_common(name: str, params: dict) -> None:
     check_augment(params["augment"], name)
 
 
-def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
-    """Load, split and normalise the dataset a project's ``dataset`` section names.
+def load_dataset(section: dict, base_dir: str | Path | None = None, progress=None) -> Dataset:
+    """Load, split and normalise the dataset a project's ``dataset`` section names: into
+    memory, or opened for streaming when it is large (``engine.data.stream``).
 
     Args:
         section: ``{"name": "digits", "params": {"validation_split": 0.2}}``.
-        base_dir: the folder relative paths start from (the project file's folder).
+        base_dir: the folder relative paths start from (the project file's folder);
+            a streamed image folder's cache goes there.
+        progress: called with ``progress.DataProgress`` events during slow work.
 
     Raises:
         DataError: the section is wrong or the data cannot be read; the message names the
@@ -137,9 +162,8 @@ def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
     """
     name, params = check_section(section)
     params = resolve_paths(name, params, base_dir)
-    loader = LOADERS[name][0]
     try:
-        raw = loader(params, params["seed"])
+        raw, why = _read(name, params, base_dir, progress)
     except DataError:
         raise
     except MemoryError:
@@ -150,12 +174,36 @@ def load_dataset(section: dict, base_dir: str | Path | None = None) -> Dataset:
             f"{where}the data cannot be read ({type(error).__name__}: {error})"
         ) from error
     source = Path(params["path"]).name if name in FILE_DATASETS else name
+    shown = {**params, "path": source} if "path" in params else params
     try:
-        return build(name, raw, {**params, "path": source} if "path" in params else params)
+        if isinstance(raw, Lazy):
+            return build_streamed(name, raw, shown, progress)
+        dataset = build(name, raw, shown)
+        dataset.loading = memory_text(len(dataset), why)
+        return dataset
     except DataError as error:  # say which data the split or the checks are about
         if str(error).startswith(source):
             raise
         raise DataError(f"{source}: {error}") from None
+
+
+def _read(name: str, params: dict, base_dir, progress) -> tuple[Raw | Lazy, str]:
+    """The data read into memory (``Raw``) or opened for streaming (``Lazy``), and why
+    it is in memory when streaming was wanted but cannot be done ("" otherwise)."""
+    if name not in FILE_DATASETS or (params["streaming"] == "off" and name != "images"):
+        loader = LOADERS[name][0]
+        return loader(params, params["seed"]), ""
+    try:
+        probe = PROBES[name](params, params["seed"], progress, base_dir)
+    except DataError:
+        if name == "images":  # its probe is the listing the loader makes
+            raise
+        return LOADERS[name][0](params, params["seed"]), ""  # its own sentence for it
+    if not wants_streaming(params["streaming"], probe.estimate):
+        return probe.materialize(progress), ""
+    if probe.open is None:
+        return probe.materialize(progress), probe.why_not
+    return probe.open(progress), ""
 
 
 def resolve_paths(name: str, params: dict, base_dir: str | Path | None) -> dict:
@@ -174,14 +222,53 @@ def resolve_paths(name: str, params: dict, base_dir: str | Path | None) -> dict:
 
 def _check_finite(where: str, x: np.ndarray, y: np.ndarray) -> None:
     """NaN or infinite values would make the loss NaN at the first batch: refuse them."""
-    for part, array in (("inputs", x), ("targets", y)):
-        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-            flat = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
-            sample = int(np.argmax(flat))
-            raise DataError(
-                f"{where}: the {part} of sample {sample} hold NaN or infinite values; "
-                "remove or fill them first"
-            )
+    check_finite(where, "inputs", x)
+    check_finite(where, "targets", y)
+
+
+@dataclass
+class Parts:
+    """How a dataset is split: the task, the indices of each part and its targets.
+
+    Attributes:
+        task: ``classification``, ``regression`` or ``reconstruction``.
+        train, val: indices of the samples of each part, in order.
+        y_train, y_val: the targets of each part (standardised for regression).
+        classes: the number of classes (classification), else 0.
+        target_mean, target_std: what regression targets were standardised with.
+    """
+
+    task: str
+    train: np.ndarray
+    val: np.ndarray
+    y_train: np.ndarray
+    y_val: np.ndarray
+    classes: int = 0
+    target_mean: float = 0.0
+    target_std: float = 1.0
+
+
+def split_targets(name: str, raw, y: np.ndarray, count: int, params: dict) -> Parts:
+    """The task, the seeded (stratified) split and the targets of ``count`` samples: one
+    rule for data in memory and streamed data (``raw``: a ``Raw`` or a ``lazy.Lazy``)."""
+    task = raw.task
+    if params["task"] == "reconstruction":
+        task = "reconstruction"
+    elif params["task"] != "auto" and params["task"] != task:
+        raise DataError(f"{name}: the targets make this a {task} task, not {params['task']}")
+    labels = None
+    if task == "classification":  # whatever the loader: whole numbers indexing the names
+        labels, _ = class_labels(y, name, list(raw.class_names))
+        y = labels
+    train, val = split_indices(count, params["validation_split"], params["seed"], labels)
+    parts = Parts(task, train, val, y[train], y[val])
+    if params["normalize"] and raw.kind != "tokens" and task == "regression":
+        parts.target_mean = float(parts.y_train.mean())
+        parts.target_std = float(parts.y_train.std() or 1.0)
+        parts.y_train = ((parts.y_train - parts.target_mean) / parts.target_std).astype(np.float32)
+        parts.y_val = ((parts.y_val - parts.target_mean) / parts.target_std).astype(np.float32)
+    parts.classes = len(raw.class_names) if task == "classification" else 0
+    return parts
 
 
 def build(name: str, raw: Raw, params: dict) -> Dataset:
@@ -192,36 +279,22 @@ def build(name: str, raw: Raw, params: dict) -> Dataset:
     if len(x) < 2:
         raise DataError(f"{name}: needs at least 2 samples, found {len(x)}")
     _check_finite(params.get("path") or name, x, y)  # path: the file's name
-    task = raw.task
-    if params["task"] == "reconstruction":
-        task = "reconstruction"
-    elif params["task"] != "auto" and params["task"] != task:
-        raise DataError(f"{name}: the targets make this a {task} task, not {params['task']}")
-    labels = None
-    if task == "classification":  # whatever the loader: whole numbers indexing the names
-        labels, _ = class_labels(y, name, list(raw.class_names))
-        y = labels
-    train, val = split_indices(len(x), params["validation_split"], params["seed"], labels)
-    x_train, x_val, y_train, y_val = x[train], x[val], y[train], y[val]
-    target_mean, target_std = 0.0, 1.0
+    parts = split_targets(name, raw, y, len(x), params)
+    x_train, x_val = x[parts.train], x[parts.val]
     x_mean = x_std = None
     if params["normalize"] and raw.kind != "tokens":
         mean, std = fit_normalizer(x_train, raw.kind)
         x_train, x_val = normalize(x_train, mean, std), normalize(x_val, mean, std)
         x_mean, x_std = mean[0], std[0]  # without the batch axis: they fit one sample
-        if task == "regression":
-            target_mean, target_std = float(y_train.mean()), float(y_train.std() or 1.0)
-            y_train = ((y_train - target_mean) / target_std).astype(np.float32)
-            y_val = ((y_val - target_mean) / target_std).astype(np.float32)
-    if task == "reconstruction":
+    y_train, y_val = parts.y_train, parts.y_val
+    if parts.task == "reconstruction":
         y_train, y_val = x_train, x_val
-    classes = len(raw.class_names) if task == "classification" else 0
     dataset = Dataset(
         name, np.ascontiguousarray(x_train), np.ascontiguousarray(y_train),
-        np.ascontiguousarray(x_val), np.ascontiguousarray(y_val), task, classes,
-        list(raw.class_names) if classes else [], raw.kind, target_mean, target_std,
-        raw.description, x_mean=x_mean, x_std=x_std, x_scale=raw.x_scale,
-        train_index=train, val_index=val,
+        np.ascontiguousarray(x_val), np.ascontiguousarray(y_val), parts.task, parts.classes,
+        list(raw.class_names) if parts.classes else [], raw.kind, parts.target_mean,
+        parts.target_std, raw.description, x_mean=x_mean, x_std=x_std, x_scale=raw.x_scale,
+        train_index=parts.train, val_index=parts.val,
     )  # fmt: skip
     dataset.augment = check_augment(params["augment"], name, raw.kind)
     return dataset

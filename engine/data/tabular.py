@@ -44,31 +44,44 @@ def read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[list[s
     if not lines or not lines[0].strip():
         raise DataError(f"{path.name}: the file is empty; it needs a header row and data rows")
     if delimiter is None:
-        delimiter = max(",;\t", key=lines[0].count)
+        delimiter = sniff(lines[0])
     rows = list(csv.reader(lines, delimiter=delimiter))
-    header = _header(path, rows[0])
+    header = header_names(path, rows[0])
     body = []
     for number, row in enumerate(rows[1:], start=2):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise DataError(
-                f"{path.name}: line {number} has {len(row)} values but the header has "
-                f"{len(header)} columns"
-            )
-        for column, cell in zip(header, row):
-            if not cell.strip():
-                raise DataError(
-                    f"{path.name}: line {number}, column {column!r} is empty; fill it in "
-                    "or remove the row"
-                )
-        body.append([cell.strip() for cell in row])
+        cells = check_row(path, number, row, header)
+        if cells is not None:
+            body.append(cells)
     if not body:
         raise DataError(f"{path.name}: the file has a header but no data rows")
     return header, body
 
 
-def _header(path: Path, row: list[str]) -> list[str]:
+def sniff(first_line: str) -> str:
+    """The delimiter of a CSV from its header line: whichever of , ; and tab it has most."""
+    return max(",;\t", key=first_line.count)
+
+
+def check_row(path: Path, number: int, row: list[str], header: list[str]) -> list[str] | None:
+    """The stripped cells of data row ``number`` (its line), or None for an empty row;
+    a row of the wrong length or with an empty cell is an error naming the line."""
+    if not row or all(not cell.strip() for cell in row):
+        return None
+    if len(row) != len(header):
+        raise DataError(
+            f"{path.name}: line {number} has {len(row)} values but the header has "
+            f"{len(header)} columns"
+        )
+    for column, cell in zip(header, row):
+        if not cell.strip():
+            raise DataError(
+                f"{path.name}: line {number}, column {column!r} is empty; fill it in "
+                "or remove the row"
+            )
+    return [cell.strip() for cell in row]
+
+
+def header_names(path: Path, row: list[str]) -> list[str]:
     """The column names, each given and different (a repeated name would load one column
     under several names)."""
     header = [name.strip() for name in row]
@@ -84,32 +97,44 @@ def _header(path: Path, row: list[str]) -> list[str]:
 
 
 def _column_kind(path: Path, name: str, values: list[str]) -> str:
-    numbers = [_number(v) for v in values]
-    bad = [i for i, n in enumerate(numbers) if n is None]
+    bad = [i for i, v in enumerate(values) if _number(v) is None]
+    first = (bad[0], values[bad[0]]) if bad else None
+    return column_kind(path, name, len(values), len(bad), first)
+
+
+def column_kind(path: Path, name: str, count: int, bad: int, first) -> str:
+    """``numeric`` or ``categorical``, from how many of ``count`` values are not numbers
+    (``first``: the row and value of the first one); a few such words are typos."""
     if not bad:
         return "numeric"
-    if len(bad) <= 0.1 * len(values):  # mostly numbers: a typo, not a category
+    if bad <= 0.1 * count:  # mostly numbers: a typo, not a category
         raise DataError(
-            f"{path.name}: line {bad[0] + 2}, column {name!r}: {values[bad[0]]!r} is not a number"
+            f"{path.name}: line {first[0] + 2}, column {name!r}: {first[1]!r} is not a number"
         )
     return "categorical"
 
 
-def _one_hot(path: Path, name: str, values: list[str]) -> np.ndarray:
-    categories = sorted(set(values))
-    if len(categories) > MAX_CATEGORIES:
+def categories(path: Path, name: str, distinct, more: bool = False) -> list[str]:
+    """The sorted categories of a column of words; ``more``: there were more than these."""
+    if len(distinct) > MAX_CATEGORIES or more:
+        count = f"more than {MAX_CATEGORIES}" if more else str(len(distinct))
         raise DataError(
-            f"{path.name}: column {name!r} has {len(categories)} different words, more than "
+            f"{path.name}: column {name!r} has {count} different words, more than "
             f"the {MAX_CATEGORIES} categories a column may have (an identifier or free text "
             'is not a category); leave it out with "columns" or store numbers'
         )
-    index = {c: i for i, c in enumerate(categories)}
-    out = np.zeros((len(values), len(categories)), dtype=np.float32)
+    return sorted(distinct)
+
+
+def _one_hot(path: Path, name: str, values: list[str]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(categories(path, name, set(values)))}
+    out = np.zeros((len(values), len(index)), dtype=np.float32)
     out[np.arange(len(values)), [index[v] for v in values]] = 1.0
     return out
 
 
-def _target(path: Path, name: str, values: list[str], task: str):
+def read_target(path: Path, name: str, values: list[str], task: str):
+    """The target column as class indices (with the class names) or values, and the task."""
     kind = _column_kind(path, name, values)
     if kind == "numeric":
         numbers = np.array([float(v) for v in values])
@@ -124,7 +149,7 @@ def _target(path: Path, name: str, values: list[str], task: str):
     return labels, "classification", categories
 
 
-def _features(path: Path, chosen: list | None, header: list[str], target: str) -> list[str]:
+def feature_columns(path: Path, chosen: list | None, header: list[str], target: str) -> list[str]:
     """The feature columns: ``chosen`` (each once, never the target) or all but the target."""
     features = chosen or [name for name in header if name != target]
     known = set(header)
@@ -143,17 +168,23 @@ def _features(path: Path, chosen: list | None, header: list[str], target: str) -
     return features
 
 
-def load_csv(params: dict, seed: int) -> Raw:
-    """Read a CSV file into features and a target (see the module docstring)."""
-    path = Path(params["path"])
-    header, rows = read_rows(path, params["delimiter"])
-    target = params["target"] if params["target"] is not None else header[-1]
+def pick_target(path: Path, header: list[str], target: str | None) -> str:
+    """The target column: ``target``, or the last one."""
+    target = target if target is not None else header[-1]
     if target not in header:
         raise DataError(
             f"{path.name}: there is no column {target!r} (columns: {', '.join(header)})"
         )
+    return target
+
+
+def load_csv(params: dict, seed: int) -> Raw:
+    """Read a CSV file into features and a target (see the module docstring)."""
+    path = Path(params["path"])
+    header, rows = read_rows(path, params["delimiter"])
+    target = pick_target(path, header, params["target"])
     columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
-    features = _features(path, params["columns"], header, target)
+    features = feature_columns(path, params["columns"], header, target)
     parts = []
     for name in features:
         values = columns[name]
@@ -163,7 +194,7 @@ def load_csv(params: dict, seed: int) -> Raw:
             parts.append(_one_hot(path, name, values))
             width = sum(part.shape[1] for part in parts)
             check_size(path.name, 4 * len(rows) * width, f"{width} feature columns")
-    y, task, names = _target(path, target, columns[target], params["task"])
+    y, task, names = read_target(path, target, columns[target], params["task"])
     text = f"{path.name}: {len(rows)} rows, target {target!r}"
     return Raw(np.concatenate(parts, axis=1), y, task, "tabular", names, text)
 

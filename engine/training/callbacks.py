@@ -51,6 +51,13 @@ class Callback:
     def on_warning(self, trainer, message: str) -> None:
         """A problem that does not end training (a checkpoint that cannot be written)."""
 
+    def on_data_progress(self, session, event) -> None:
+        """While the data is read (``engine.data.progress.DataProgress``); before the
+        trainer exists, so the hook gets the ``TrainingSession``."""
+
+    def on_data_loaded(self, session, text: str) -> None:
+        """The data is read: ``text`` says how (``streaming 50,000 images from disk...``)."""
+
 
 def metric_text(values: dict, prefix: str) -> str:
     """``train loss 0.1234 accuracy 96.1%`` from a metrics dict."""
@@ -64,7 +71,8 @@ def metric_text(values: dict, prefix: str) -> str:
 
 
 class ConsoleReporter(Callback):
-    """A progress bar on stderr, a line per epoch on stdout, the doctor's notes at the end.
+    """A progress bar on stderr, a line per epoch on stdout, the doctor's notes at the end;
+    before training, how the data is read (the reading's progress on stderr).
 
     Args:
         out: where epoch lines and notes go (stdout).
@@ -81,6 +89,7 @@ class ConsoleReporter(Callback):
         self._last_draw = 0.0
         self._epochs = 0
         self._epoch_started = time.monotonic()
+        self._quarter = -1  # the quarter of the data's reading last printed
 
     def on_train_start(self, trainer, event: TrainStart) -> None:
         self._epochs = event.epochs
@@ -94,6 +103,23 @@ class ConsoleReporter(Callback):
 
     def on_epoch_start(self, trainer, epoch: int) -> None:
         self._epoch_started = time.monotonic()
+
+    def on_data_progress(self, session, event) -> None:
+        """A bar on a terminal; otherwise a line at the start, each quarter and the end."""
+        if self.bar:
+            filled = int(24 * event.done / max(event.total, 1))
+            end = "\r\033[K" if event.done >= event.total else ""
+            self.err.write(f"\r{event.stage} [{'#' * filled}{'.' * (24 - filled)}] "
+                           f"{event.done:,}/{event.total:,} {end}")  # fmt: skip
+            self.err.flush()
+            return
+        quarter = 4 * event.done // max(event.total, 1)
+        if event.done in (0, event.total) or quarter != self._quarter:
+            print(event.text(), file=self.err, flush=True)
+        self._quarter = quarter
+
+    def on_data_loaded(self, session, text: str) -> None:
+        print(f"data: {text}", file=self.out, flush=True)
 
     def on_batch_end(self, trainer, event: BatchEnd) -> None:
         now = time.monotonic()

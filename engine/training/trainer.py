@@ -118,7 +118,10 @@ class Trainer:
             if resume_from is not None:
                 self._resume(resume_from)
 
-        return self.loop.fit(prepare)
+        try:
+            return self.loop.fit(prepare)
+        finally:
+            self.recipe.close()  # a streamed dataset's workers end with the run
 
     def _resume(self, path) -> None:
         """Continue from the checkpoint at ``path``: weights, optimizer, schedule, history.

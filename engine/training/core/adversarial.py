@@ -21,8 +21,9 @@ as the weights are keyed.
 
 from __future__ import annotations
 
+from .batches import make_batches
 from .build import build_optimizer, clip_gradients, grad_scaler, trainable_parameters
-from .data import batches_per_epoch, to_device
+from .data import batches_per_epoch
 from .device import autocast
 from .events import GanView
 from .layer_stats import LayerStats
@@ -92,8 +93,9 @@ class Adversarial(Recipe):
 
         super().place(device, precision, dist)
         config, settings = self.config, self.settings
-        self.x = to_device(self.data.x_train, device, self.sample_shape)
-        self.train_count, self.val_count = len(self.x), 0
+        self.source = make_batches(self.data, device, self.sample_shape, config.batch_size,
+                                   config.seed, dist, targets="none")  # fmt: skip
+        self.train_count, self.val_count = self.source.train_count, 0
         self.batches = batches_per_epoch(self.train_count, config.batch_size, dist)
         g_params = trainable_parameters(self.generator, "layer of the generator")
         d_params = trainable_parameters(self.discriminator, "layer of the discriminator")
@@ -111,7 +113,7 @@ class Adversarial(Recipe):
         fixed = torch.Generator().manual_seed(config.seed * 7 + 1)
         self.fixed_noise = sample_noise(VIEW_POINTS, self.noise_shape, settings["noise"],
                                         generator=fixed).to(device)  # fmt: skip
-        self.real_spread = spread(self.x[:4096])
+        self.real_spread = spread(self.source.head(4096))
         self.steps_done = 0
         g_batches = max(1, self.batches // self.d_steps)
         self.layer_stats = (
@@ -162,14 +164,14 @@ class Adversarial(Recipe):
             clip_gradients(optimizer, self.config.grad_clip)
         optimizer.step()
 
-    def step(self, idx):
-        """One discriminator step on the real samples at ``idx`` (and, every
+    def step(self, batch):
+        """One discriminator step on a batch of real samples (and, every
         ``d_steps``, one generator step on the same generated batch, as the DCGAN
         tutorial does); returns the discriminator's loss."""
         import torch
         from torch.nn.functional import binary_cross_entropy_with_logits as bce
 
-        real = self.x[idx]
+        real = batch[0]
         n = len(real)
         self.steps_done += 1
         generator_turn = self.steps_done % self.d_steps == 0
@@ -258,7 +260,7 @@ class Adversarial(Recipe):
     def _plane_view(self, epoch: int, fake):
         import torch
 
-        real = self.x[:VIEW_POINTS].reshape(-1, 2).float()
+        real = self.source.head(VIEW_POINTS).reshape(-1, 2).float()
         both = torch.cat([real, fake])
         low, high = both.min(dim=0).values, both.max(dim=0).values
         pad = (high - low).clamp(min=1e-3) * 0.1

@@ -1,8 +1,8 @@
 """The training loop: epochs of a recipe, with events, pauses, stops and the best epoch.
 
 The ``Loop`` knows nothing of what is trained: a recipe (``supervised``,
-``reconstruction``, ``adversarial``) takes a batch of sample indices and makes its
-optimisation steps. The loop shuffles, batches, pauses, stops, checks for NaN, keeps the
+``reconstruction``, ``adversarial``) gives the epoch's batches (``batches``: from the
+device's memory or streamed from files) and makes its optimisation step on each. The loop shuffles, batches, pauses, stops, checks for NaN, keeps the
 history, the best epoch and its weights, stops early, and tells its listeners.
 
 Listeners are objects with any of the hooks ``on_train_start``, ``on_epoch_start``,
@@ -234,23 +234,20 @@ class Loop:
         """One epoch of the recipe's steps; its metrics, or None when stopped."""
         import torch
 
-        from .data import epoch_order
-
         recipe, config = self.recipe, self.config
         torch.manual_seed(config.seed * 1_000 + epoch)
         recipe.begin_epoch(epoch)
-        order = epoch_order(recipe.train_count, config.seed, epoch, recipe.device, recipe.dist)
-        size, batches, log_every = config.batch_size, recipe.batches, config.log_every
+        batches_in = recipe.epoch_batches(epoch)
+        batches, log_every = recipe.batches, config.log_every
         started, paused_for, seen, lr = time.perf_counter(), 0.0, 0, recipe.lr()
-        for batch in range(batches):
+        for batch, data in enumerate(batches_in):
             if not self._running.is_set():
                 paused_for += self._wait()
             if self._stop.is_set():
                 return None
-            idx = order[batch * size : (batch + 1) * size]
-            loss = recipe.step(idx)
+            loss = recipe.step(data)
             self.step += 1
-            seen += len(idx)
+            seen += len(data[0])
             if (batch + 1) % log_every == 0 or batch + 1 == batches:
                 value = loss.item()
                 if recipe.dist is None and not math.isfinite(value):

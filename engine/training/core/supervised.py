@@ -6,7 +6,7 @@ optional L1 penalty and gradient clipping, mixed precision on CUDA.
 
 from __future__ import annotations
 
-from .augment import apply_augment
+from .batches import make_batches
 from .build import (
     build_loss,
     build_optimizer,
@@ -15,7 +15,7 @@ from .build import (
     trainable_parameters,
     update,
 )
-from .data import batches_per_epoch, to_device
+from .data import batches_per_epoch
 from .device import autocast
 from .layer_stats import LayerStats
 from .metrics import MetricSums
@@ -27,11 +27,14 @@ class Supervised(Recipe):
 
     Args:
         model: the network's ``torch.nn.Module`` (one input, one output).
-        data: ``data.Arrays`` (or an ``engine.data.Dataset``).
+        data: ``data.Arrays`` (or an ``engine.data.Dataset``, whose samples may be
+            streamed: ``batches.make_batches`` gives the batches either way).
         config: the training settings (``optimizer``, ``scheduler``, ``l1``...).
         loss: the loss settings, ``{"type": "CrossEntropyLoss", ...}``.
         input_shape: the network input's shape; samples are reshaped to it.
     """
+
+    targets = "data"  # what the batches' targets are (``batches.make_batches``)
 
     def __init__(self, model, data, config, loss: dict, input_shape):
         super().__init__(model, config)
@@ -39,21 +42,16 @@ class Supervised(Recipe):
         self.input_shape = tuple(input_shape)
         self.task, self.loss_name = data.task, loss["type"]
 
-    def targets(self, x, y_array):
-        """The targets on the device for samples ``x`` (the reconstruction recipe: ``x``)."""
-        return to_device(y_array, self.device)
-
     def place(self, device, precision: str, dist=None) -> None:
-        """Move the model and the data to ``device``; build optimizer and schedule."""
+        """Move the model (and in-memory data) to ``device``; build optimizer and schedule."""
         import torch
 
         super().place(device, precision, dist)
         config, data = self.config, self.data
-        self.x = to_device(data.x_train, device, self.input_shape)
-        self.x_val = to_device(data.x_val, device, self.input_shape)
-        self.y = self.targets(self.x, data.y_train)
-        self.y_val = self.targets(self.x_val, data.y_val)
-        self.train_count, self.val_count = len(self.x), len(self.x_val)
+        self.source = make_batches(data, device, self.input_shape, config.batch_size,
+                                   config.seed, dist, targets=self.targets,
+                                   augment=getattr(data, "augment", None))  # fmt: skip
+        self.train_count, self.val_count = self.source.train_count, self.source.val_count
         self.batches = batches_per_epoch(self.train_count, config.batch_size, dist)
         params = trainable_parameters(self.model)
         self.trainable_count = sum(p.numel() for p in params)
@@ -67,7 +65,6 @@ class Supervised(Recipe):
         if getattr(config, "compile", False):
             self.forward = torch.compile(self.forward)
         self.l1_params = params if config.l1 else []
-        self.augment = getattr(data, "augment", None) or {}
         self.layer_stats = LayerStats(self.model.named_parameters(), self.batches)
 
     def begin_epoch(self, epoch: int) -> None:
@@ -86,16 +83,9 @@ class Supervised(Recipe):
             loss = loss + self.config.l1 * sum(p.abs().sum() for p in self.l1_params)
         return output, loss
 
-    def batch(self, idx):
-        """The training samples and targets at ``idx``, augmented as the data asks."""
-        xb, yb = self.x[idx], self.y[idx]
-        if self.augment:
-            xb = apply_augment(xb, self.augment)
-        return xb, yb
-
-    def step(self, idx):
-        """One optimisation step on the samples at ``idx``."""
-        xb, yb = self.batch(idx)
+    def step(self, batch):
+        """One optimisation step on a batch ``(samples, targets)``, augmented already."""
+        xb, yb = batch
         output, loss = self.loss_of(xb, yb)
         self.sums.update(loss, output, yb)
         observe = self.layer_stats.observer() if self.layer_stats is not None else None
@@ -121,8 +111,7 @@ class Supervised(Recipe):
         sums = MetricSums(self.task, self.device, self.data.target_std)
         size = max(self.config.batch_size, 256)
         with torch.no_grad():
-            for start in range(0, self.val_count, size):
-                xb, yb = self.x_val[start : start + size], self.y_val[start : start + size]
+            for xb, yb in self.source.validation(size):
                 with autocast(self.device, self.precision):
                     output = self.model(xb)
                     loss = self.loss_fn(output, self.target_for(yb, output))

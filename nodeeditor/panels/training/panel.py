@@ -46,13 +46,13 @@ PREVIEW_DELAY_MS = 250
 REDRAW_MS = 50  # 20 Hz; each tick redraws one plot (see TrainingPlots.refresh)
 
 
-def _read_dataset(section: dict, base_dir):
+def _read_dataset(section: dict, base_dir, progress=None):
     """(dataset, "") or (None, the sentence why it cannot be loaded)."""
     from engine.data import load_dataset
     from engine.data_fit import remember
 
     try:
-        dataset = load_dataset(section, base_dir)
+        dataset = load_dataset(section, base_dir, progress)
         remember(section, base_dir, dataset)  # the network is checked against it from now
         return dataset, ""
     except DeepwireError as failure:
@@ -89,6 +89,7 @@ class TrainingPanel(RunControl, QWidget):
     epoch_ended = Signal(object)
     kept_changed = Signal(object)
     loaded = Signal(int, object, str)  # from the preview's loading thread
+    loading = Signal(int, str)  # how far the preview's loading thread is
 
     def __init__(self, window, parent=None):
         super().__init__(parent)
@@ -120,6 +121,7 @@ class TrainingPanel(RunControl, QWidget):
         self._generation = 0
         self.gc = main_thread_gc()  # outlives the panel: every hold gets its release
         self.loaded.connect(self._on_loaded, Qt.ConnectionType.QueuedConnection)
+        self.loading.connect(self._on_loading, Qt.ConnectionType.QueuedConnection)
         self._build_left()
         window.document_changed.connect(self.set_document)
         app = QApplication.instance()
@@ -367,8 +369,13 @@ class TrainingPanel(RunControl, QWidget):
         background.start(self._load, *job, name="dataset-preview")
 
     def _load(self, generation: int, section: dict, base_dir) -> None:
+        def progress(event) -> None:
+            if not background.exiting():
+                with contextlib.suppress(RuntimeError):  # the panel is gone
+                    self.loading.emit(generation, event.text())
+
         try:
-            dataset, error = _read_dataset(section, base_dir)
+            dataset, error = _read_dataset(section, base_dir, progress)
             if not background.exiting():
                 with contextlib.suppress(RuntimeError):  # the panel is gone
                     self.loaded.emit(generation, dataset, error)
@@ -376,6 +383,11 @@ class TrainingPanel(RunControl, QWidget):
             if not background.exiting():
                 with contextlib.suppress(RuntimeError):  # Qt objects are gone
                     self.gc.release_requested.emit()
+
+    def _on_loading(self, generation: int, text: str) -> None:
+        if generation == self._generation and self.dataset is None:
+            self.summary.setText(f"Loading the data… {text}")
+            self.preview.show_message(f"Loading the data… {text}")
 
     def _on_loaded(self, generation: int, dataset, error: str) -> None:
         if generation != self._generation:
@@ -387,7 +399,8 @@ class TrainingPanel(RunControl, QWidget):
             self.apply_button.setEnabled(False)
             self.preview.show_message(error)
             return
-        self.summary.setText(dataset.summary())
+        loading = dataset.loading[:1].upper() + dataset.loading[1:]
+        self.summary.setText(f"{dataset.summary()}\n{loading}")
         gan = self.is_gan()
         suggestion = gan_suggestion(dataset.info()) if gan else dataset.suggest().text
         self.suggestion.setText("Suggestion: " + suggestion)

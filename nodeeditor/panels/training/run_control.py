@@ -118,6 +118,8 @@ class RunControl:
     def _connections(self, worker) -> list:
         return [(worker.started, self._on_started), (worker.epoch_ended, self._on_epoch),
                 (worker.paused, self._on_paused), (worker.warned, self._on_warning),
+                (worker.data_progress, self._on_data_progress),
+                (worker.data_loaded, self._on_data_loaded),
                 (worker.viewed, self.show_view),
                 (worker.finished, self._on_finished), (worker.failed, self._on_failed)]  # fmt: skip
 
@@ -166,6 +168,14 @@ class RunControl:
         if self.run is not None:
             self.run.stop()
             self.progress.set_status("stopping…")
+
+    def _on_data_progress(self, text: str) -> None:
+        """Reading a large dataset: how far it is, until training starts."""
+        self.progress.set_status(text)
+
+    def _on_data_loaded(self, text: str) -> None:
+        """How the run reads its data (``in memory: ...``, ``streaming ...``)."""
+        self.progress.set_status(f"{text}; building the network…", text)
 
     def _on_started(self, event) -> None:
         self.task = event.task

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QTextDocument
 
-from nodeeditor.panels.training.runs_view import DIFFERS, FIXED
+from nodeeditor.panels.training.runs_view import DIFFERS, LEAD, TAIL
 from tests.nodeeditor.app_helpers import click_train, show_training_panel
 
 
@@ -16,6 +19,13 @@ def header(table) -> list[str]:
 
 def row_texts(table, row: int) -> list[str]:
     return [table.item(row, col).text() for col in range(table.columnCount())]
+
+
+def shown_text(label) -> str:
+    """A rich-text label's text as it reads on screen."""
+    document = QTextDocument()
+    document.setHtml(label.text())
+    return document.toPlainText().replace("\xa0", " ")
 
 
 def tick(qtbot, view, row: int) -> None:
@@ -35,14 +45,14 @@ def test_two_runs_with_different_learning_rates_are_compared(qtbot, window):
     view = panel.runs_view
     table = view.table
     assert table.rowCount() == 2
-    assert header(table) == [*FIXED, "Learning rate"]
+    assert header(table) == [*LEAD, "Learning rate", *TAIL]
     first, second = row_texts(table, 0), row_texts(table, 1)
-    assert first[1:3] == ["finished", "2"] and second[1:3] == ["finished", "2"]
-    assert first[3].startswith("val_loss ") and first[4].endswith(" s")
-    assert (first[-1], second[-1]) == ("0.01", "0.002")
-    lr = len(FIXED)
+    assert (first[1], second[1]) == ("0.01", "0.002")
+    assert first[2].startswith("val_loss ") and first[3:5] == second[3:5] == ["finished", "2"]
+    assert first[5].endswith(" s")
+    lr = view.setting_column("optimizer.lr")
     assert all(table.item(row, lr).data(DIFFERS) for row in (0, 1))  # highlighted
-    assert all(not table.item(row, 3).data(DIFFERS) for row in (0, 1))
+    assert all(not table.item(row, 2).data(DIFFERS) for row in (0, 1))
     assert view.curves == {}
     tick(qtbot, view, 0)
     tick(qtbot, view, 1)
@@ -52,9 +62,9 @@ def test_two_runs_with_different_learning_rates_are_compared(qtbot, window):
         assert len(curves) == 4 and all(len(curve.getData()[0]) == 2 for curve in curves)
     colors = {curves[0].opts["pen"].color().name() for curves in view.curves.values()}
     assert len(colors) == 2  # each run its own colour
-    legend = [label.text for _, label in view.loss_plot.legend.items]
-    assert len(legend) == 2 and all("Learning rate" in text for text in legend)
-    assert view.metric_plot.titleLabel.text == "accuracy"
+    legend = shown_text(view.plots.legend)
+    assert all(f"{run.name}: Learning rate" in legend for run in view.runs)
+    assert view.plots.metric_plot.titleLabel.text == "accuracy"
 
 
 def test_the_list_follows_the_project_and_shows_damaged_and_interrupted_runs(
@@ -66,14 +76,19 @@ def test_the_list_follows_the_project_and_shows_damaged_and_interrupted_runs(
     killed.mkdir(parents=True)
     (killed / "run.json").write_text(json.dumps({"status": "running", "pid": 999_999_999}))
     (killed / "metrics.csv").write_text("epoch,train_loss,val_loss\n1,0.9,0.8\n")
+    started = time.mktime(time.strptime(killed.name, "%Y-%m-%d_%H-%M-%S"))
+    for name in ("run.json", "metrics.csv"):  # last written 90 s after its start
+        os.utime(killed / name, (started + 90, started + 90))
     damaged = runs / "2026-11-30_13-00-00"
     damaged.mkdir()
     (damaged / "run.json").write_bytes(b'{"status": "fini')
     panel = show_training_panel(qtbot, window)
     panel.tabs.setCurrentWidget(panel.runs_view)
     view = panel.runs_view
-    assert [row_texts(view.table, row)[:3] for row in (0, 1)] == [
-        [killed.name, "interrupted", "1"], [damaged.name, "unknown ⚠", "0"]]  # fmt: skip
+    assert [row_texts(view.table, row) for row in (0, 1)] == [
+        [killed.name, "val_loss 0.8 (epoch 1)", "interrupted", "1", "~1 min 30 s"],
+        [damaged.name, "—", "unknown ⚠", "0", "—"],
+    ]
     assert "damaged" in view.table.item(1, 0).toolTip()
     other = tmp_path / "other.dwire"
     other.write_bytes(project.read_bytes())

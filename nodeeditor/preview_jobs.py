@@ -59,7 +59,8 @@ class PreviewResult:
 
     Attributes:
         generation: the job's.
-        nodes: node id -> ``(QImage, tooltip text)``.
+        nodes: node id -> ``(QImage, text)``: the text says the node's output shape,
+            the sample and the statistics.
         ports: ``(node id, port)`` -> the statistics line for a wire from that port.
         note: a sentence for the status bar ("" when all went as asked).
     """
@@ -85,6 +86,7 @@ class PreviewMaker:
         self._probe = None
         self._probe_key: tuple | None = None  # (network version, weights id)
         self._data: tuple[str, object] | None = None  # (section key, dataset)
+        self._inputs: tuple[tuple, tuple] | None = None  # (job's sample key, _sample's answer)
 
     def make(self, job: PreviewJob) -> PreviewResult:
         """The previews of ``job`` (never raises: a failure is an empty result's note)."""
@@ -139,7 +141,14 @@ class PreviewMaker:
         return self._probe, note
 
     def _sample(self, job: PreviewJob, network) -> tuple[dict, str, str]:
-        """(inputs, what they are, a note when not what was asked for)."""
+        """(inputs, what they are, a note when not what was asked for), kept while the
+        network, the data and the index stay the same (a training snapshot's job)."""
+        key = (job.version, _section_key(job.section, job.base_dir), job.index)
+        if self._inputs is None or self._inputs[0] != key:
+            self._inputs = (key, self._read_sample(job, network))
+        return self._inputs[1]
+
+    def _read_sample(self, job: PreviewJob, network) -> tuple[dict, str, str]:
         from engine.insight.samples import dataset_sample, example_sample
         from engine.project import Project
 
@@ -158,10 +167,14 @@ class PreviewMaker:
         """The data of ``section``, loaded once while the section stays the same."""
         from engine.data import load_dataset
 
-        key = json.dumps(section, sort_keys=True, default=str) + f"|{base_dir}"
+        key = _section_key(section, base_dir)
         if self._data is None or self._data[0] != key:
             self._data = (key, load_dataset(section, base_dir))
         return self._data[1]
+
+
+def _section_key(section: dict | None, base_dir) -> str:
+    return json.dumps(section, sort_keys=True, default=str) + f"|{base_dir}"
 
 
 def image_shapes(inputs: dict) -> set[tuple]:

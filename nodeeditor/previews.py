@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import threading
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog
@@ -32,6 +34,7 @@ from nodeeditor.training_thread import main_thread_gc
 
 DELAY_MS = 150
 SNAPSHOT_S = 1.0
+PREVIEW_NICE = 10
 
 
 def network_signature(network, blocks) -> str:
@@ -51,6 +54,13 @@ def weights_of(state: dict, name: str) -> dict:
     if any(key.startswith(prefix) for key in state):
         return {key[len(prefix) :]: value for key, value in state.items() if key.startswith(prefix)}
     return state
+
+
+def yield_to_training() -> None:
+    """Lower this thread's priority (Linux: each thread has its own nice value), so that
+    on a busy machine a training run keeps its cores and the previews wait."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PREVIEW_NICE)
 
 
 class Previews(QObject):
@@ -177,6 +187,7 @@ class Previews(QObject):
         from nodeeditor import warmup
 
         try:
+            yield_to_training()
             warmup.wait()  # torch must not be imported from two threads at once
             result = self.maker.make(job)
             if not background.exiting():

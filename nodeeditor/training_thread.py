@@ -9,6 +9,9 @@ panel drains from a timer; the few per-epoch events travel as queued Qt signals 
 methods of main-thread objects (a lambda would run in the worker thread). After fit
 the worker computes the result pictures (``engine.training.evaluate``) in the thread.
 
+While the canvas shows live previews, ``WeightSnapshots`` hands them a CPU copy of the
+weights at most every ``snapshot_every`` seconds (none otherwise).
+
 Stopping: ``stop()`` asks the trainer to stop before its next batch; ``shutdown()``
 also quits and joins the thread (quit first, then wait: see shared/PITFALLS.md #3).
 

@@ -172,6 +172,7 @@ class NodeItem(QGraphicsItem):
                 if self.preview.scene() is not None:
                     self.preview.scene().removeItem(self.preview)
                 self.preview = None
+                self._place_preview()
             return
         if self.preview is None:
             self.preview = PreviewItem(self.node_id, image, text)
@@ -185,6 +186,9 @@ class NodeItem(QGraphicsItem):
         if self.preview is not None:
             self.preview.node_id = self.node_id
             self.preview.place(self.mapRectToScene(self.body_rect()), self.vertical)
+        scene = self.scene()
+        if scene is not None and hasattr(scene, "track_preview"):
+            scene.track_preview(self)
 
     def fill(self, theme, default):
         """The body's fill: the gradient colour while nodes are coloured by it."""

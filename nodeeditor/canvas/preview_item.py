@@ -6,7 +6,8 @@ is drawn to fit ``MAX_SIZE`` with its proportions kept (a thin strip is stretche
 stays one sharp block. It sits under the node's body (beside it, to
 the right, in a network drawn top to bottom, whose wires leave from the bottom).
 
-The item is not a child of the node: a child is drawn above every wire (the node is),
+Its tooltip says the node's output shape and statistics and, once hovered, shows the
+picture large. The item is not a child of the node: a child is drawn above every wire (the node is),
 while the preview is drawn below them, so that wires and their shape labels stay
 readable where a preview lies in their way. The node item places it (``place``) when
 it moves and takes it out of the scene with itself.
@@ -14,7 +15,9 @@ it moves and takes it out of the scene with itself.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+import html
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -23,6 +26,7 @@ from nodeeditor.canvas import style
 MAX_SIZE = (176.0, 60.0)  # fits the 73 units between rows of the examples' layouts
 MIN_HEIGHT = 10.0
 GAP = 5.0  # between the node's body and the preview
+TIP_SIDE = 256  # pixels along the longer side of the picture in the tooltip
 
 
 def fitted_size(width: int, height: int) -> tuple[float, float]:
@@ -34,6 +38,21 @@ def fitted_size(width: int, height: int) -> tuple[float, float]:
     if drawn_height < MIN_HEIGHT:
         drawn_height = MIN_HEIGHT
     return round(drawn_width), round(drawn_height)
+
+
+def tooltip_html(image: QImage, text: str) -> str:
+    """``text`` above the picture enlarged to about ``TIP_SIDE`` pixels on its longer
+    side (by a whole factor, without smoothing: each value one sharp block)."""
+    factor = max(1, TIP_SIDE // max(image.width(), image.height(), 1))
+    big = image.scaled(image.width() * factor, max(image.height() * factor, 8),
+                       Qt.AspectRatioMode.IgnoreAspectRatio,
+                       Qt.TransformationMode.FastTransformation)  # fmt: skip
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    big.save(buffer, "PNG")
+    lines = "<br>".join(html.escape(line) for line in text.splitlines())
+    return f"<p>{lines}</p><img src='data:image/png;base64,{bytes(data.toBase64()).decode()}'>"
 
 
 class PreviewItem(QGraphicsItem):
@@ -52,6 +71,8 @@ class PreviewItem(QGraphicsItem):
         self._rect = QRectF()
         self.setZValue(-0.5)  # below the wires (0) and the nodes (1)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(True)
+        self._enlarged = False  # the tooltip shows the picture large (made on hover)
         self.set_image(image, text)
 
     def set_image(self, image: QImage, text: str = "") -> None:
@@ -62,7 +83,18 @@ class PreviewItem(QGraphicsItem):
         self._rect = QRectF(0, 0, width, height)
         self.text = text
         self.setToolTip(text)
+        self._enlarged = False
         self.update()
+
+    def hoverEnterEvent(self, event) -> None:
+        if not self._enlarged:  # made once per picture, when someone looks
+            self._enlarged = True
+            self.setToolTip(tooltip_html(self._pixmap.toImage(), self.text))
+        super().hoverEnterEvent(event)
+
+    def pixmap(self) -> QPixmap:
+        """The picture, at one pixel per value."""
+        return self._pixmap
 
     def size(self) -> tuple[float, float]:
         """The drawn width and height."""

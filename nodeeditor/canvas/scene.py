@@ -71,6 +71,7 @@ class NetworkScene(QGraphicsScene):
         # Routing waits for the end of an edit: an Auto-layout moves every node, and
         # routes through the half-moved network would be thrown away at once.
         self.node_rects = routing.RectIndex()  # node id -> body rectangle, for the routes
+        self.preview_rects = routing.RectIndex()  # node id -> its preview: labels avoid them
         self._route_areas: list[QRectF] = []  # where nodes came, stood or went
         self._route_nodes: set[str] = set()  # nodes whose own wires wait too
         self._moving = False  # inside a network's move event
@@ -205,9 +206,21 @@ class NetworkScene(QGraphicsScene):
         the text a wire from that port adds to its tooltip. None: no previews."""
         previews, stats = previews or {}, stats or {}
         for node_id, item in self._nodes.items():
+            before = self.preview_rects.get(node_id)
             item.set_preview(*previews.get(node_id, (None,)))
+            if self.preview_rects.get(node_id) != before:  # labels near it find room again
+                self._reroute(*(QRectF(QPointF(*r[:2]), QPointF(*r[2:])) for r in
+                                (before, self.preview_rects.get(node_id)) if r))  # fmt: skip
         for wire, item in self._wires.items():
             item.set_stats(stats.get((wire.src, wire.src_port), ""))
+
+    def track_preview(self, item: NodeItem) -> None:
+        """Keep ``preview_rects`` up to date with where the node's preview is (if any)."""
+        if item.preview is None or item.preview.scene() is not self:
+            self.preview_rects.discard(item.node_id)
+            return
+        rect = item.preview.sceneBoundingRect()
+        self.preview_rects.set(item.node_id, (rect.left(), rect.top(), rect.right(), rect.bottom()))
 
     def set_zoom(self, zoom: float) -> None:
         """Hide the ports when zoomed out so far that they cannot be hit (each is an
@@ -250,6 +263,7 @@ class NetworkScene(QGraphicsScene):
         item = self._nodes.pop(node.id, None)
         self._wires_by_node.pop(node.id, None)
         self.node_rects.discard(node.id)
+        self.preview_rects.discard(node.id)
         if item is not None:
             area = item.sceneBoundingRect()
             self.removeItem(item)
@@ -268,6 +282,7 @@ class NetworkScene(QGraphicsScene):
         item.set_node(self.network.node(new_id))
         item.set_heat(self._heat_of(new_id))
         self.node_rects.discard(old_id)
+        self.preview_rects.discard(old_id)
         self._track(item)
         for wire in self.network.wires_of(new_id):
             self._on_wired(wire)

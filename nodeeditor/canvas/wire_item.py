@@ -9,7 +9,7 @@ turned a quarter: out of the bottom, in from the top, the label beside the wire.
 The shape label goes where the wire has room
 (above its middle, or on the lane): in full, ``(16, 8, 8)``, else compact,
 ``16×8×8``, else not at all (the wire's tooltip and the source node still show it),
-so that it never covers a node.
+so that it never covers a node or a node's preview.
 
 Routes are computed when a node moves or a wire changes (the scene asks the wires
 near the change), never while painting. Long antialiased curves are what a frame
@@ -108,7 +108,7 @@ class CurveItem(QGraphicsItem):
     ) -> None:
         """Redraw the wire between two scene points: the curve, or through ``corners``
         (routing.route) when given. ``avoid``: the rectangles of the nodes near it
-        (its own two first), which its label never covers. ``vertical``: the ports
+        (its own two first) and their previews, which its label never covers. ``vertical``: the ports
         are on the top and bottom edges."""
         self.prepareGeometryChange()
         self._avoid = tuple(avoid)
@@ -258,14 +258,15 @@ class WireItem(CurveItem):
         source, target = (_rect(node.mapRectToScene(node.body_rect())) for node in nodes)
         start, end = self.src_port.scenePos(), self.dst_port.scenePos()
         index = getattr(self.scene(), "node_rects", None)
-        others, region = [], None
+        others, region, previews = [], None, []
         if index is not None:
             region = wire_region(source, target)
             own = (self.wire.src, self.wire.dst)
             others = [rect for key, rect in index.near(region) if key not in own]
+            previews = [rect for _, rect in self.scene().preview_rects.near(region)]
         vertical = nodes[0].vertical
         corners = routing.route(_xy(start), _xy(end), source, target, others, region, vertical)
-        self.set_ends(start, end, (source, target, *others), corners, vertical)
+        self.set_ends(start, end, (source, target, *others, *previews), corners, vertical)
 
 
 def wire_region(source: routing.Rect, target: routing.Rect) -> routing.Rect:

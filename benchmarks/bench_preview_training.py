@@ -1,0 +1,120 @@
+"""What live previews cost a training run (run on demand, never in tests).
+
+    .venv/bin/python benchmarks/bench_preview_training.py [--epochs 6] [--threads 2]
+
+One run of the digits CNN example on its data whose epochs alternate between the app's
+preview path switched on and off, so that the load of a shared machine hits both alike.
+On: the training thread's ``WeightSnapshots`` listener copies the weights to the CPU at
+most once a second, and a second thread previews each copy as the app's controller
+does (``PreviewMaker``: every node's output for validation sample 0, its statistics and
+its picture; one job at a time, the newest copy waiting). Prints the median epoch times,
+their ratio (goal: under 1.05, that is under 5 % of training time) and the median time
+of one preview.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import torch
+from PySide6.QtGui import QGuiApplication
+
+from engine import project as project_file
+from engine.training import Callback, TrainingSession
+from nodeeditor.preview_jobs import PreviewJob, PreviewMaker
+from nodeeditor.previews import SNAPSHOT_S, weights_of, yield_to_training
+from nodeeditor.training_thread import WeightSnapshots
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "examples" / "digits_cnn.dwire"
+GOAL = 1.05
+
+
+class Previewer:
+    """Stands in for the app's worker signal and controller: previews the newest copy."""
+
+    def __init__(self, project):
+        self.project = project
+        self.snapshot_every = None
+        self.snapshot = self  # WeightSnapshots calls ``worker.snapshot.emit(state)``
+        self.maker = PreviewMaker()
+        self.waiting = None
+        self.ready = threading.Condition()
+        self.times: list[float] = []
+        self.done = False
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def emit(self, state: dict) -> None:
+        with self.ready:
+            self.waiting = state
+            self.ready.notify()
+
+    def _loop(self) -> None:
+        yield_to_training()  # as the app's preview thread does
+        network = self.project.network
+        while True:
+            with self.ready:
+                while self.waiting is None and not self.done:
+                    self.ready.wait()
+                if self.done:
+                    return
+                state, self.waiting = self.waiting, None
+            job = PreviewJob(len(self.times), network.copy(), 1,
+                             lambda: weights_of(state, network.name), len(self.times),
+                             self.project.dataset, None, None, 0)  # fmt: skip
+            start = time.perf_counter()
+            result = self.maker.make(job)
+            self.times.append(time.perf_counter() - start)
+            assert result.nodes, result.note
+
+
+class Toggle(Callback):
+    """Previews on odd epochs, not on even ones; times each epoch."""
+
+    def __init__(self, previewer: Previewer):
+        self.previewer = previewer
+        self.times = {True: [], False: []}
+
+    def on_epoch_start(self, trainer, epoch):
+        self.on = epoch % 2 == 1
+        self.previewer.snapshot_every = SNAPSHOT_S if self.on else None
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, trainer, event):
+        if event.epoch > 2:  # the first pair warms up
+            self.times[self.on].append(time.perf_counter() - self.start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=6, help="epochs of each kind")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    _app = QGuiApplication([])  # the previews' QImages
+    project = project_file.load(EXAMPLE)
+    project.training = {**project.training, "epochs": 2 * args.epochs + 2}
+    previewer = Previewer(project)
+    toggle = Toggle(previewer)
+    callbacks = [toggle, WeightSnapshots(previewer)]
+    TrainingSession(project, EXAMPLE.parent, callbacks=callbacks).fit()
+    previewer.done = True
+    on, off = (statistics.median(toggle.times[k]) for k in (True, False))
+    print(f"epoch with previews (median of {len(toggle.times[True])}): {on * 1000:.0f} ms")
+    print(f"epoch without (median of {len(toggle.times[False])}): {off * 1000:.0f} ms")
+    print(f"ratio with / without: {on / off:.3f}  (goal < {GOAL})")
+    if previewer.times:
+        preview = statistics.median(previewer.times) * 1000
+        print(f"one preview (median of {len(previewer.times)}): {preview:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

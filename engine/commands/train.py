@@ -93,7 +93,7 @@ def with_streaming(section: dict, streaming: str) -> dict:
 
 
 # what a run writes into --out; a read-only one of them is refused before training
-OUTPUTS = ("weights.safetensors", "metrics.csv", "checkpoints/last.safetensors",
+OUTPUTS = ("weights.safetensors", "metrics.csv", "run.json", "checkpoints/last.safetensors",
            "checkpoints/last.state.pt", "checkpoints/best.safetensors", "checkpoints/best.state.pt")  # fmt: skip
 
 

@@ -61,3 +61,18 @@ def test_bad_input_is_one_sentence_and_a_non_zero_exit(tmp_path):
     )
     empty = deepwire("runs", str(tmp_path))
     assert empty.returncode == 0 and empty.stderr == f"{tmp_path} holds no runs yet\n"
+
+
+def test_a_read_only_run_json_is_refused_before_training(tmp_path, capsys):
+    path = tmp_path / "iris.dwire"
+    project_file.save(iris(), path)
+    record = tmp_path / "run" / "run.json"
+    record.parent.mkdir()
+    record.write_text('{"status": "finished"}')
+    record.chmod(0o444)
+    assert main(["train", str(path), "--out", str(record.parent), "--no-progress"]) == 2
+    assert "run.json there is read-only" in capsys.readouterr().err
+    assert (
+        record.read_text() == '{"status": "finished"}'
+        and not (record.parent / "metrics.csv").exists()
+    )

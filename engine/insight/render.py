@@ -28,12 +28,24 @@ STRIP_WIDTH = 64  # cells per row of a vector's heat strip
 MAX_CELLS = 65536  # values of a vector shown
 GAP = (40, 40, 40)  # between tiles, and after a strip's last value
 
+
+def colour_table(stops) -> np.ndarray:
+    """255 colours ``(255, 3)`` uint8 interpolated linearly between evenly spaced
+    ``stops``: a colour map that ``colour`` reads by index (an odd count, so that the
+    middle stop, a diverging map's zero, is one of them)."""
+    stops = np.asarray(stops, np.float32)
+    position = np.linspace(0, len(stops) - 1, 255, dtype=np.float32)
+    low = np.minimum(position.astype(np.int64), len(stops) - 2)
+    part = (position - low)[:, None]
+    return np.round(stops[low] * (1 - part) + stops[low + 1] * part).astype(np.uint8)
+
+
 # viridis at 0, 1/4, 1/2, 3/4 and 1: dark purple to yellow
-_SEQUENTIAL = np.array(
-    [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)], np.float32
+SEQUENTIAL = colour_table(
+    [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
 )
 # coolwarm: blue, near-white at zero, red
-_DIVERGING = np.array([(59, 76, 192), (221, 221, 221), (180, 4, 38)], np.float32)
+DIVERGING = colour_table([(59, 76, 192), (221, 221, 221), (180, 4, 38)])
 
 
 def picture(tensor, *, kind: str | None = None) -> np.ndarray:
@@ -70,8 +82,7 @@ def feature_maps(maps: np.ndarray, limit: int = MAX_MAPS) -> np.ndarray:
     maps = np.asarray(maps, np.float32)[:limit]
     step = max(1, math.ceil(max(maps.shape[1:]) * _columns(len(maps)) / MAX_SIDE))
     maps = maps[:, ::step, ::step]
-    tiles = [colour(_stretch(m), _SEQUENTIAL) for m in maps]
-    return grid(tiles)
+    return grid(colour(_stretch(maps, axes=(1, 2)), SEQUENTIAL))
 
 
 def image(channels: np.ndarray) -> np.ndarray:
@@ -101,7 +112,7 @@ def matrix(values: np.ndarray, *, sequential: bool = False) -> np.ndarray:
     """A 2-D tensor as a matrix of cells (its first ``MAX_MATRIX`` rows and columns)."""
     values = np.asarray(values, np.float32)[:MAX_MATRIX, :MAX_MATRIX]
     if sequential:
-        return colour(_stretch(values), _SEQUENTIAL)
+        return colour(_stretch(values), SEQUENTIAL)
     return diverging(values)
 
 
@@ -134,30 +145,27 @@ def diverging(values: np.ndarray, scale: float | None = None) -> np.ndarray:
     values = np.asarray(values, np.float32)
     scale = float(np.abs(values).max()) if scale is None and values.size else scale or 0.0
     unit = values / scale if scale > 0 else np.zeros_like(values)
-    return colour((np.clip(unit, -1, 1) + 1) / 2, _DIVERGING)
+    return colour((unit + 1) / 2, DIVERGING)
 
 
-def colour(unit: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] coloured by interpolating between evenly spaced ``stops``."""
-    position = np.clip(unit, 0, 1) * (len(stops) - 1)
-    low = np.minimum(position.astype(np.int64), len(stops) - 2)
-    part = (position - low)[..., None]
-    rgb = stops[low] * (1 - part) + stops[low + 1] * part
-    return np.round(rgb).astype(np.uint8)
+def colour(unit: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] (others are clipped) as colours of ``table`` (``colour_table``)."""
+    index = np.clip(unit, 0, 1) * (len(table) - 1) + 0.5
+    return np.take(table, index.astype(np.uint8), axis=0)  # 5 times faster than table[i]
 
 
-def grid(tiles: list[np.ndarray], columns: int | None = None) -> np.ndarray:
-    """Tiles of one size ``(h, w, 3)`` in rows, one pixel apart."""
-    count = len(tiles)
+def grid(tiles, columns: int | None = None) -> np.ndarray:
+    """Tiles of one size ``(h, w, 3)`` (a list, or an array ``(n, h, w, 3)``) in rows,
+    one pixel apart."""
+    tiles = np.asarray(tiles, np.uint8)
+    count, h, w = tiles.shape[:3]
     columns = columns or _columns(count)
     rows = math.ceil(count / columns)
-    h, w = tiles[0].shape[:2]
-    out = np.empty((rows * (h + 1) - 1, columns * (w + 1) - 1, 3), np.uint8)
-    out[:] = GAP
-    for index, tile in enumerate(tiles):
-        top, left = (index // columns) * (h + 1), (index % columns) * (w + 1)
-        out[top : top + h, left : left + w] = tile
-    return out
+    padded = np.empty((rows * columns, h + 1, w + 1, 3), np.uint8)
+    padded[:] = GAP
+    padded[:count, :h, :w] = tiles
+    out = padded.reshape(rows, columns, h + 1, w + 1, 3).transpose(0, 2, 1, 3, 4)
+    return out.reshape(rows * (h + 1), columns * (w + 1), 3)[:-1, :-1]
 
 
 def enlarge(array: np.ndarray, min_side: int = 256, max_side: int = 2048) -> np.ndarray:
@@ -193,13 +201,13 @@ def _array(tensor) -> np.ndarray:
     return np.nan_to_num(np.asarray(tensor, np.float32))
 
 
-def _stretch(values: np.ndarray) -> np.ndarray:
-    """``values`` mapped linearly onto [0, 1] (a constant array: all 0)."""
-    values = np.asarray(values, np.float64)  # float32 overflows on its extremes
-    low, high = float(values.min()), float(values.max())
-    if not high > low:
-        return np.zeros_like(values, np.float32)
-    return ((values - low) / (high - low)).astype(np.float32)
+def _stretch(values: np.ndarray, axes=None) -> np.ndarray:
+    """``values`` mapped linearly onto [0, 1] over ``axes`` (all: None); a constant part
+    maps to 0."""
+    values = np.asarray(values, np.float64)  # float32 overflows between its extremes
+    low = values.min(axis=axes, keepdims=True)
+    span = values.max(axis=axes, keepdims=True) - low
+    return ((values - low) / np.where(span > 0, span, np.inf)).astype(np.float32)
 
 
 def _columns(count: int) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class TensorStats:
@@ -53,22 +55,46 @@ class TensorStats:
 
 
 def tensor_stats(tensor) -> TensorStats:
-    """The statistics of ``tensor`` (a torch tensor or anything ``torch.as_tensor`` takes).
+    """The statistics of ``tensor`` (a torch tensor or an array).
 
     Integer and boolean tensors are read as floats; an empty tensor gives zeros.
     """
-    import torch
-
-    values = torch.as_tensor(tensor).detach()
+    values = _values(tensor)
     shape = tuple(int(size) for size in values.shape)
-    if values.numel() == 0:
+    count = values.size
+    if count == 0:
         return TensorStats(shape, 0.0, 0.0, 0.0, 0.0, 0.0)
-    values = values.to(torch.float64 if values.dtype == torch.float64 else torch.float32)
-    std, mean = torch.std_mean(values, correction=0)
-    low, high = torch.aminmax(values)
-    zeros = (values == 0).sum() / values.numel()
-    numbers = torch.stack([mean, std, low, high, zeros]).tolist()
-    return TensorStats(shape, *(float(n) for n in numbers))
+    flat = values.reshape(-1)
+    # NumPy, not torch: a quarter of the time on small tensors; and sums of the values
+    # less the first, so that a nearly constant tensor keeps its spread (the first
+    # value takes the constant out before the squares are summed)
+    shift = flat[0]
+    centred = flat - shift
+    offset = float(centred.sum()) / count
+    variance = max(float(np.dot(centred, centred)) / count - offset * offset, 0.0)
+    zeros = count - int(np.count_nonzero(flat))
+    return TensorStats(
+        shape,
+        float(shift) + offset,
+        math.sqrt(variance),
+        float(flat.min()),
+        float(flat.max()),
+        zeros / count,
+    )
+
+
+def _values(tensor) -> np.ndarray:
+    """``tensor`` as a float32 (float64 when it is) NumPy array, sharing its memory
+    where it can."""
+    if hasattr(tensor, "detach"):  # a torch tensor: torch is imported
+        import torch
+
+        tensor = tensor.detach().cpu()
+        if tensor.dtype not in (torch.float32, torch.float64):
+            tensor = tensor.float()  # integers, booleans, half precision
+        tensor = tensor.numpy()
+    values = np.asarray(tensor)
+    return values if values.dtype in (np.float32, np.float64) else values.astype(np.float32)
 
 
 def _num(value: float) -> str:

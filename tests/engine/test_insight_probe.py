@@ -180,6 +180,13 @@ def test_statistics_of_a_known_tensor():
     assert few.describe().endswith("<1 % zeros")
 
 
+def test_the_spread_of_a_nearly_constant_tensor_is_not_lost_to_rounding():
+    values = 100 + torch.linspace(-1e-3, 1e-3, 1001)
+    exact = values.double().std(correction=0).item()
+    assert tensor_stats(values).std == pytest.approx(exact, rel=1e-3)
+    assert tensor_stats(values).mean == pytest.approx(100, abs=1e-6)
+
+
 def test_inputs_and_outputs_of_one_or_three_channels_are_pictured_as_images():
     decoder = chain(
         ("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),

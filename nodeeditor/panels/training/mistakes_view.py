@@ -43,10 +43,12 @@ from nodeeditor import theme
 WAITING = "After a classifier's run, the validation samples it gets wrong appear here."
 MAX_SHOWN = 1000  # mistakes in the gallery (the most confident ones)
 THUMB = 56  # px of a thumbnail's longer side
-LARGE = 168  # px of the clicked sample's pictures
+LARGE = 96  # px of the clicked sample's pictures
+DETAIL_HEIGHT = LARGE + 30  # px: the clicked sample's captions and pictures
+BARS = "Bars: how strongly each input number moves the predicted class's score."
 FEATURES = 12  # feature columns shown for non-image data
 KEY = Qt.ItemDataRole.UserRole  # what a column sorts by
-COLUMNS = ("Sample", "True", "Predicted", "Confidence", "True class prob.")
+COLUMNS = ("Sample", "True", "Predicted", "Confidence", "P(true)")
 SAMPLE, TRUE, PREDICTED, CONFIDENCE, TRUE_PROBABILITY = range(5)
 
 
@@ -68,36 +70,57 @@ def _item(text: str, key) -> QStandardItem:
 
 
 class ClassTable(QTableWidget):
-    """Per-class accuracy: class, samples, right, accuracy; a click picks a class."""
+    """Per-class accuracy, a column per class (accuracy, right, samples); clicking a
+    column picks its class."""
+
+    ROWS = ("Accuracy %", "Right", "Samples")
 
     def __init__(self, parent=None):
-        super().__init__(0, 4, parent)
+        super().__init__(len(self.ROWS), 0, parent)
         self.setObjectName("per_class_accuracy")
-        self.setHorizontalHeaderLabels(["Class", "Samples", "Right", "Accuracy"])
+        self.setVerticalHeaderLabels(list(self.ROWS))
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectColumns)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.verticalHeader().hide()
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.setToolTip("Accuracy per class on the validation part; click a class to see "
+                        "only its mistakes")  # fmt: skip
 
     def show_classes(self, classes) -> None:
-        """Fill the table from ``ClassAccuracy`` rows."""
+        """Fill the table from ``ClassAccuracy`` rows, one column each."""
         self.clearSelection()
-        self.setRowCount(len(classes))
-        for row, entry in enumerate(classes):
+        self.setColumnCount(len(classes))
+        self.setHorizontalHeaderLabels([entry.name for entry in classes])
+        for col, entry in enumerate(classes):
             accuracy = entry.accuracy
-            cells = (entry.name, str(entry.count), str(entry.correct),
-                     "–" if accuracy is None else f"{accuracy * 100:.1f} %")  # fmt: skip
-            for col, text in enumerate(cells):
+            cells = ("–" if accuracy is None else f"{accuracy * 100:.0f}",
+                     str(entry.correct), str(entry.count))  # fmt: skip
+            for row, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(KEY, entry.label)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if col == 3 and accuracy is not None and accuracy < 1:
+                if row == 0 and accuracy is not None and accuracy < 1:
                     shade = QColor("#ef4444")  # the more wrong, the redder
                     shade.setAlphaF(min(1.0, (1 - accuracy) * 3) * 0.85)
                     item.setBackground(shade)
                 self.setItem(row, col, item)
+        mode, policy = QHeaderView.ResizeMode, Qt.ScrollBarPolicy
+        few = len(classes) <= 12  # they fit side by side; more scroll sideways
+        self.horizontalHeader().setSectionResizeMode(mode.Stretch if few else mode.ResizeToContents)
+        self.setHorizontalScrollBarPolicy(
+            policy.ScrollBarAlwaysOff if few else policy.ScrollBarAsNeeded
+        )
         self.resizeRowsToContents()
+        self.setFixedHeight(self._height())
+
+    def _height(self) -> int:
+        rows = sum(self.rowHeight(row) for row in range(self.rowCount()))
+        off = self.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        scroll = 0 if off else self.horizontalScrollBar().sizeHint().height()
+        return self.horizontalHeader().sizeHint().height() + rows + scroll + 2 * self.frameWidth()
+
+    def label_at(self, column: int) -> int:
+        """The class shown in ``column``."""
+        return self.item(0, column).data(KEY)
 
 
 class Gallery(QStackedWidget):
@@ -120,13 +143,14 @@ class Gallery(QStackedWidget):
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setUniformItemSizes(True)
         self.grid.setIconSize(QSize(THUMB, THUMB))
-        self.grid.setGridSize(QSize(THUMB + 34, THUMB + 40))
+        self.grid.setGridSize(QSize(THUMB + 40, THUMB + 24))  # one line of caption
         self.grid.setSpacing(4)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.header = QHeaderView(Qt.Orientation.Horizontal)
         self.header.setObjectName("mistakes_sort_header")
         self.header.setModel(self.proxy)
         self.header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.header.setFixedHeight(self.header.sizeHint().height())
         self._sortable(self.header)
         images = QWidget()
         column = QVBoxLayout(images)
@@ -182,7 +206,7 @@ class Gallery(QStackedWidget):
 
     def _row(self, report, mistake, images: bool, features: int) -> list[QStandardItem]:
         true, predicted = report.name(mistake.true), report.name(mistake.predicted)
-        first = _item(f"{true} → {predicted}\n{mistake.confidence * 100:.0f} %"
+        first = _item(f"{true}→{predicted} {mistake.confidence * 100:.0f}%"
                       if images else f"#{mistake.index}", mistake.index)  # fmt: skip
         first.setData(mistake, Qt.ItemDataRole.UserRole + 1)
         first.setToolTip(
@@ -215,41 +239,50 @@ class Gallery(QStackedWidget):
 class Detail(QWidget):
     """The clicked sample: large, with its saliency and Grad-CAM maps, or feature bars."""
 
+    PICTURES = (
+        ("mistake_sample", "the sample"),
+        ("mistake_saliency", "gradient saliency: the pixels whose change moves the "
+         "predicted class's score most"),
+        ("mistake_gradcam", "Grad-CAM: where the last convolution found evidence for the "
+         "predicted class"),
+    )  # fmt: skip
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.text = QLabel("Click a sample to see why the network chose its class.")
+        row = QHBoxLayout(self)  # side by side: the dock is wider than it is tall
+        row.setContentsMargins(0, 0, 0, 0)
+        self.text = QLabel()
         self.text.setObjectName("mistake_detail")
         self.text.setWordWrap(True)
-        layout.addWidget(self.text)
-        row = QHBoxLayout()
-        self.pictures = []
-        for name, tip in (("mistake_sample", "the sample"),
-                          ("mistake_saliency", "gradient saliency: the pixels whose change "
-                           "moves the predicted class's score most"),
-                          ("mistake_gradcam", "Grad-CAM: where the last convolution found "
-                           "evidence for the predicted class")):  # fmt: skip
-            label = QLabel()
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.text.setMinimumWidth(120)
+        row.addWidget(self.text, 1)
+        self.pictures, self.captions = [], []
+        for name, tip in self.PICTURES:
+            caption, label = QLabel(), QLabel()
             label.setObjectName(name)
-            label.setToolTip(tip)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            row.addWidget(label)
+            for widget in (caption, label):
+                widget.setToolTip(tip)
+                widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            column = QVBoxLayout()
+            column.addWidget(caption)
+            column.addWidget(label, 1)
+            row.addLayout(column)
             self.pictures.append(label)
-        layout.addLayout(row)
+            self.captions.append(caption)
         self.bars = pg.PlotWidget()
         self.bars.setObjectName("mistake_feature_saliency")
         self.bars.setBackground(theme.colors()["base"])
         self.bars.setLabel("left", "saliency")
         self.bars.setLabel("bottom", "input number")
         self.bars.setMinimumHeight(120)
-        layout.addWidget(self.bars, 1)
+        row.addWidget(self.bars, 3)
         self.clear()
 
-    def clear(self, text: str = "Click a sample to see why the network chose its class.") -> None:
+    def clear(self, text: str = "") -> None:
         """Show ``text`` and no pictures."""
         self.text.setText(text)
-        for label in self.pictures:
+        for label in (*self.pictures, *self.captions):
             label.clear()
             label.hide()
         self.bars.hide()
@@ -262,9 +295,13 @@ class Detail(QWidget):
         maps = [image(sample), overlay(sample, explanation.saliency)]
         if explanation.gradcam is not None:
             maps.append(overlay(sample, explanation.gradcam))
-        for label, rgb in zip(self.pictures, maps, strict=False):
+        captions = ["sample", "saliency", f"Grad-CAM · {explanation.gradcam_layer}"]
+        for label, caption, rgb, name in zip(self.pictures, self.captions, maps, captions,
+                                             strict=False):  # fmt: skip
             label.setPixmap(pixmap(rgb, LARGE))
+            caption.setText(name)
             label.show()
+            caption.show()
         self.bars.hide()
 
     def show_bars(self, explanation) -> None:
@@ -274,7 +311,7 @@ class Detail(QWidget):
         plot.clear()
         plot.addItem(pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.8,
                                      brush="#f97316"))  # fmt: skip
-        for label in self.pictures:
+        for label in (*self.pictures, *self.captions):
             label.hide()
         self.bars.show()
 
@@ -307,12 +344,13 @@ class MistakesView(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.classes, 1)
+        top_layout.addWidget(self.classes)
         top_layout.addWidget(self.all_button)
+        top_layout.addWidget(self.gallery, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        for widget in (top, self.gallery, self.detail):
+        for widget in (top, self.detail):
             self.splitter.addWidget(widget)
-        self.splitter.setSizes([160, 320, 240])
+        self.splitter.setSizes([250, 250])
         layout.addWidget(self.splitter, 1)
         self.clear()
 
@@ -333,30 +371,32 @@ class MistakesView(QWidget):
         mistakes = report.mistakes()
         self.classes.show_classes(report.per_class())
         self.gallery.fill(report, mistakes[:MAX_SHOWN], self.images)
+        self.show_class(None)
         self.detail.clear()
+        self.detail.hide()  # until a sample is clicked
         self._say_summary(len(mistakes))
         self.splitter.show()
 
     def _say_summary(self, wrong: int) -> None:
         report = self.report
         share = report.correct / max(report.total, 1) * 100
-        text = (f"{wrong} of {report.total} {report.part} samples are wrong ({share:.1f} % "
-                "right); the most confident mistakes come first.")  # fmt: skip
+        text = (f"{wrong} of {report.total} {report.part} samples wrong ({share:.1f} % "
+                "right), the most confident first.")  # fmt: skip
         if wrong > MAX_SHOWN:
             text += f" Showing the {MAX_SHOWN} most confident."
         if wrong:
-            text += " Click a class to see only its mistakes."
+            text += " Click a class to filter, a sample to see why."
         self.summary.setText(text)
 
     def show_class(self, label: int | None) -> None:
         """Show the mistakes of true class ``label`` only (None: of every class)."""
         self.gallery.show_class(label)
-        self.all_button.setEnabled(label is not None)
+        self.all_button.setVisible(label is not None)
         if label is None:
             self.classes.clearSelection()
 
-    def _on_class_clicked(self, row: int, _column: int) -> None:
-        self.show_class(self.classes.item(row, 0).data(KEY))
+    def _on_class_clicked(self, _row: int, column: int) -> None:
+        self.show_class(self.classes.label_at(column))
 
     def _on_sample_clicked(self, index) -> None:
         mistake = self.gallery.proxy.index(index.row(), SAMPLE).data(Qt.ItemDataRole.UserRole + 1)
@@ -367,12 +407,13 @@ class MistakesView(QWidget):
         """Show ``mistake``'s sample with the saliency of its predicted class."""
         report = self.report
         true, predicted = report.name(mistake.true), report.name(mistake.predicted)
-        where = (
-            f" (sample {mistake.dataset_index} of the data)" if mistake.dataset_index >= 0 else ""
-        )
-        text = (f"Validation sample {mistake.index}{where}: {true}, taken for {predicted} "
-                f"with {mistake.confidence * 100:.1f} %; {true} got "
-                f"{mistake.true_probability * 100:.1f} %.")  # fmt: skip
+        which = mistake.dataset_index if mistake.dataset_index >= 0 else mistake.index
+        text = (f"Sample {which}: a {true} taken for a {predicted} with "
+                f"{mistake.confidence * 100:.1f} % ({true}: {mistake.true_probability * 100:.1f} %).")  # fmt: skip
+        if self.detail.isHidden():  # the first click: the gallery keeps most of the room
+            self.detail.show()
+            total = sum(self.splitter.sizes())
+            self.splitter.setSizes([max(total - DETAIL_HEIGHT, total // 2), DETAIL_HEIGHT])
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             explanation = self._explanation(mistake)
@@ -385,20 +426,12 @@ class MistakesView(QWidget):
             self.detail.clear(f"{text} No weights were kept from this run, so there is "
                               "nothing to explain it with.")  # fmt: skip
             return
-        self.detail.text.setText(text + self._legend(explanation))
+        self.detail.text.setText(text if self.images else f"{text} {BARS}")
         sample = report.sample(mistake.index)
         if self.images:
             self.detail.show_images(sample, explanation)
         else:
             self.detail.show_bars(explanation)
-
-    def _legend(self, explanation) -> str:
-        if not self.images:
-            return " Bars: how strongly each input number moves the predicted class's score."
-        text = " Left: the sample; middle: the pixels that move its score most"
-        if explanation.gradcam is not None:
-            text += f"; right: where {explanation.gradcam_layer} found its evidence (Grad-CAM)"
-        return text + "."
 
     def _explanation(self, mistake):
         """The saliency of ``mistake``'s predicted class, or None without weights."""

@@ -5,9 +5,10 @@
 One run of the digits CNN example on its data whose epochs alternate between the app's
 preview path switched on and off, so that the load of a shared machine hits both alike.
 On: the training thread's ``WeightSnapshots`` listener copies the weights to the CPU at
-most once a second, and a second thread previews each copy as the app's controller
-does (``PreviewMaker``: every node's output for validation sample 0, its statistics and
-its picture; one job at a time, the newest copy waiting). Prints the median epoch times,
+most once a second (less often when previews are slow), and a second thread, at a
+lower priority, previews each copy as the app's controller does (``PreviewMaker``:
+every node's output for validation sample 0, its statistics and its picture; one job
+at a time, the newest copy waiting). Prints the median epoch times,
 their ratio (goal: under 1.05, that is under 5 % of training time) and the median time
 of one preview.
 """
@@ -31,7 +32,7 @@ from PySide6.QtGui import QGuiApplication
 from engine import project as project_file
 from engine.training import Callback, TrainingSession
 from nodeeditor.preview_jobs import PreviewJob, PreviewMaker
-from nodeeditor.previews import SNAPSHOT_S, weights_of, yield_to_training
+from nodeeditor.previews import SNAPSHOT_S, snapshot_interval, weights_of, yield_to_training
 from nodeeditor.training_thread import WeightSnapshots
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "examples" / "digits_cnn.dwire"
@@ -44,6 +45,7 @@ class Previewer:
     def __init__(self, project):
         self.project = project
         self.snapshot_every = None
+        self.every = SNAPSHOT_S
         self.snapshot = self  # WeightSnapshots calls ``worker.snapshot.emit(state)``
         self.maker = PreviewMaker()
         self.waiting = None
@@ -68,11 +70,11 @@ class Previewer:
                     return
                 state, self.waiting = self.waiting, None
             job = PreviewJob(len(self.times), network.copy(), 1,
-                             lambda: weights_of(state, network.name), len(self.times),
+                             lambda state=state: weights_of(state, network.name), len(self.times),
                              self.project.dataset, None, None, 0)  # fmt: skip
-            start = time.perf_counter()
             result = self.maker.make(job)
-            self.times.append(time.perf_counter() - start)
+            self.times.append(result.seconds)
+            self.every = snapshot_interval(result.seconds)  # as the app's controller does
             assert result.nodes, result.note
 
 
@@ -85,7 +87,7 @@ class Toggle(Callback):
 
     def on_epoch_start(self, trainer, epoch):
         self.on = epoch % 2 == 1
-        self.previewer.snapshot_every = SNAPSHOT_S if self.on else None
+        self.previewer.snapshot_every = self.previewer.every if self.on else None
         self.start = time.perf_counter()
 
     def on_epoch_end(self, trainer, event):

@@ -18,6 +18,7 @@ the network, an index past its end) is replaced by a made-up one, and the result
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,12 +64,14 @@ class PreviewResult:
             the sample and the statistics.
         ports: ``(node id, port)`` -> the statistics line for a wire from that port.
         note: a sentence for the status bar ("" when all went as asked).
+        seconds: how long the job took.
     """
 
     generation: int
     nodes: dict = field(default_factory=dict)
     ports: dict = field(default_factory=dict)
     note: str = ""
+    seconds: float = 0.0
 
 
 def stats_text(stats) -> str:
@@ -90,12 +93,15 @@ class PreviewMaker:
 
     def make(self, job: PreviewJob) -> PreviewResult:
         """The previews of ``job`` (never raises: a failure is an empty result's note)."""
+        start = time.perf_counter()
         try:
-            return self._make(job)
+            result = self._make(job)
         except DeepwireError as error:
-            return PreviewResult(job.generation, note=f"Previews: {error}")
+            result = PreviewResult(job.generation, note=f"Previews: {error}")
         except Exception as error:  # a preview must never take the editor down
-            return PreviewResult(job.generation, note=f"Previews failed: {error}")
+            result = PreviewResult(job.generation, note=f"Previews failed: {error}")
+        result.seconds = time.perf_counter() - start
+        return result
 
     def _make(self, job: PreviewJob) -> PreviewResult:
         from engine.insight.render import picture

@@ -10,7 +10,9 @@ the wires' tooltips).
   on random weights from a fixed seed (so that an edit changes only what it changes).
 - While training: the training thread hands over a CPU copy of the weights at most
   every ``SNAPSHOT_S`` seconds (``TrainingWorker.snapshot``), only while previews are
-  shown; each is previewed in turn, a newer one replacing any that waits.
+  shown, and less often when a preview takes long (a large network), so that previews
+  take at most ``PREVIEW_SHARE`` of a core; each is previewed in turn, a newer one
+  replacing any that waits. The preview thread runs at a lower priority besides.
 - After a run: the weights it kept.
 
 The sample is validation sample ``index`` of the project's data (View > Preview
@@ -34,6 +36,7 @@ from nodeeditor.training_thread import main_thread_gc
 
 DELAY_MS = 150
 SNAPSHOT_S = 1.0
+PREVIEW_SHARE = 0.05  # while training, previews take at most this share of one core
 PREVIEW_NICE = 10
 
 
@@ -46,6 +49,12 @@ def network_signature(network, blocks) -> str:
         entry.pop("expanded", None)
     data["blocks"] = {block.name: block.to_dict() for block in blocks}
     return json.dumps(data, sort_keys=True, default=str)
+
+
+def snapshot_interval(preview_seconds: float) -> float:
+    """Seconds between weight snapshots while training, when a preview takes
+    ``preview_seconds``: at least ``SNAPSHOT_S``, longer for a slow preview."""
+    return max(SNAPSHOT_S, preview_seconds / PREVIEW_SHARE)
 
 
 def weights_of(state: dict, name: str) -> dict:
@@ -86,6 +95,7 @@ class Previews(QObject):
         self.asked: tuple | None = None  # what the last job was for (nothing new: no job)
         self.snapshot: tuple[int, dict] | None = None  # (count, state) while training
         self.training = False
+        self.snapshot_every = SNAPSHOT_S
         self.note = ""
         self.gc = main_thread_gc()
         self._scene = None  # the canvas the previews are on
@@ -200,6 +210,9 @@ class Previews(QObject):
 
     def _on_made(self, result) -> None:
         self.busy = False
+        if self.training:  # a slow preview (a large network) asks for fewer snapshots
+            self.snapshot_every = snapshot_interval(result.seconds)
+            self._set_snapshots()
         if result.generation == self.generation and self.enabled:
             self._show(result)
             if result.note != self.note and result.note:
@@ -243,7 +256,7 @@ class Previews(QObject):
             self.request()
 
     def _on_training_started(self) -> None:
-        self.training, self.snapshot = True, None
+        self.training, self.snapshot, self.snapshot_every = True, None, SNAPSHOT_S
         worker = self.window_.training_panel.run.worker
         worker.snapshot.connect(self._on_snapshot, Qt.ConnectionType.QueuedConnection)
         self._set_snapshots()
@@ -262,4 +275,4 @@ class Previews(QObject):
         """Ask the running training for weight snapshots only while previews are on."""
         run = self.window_.training_panel.run
         if run is not None:
-            run.worker.snapshot_every = SNAPSHOT_S if self.enabled else None
+            run.worker.snapshot_every = self.snapshot_every if self.enabled else None

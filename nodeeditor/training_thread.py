@@ -189,20 +189,26 @@ class BufferedEvents(Callback):
 class WeightSnapshots(Callback):
     """Hands a CPU copy of the model's weights to the worker's ``snapshot`` signal after
     a batch, at most every ``worker.snapshot_every`` seconds (None: never), for the
-    canvas's live previews."""
+    canvas's live previews; a large model's copies come further apart, so that copying
+    takes at most ``COPY_SHARE`` of the training time."""
+
+    COPY_SHARE = 0.02
 
     def __init__(self, worker: TrainingWorker):
         self.worker = worker
         self.last = 0.0
+        self.cost = 0.0  # seconds the last copy took
 
     def on_batch_end(self, trainer, event) -> None:
         every = self.worker.snapshot_every
         if every is None:
             return
         now = time.monotonic()
-        if now - self.last >= every:
+        if now - self.last >= max(every, self.cost / self.COPY_SHARE):
             self.last = now
-            self.worker.snapshot.emit(trainer.recipe.weights())
+            state = trainer.recipe.weights()
+            self.cost = time.monotonic() - now
+            self.worker.snapshot.emit(state)
 
 
 class TrainingWorker(QObject):

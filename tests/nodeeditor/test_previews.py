@@ -6,6 +6,8 @@ the tests wait for them to be shown, as a user waits to see them.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QHelpEvent
@@ -191,20 +193,34 @@ def test_training_previews_its_weights_and_ends_on_the_kept_ones(qtbot, window):
 
 
 def test_weights_are_copied_only_while_previews_ask_and_at_most_at_their_rate(monkeypatch):
+    clock, copies = [100.0], []
+
     class Worker:
         snapshot_every = None
-        snapshot = type("Signal", (), {"emit": lambda self, state: copies.append(state)})()
+        snapshot = type("Signal", (), {"emit": lambda self, state: copies.append(clock[0])})()
 
-    class Trainer:
-        recipe = type("Recipe", (), {"weights": lambda self: {"fc1.weight": 1}})()
+    class Recipe:
+        copy_seconds = 0.0
 
-    copies, clock = [], [100.0]
+        def weights(self):
+            clock[0] += self.copy_seconds  # copying takes time
+            return {"fc1.weight": 1}
+
+    trainer = type("Trainer", (), {"recipe": Recipe()})()
     monkeypatch.setattr(training_thread.time, "monotonic", lambda: clock[0])
     listener = training_thread.WeightSnapshots(Worker())
-    listener.on_batch_end(Trainer(), None)
+
+    def batches(seconds: float) -> None:  # a batch every 0.1 s
+        for _ in range(round(seconds * 10)):
+            clock[0] += 0.1
+            listener.on_batch_end(trainer, None)
+
+    batches(3)
     assert copies == []  # previews off: nothing copied
     listener.worker.snapshot_every = 1.0
-    for step in range(30):  # 3 s of batches every 0.1 s
-        clock[0] = 100.0 + step / 10
-        listener.on_batch_end(Trainer(), None)
-    assert len(copies) == 3 and copies[0] == {"fc1.weight": 1}
+    batches(3)
+    assert len(copies) == 3
+    trainer.recipe.copy_seconds = 0.1  # a large model: copies at most 2 % of the time
+    copies.clear()
+    batches(20)
+    assert len(copies) == 5 and min(b - a for a, b in itertools.pairwise(copies)) > 4.99

@@ -11,12 +11,15 @@
 
 A few lines of autograd and one forward hook; no attribution library (Captum would
 bring matplotlib along). The model's weights and its parameters' gradients are left as
-they were.
+they were. ``Explainer`` keeps one network compiled with its weights for many samples
+(the app's Mistakes tab, from a background thread); ``overlay`` lays a map over its
+image.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +89,37 @@ def explain(model, sample, input_shape, target: int | None = None) -> Explanatio
         gradcam = _grad_cam(conv.output.detach(), grads[1], sample.shape[1:])
     layer = conv.name if gradcam is not None else ""
     return Explanation(target, probabilities, saliency, gradcam, layer)
+
+
+class Explainer:
+    """``explain`` for one network with its weights, compiled on first use; calls from
+    several threads take turns (the forward hooks must see one pass at a time).
+
+    Args:
+        network: the engine network (``engine.network.Network``).
+        state: its weights, keyed like the compiled module's state_dict.
+        input_shape: the network Input's shape.
+
+    Raises (from ``explain``):
+        WeightsError: the weights do not fit the network.
+    """
+
+    def __init__(self, network, state: dict, input_shape):
+        self.network, self.state, self.input_shape = network, state, tuple(input_shape)
+        self.model = None
+        self.lock = threading.Lock()
+
+    def explain(self, sample, target: int | None = None) -> Explanation:
+        """``explain(model, sample, input_shape, target)`` on this network."""
+        with self.lock:
+            if self.model is None:
+                from engine.compile import compile_network
+                from engine.weights import fitting_weights
+
+                model = compile_network(self.network)
+                model.load_state_dict(fitting_weights(model, self.state), strict=True)
+                self.model = model
+            return explain(self.model, sample, self.input_shape, target)
 
 
 def overlay(sample, heat: np.ndarray, strength: float = 0.75) -> np.ndarray:
@@ -168,4 +202,4 @@ def _last_conv_output(model, active: bool):
             handle.remove()
 
 
-__all__ = ["HEAT", "Explanation", "explain", "overlay"]
+__all__ = ["HEAT", "Explainer", "Explanation", "explain", "overlay"]

@@ -326,3 +326,21 @@ def test_deepwire_inspect_of_a_regressor_says_why_there_is_no_mistakes_csv(tmp_p
     assert code == 0 and "mistakes.csv" not in said
     assert "note: no mistakes.csv: diabetes is a regression task" in err
     assert not (tmp_path / "o" / "mistakes.csv").exists()
+
+
+def test_an_explainer_compiles_the_network_with_its_weights_once(tmp_path):
+    from engine.insight.saliency import Explainer
+
+    network = chain(("Linear", {"out_features": 2}), input_shape=(2,))
+    weights = {
+        "linear1.weight": torch.tensor([[0.0, 3.0], [0.0, 0.0]]),
+        "linear1.bias": torch.zeros(2),
+    }
+    explainer = Explainer(network, weights, (2,))
+    result = explainer.explain(np.ones(2, np.float32))
+    assert result.target == 0 and result.saliency.tolist() == [0.0, 1.0]
+    model = explainer.model
+    explainer.explain(np.zeros(2, np.float32))
+    assert explainer.model is model
+    with pytest.raises(WeightsError, match="linear1"):
+        Explainer(network, {"linear1.weight": torch.eye(3)}, (2,)).explain(np.ones(2, np.float32))

@@ -75,6 +75,7 @@ def test_after_a_run_the_tab_lists_the_engines_mistakes_sorts_filters_and_explai
     click_item(qtbot, gallery.grid, 0)
     first = gallery.shown()[0]
     sample, saliency, gradcam = view.detail.pictures
+    qtbot.waitUntil(saliency.isVisible, timeout=20_000)  # worked out in the background
     assert sample.isVisible() and saliency.isVisible() and not gradcam.isVisible()  # no conv
     assert saliency.pixmap().width() == sample.pixmap().width() > 8 * 8  # enlarged
     assert saliency.pixmap().toImage() != sample.pixmap().toImage()  # the heat laid over it
@@ -99,7 +100,8 @@ def test_a_convolutional_networks_sample_gets_grad_cam_too(qtbot, cnn_report):
     view.show()
     view.show_report(report, project.network, state)
     click_item(qtbot, view.gallery.grid, 0)
-    assert all(label.isVisible() for label in view.detail.pictures)
+    qtbot.waitUntil(lambda: all(label.isVisible() for label in view.detail.pictures),
+                    timeout=20_000)  # fmt: skip
     assert view.detail.captions[2].text() == "Grad-CAM · conv2"
 
 
@@ -123,7 +125,7 @@ def test_other_data_is_a_sortable_table_with_feature_values_and_saliency_bars(qt
     trues = [m.true for m in view.gallery.shown()]
     assert trues == sorted(trues) and len(set(trues)) == 2
     click_item(qtbot, table, 0)
-    assert view.detail.bars.isVisible()
+    qtbot.waitUntil(view.detail.bars.isVisible, timeout=20_000)
     assert not any(label.isVisible() for label in view.detail.pictures)
 
 
@@ -145,3 +147,23 @@ def test_a_report_without_weights_says_so_on_click(qtbot, cnn_report):
     click_item(qtbot, view.gallery.grid, 0)
     assert "No weights were kept" in view.detail.text.text()
     assert np.all([not label.isVisible() for label in view.detail.pictures])
+
+
+def test_only_the_latest_clicks_explanation_is_shown(qtbot, cnn_report):
+    project, state, report = cnn_report
+    view = MistakesView()
+    qtbot.addWidget(view)
+    view.resize(500, 900)
+    view.show()
+    view.show_report(report, project.network, state)
+    click_item(qtbot, view.gallery.grid, 0)
+    click_item(qtbot, view.gallery.grid, 1)
+    saliency = view.detail.pictures[1]
+    qtbot.waitUntil(saliency.isVisible, timeout=20_000)
+    second = view.gallery.shown()[1]
+    said, picture = view.detail.text.text(), saliency.pixmap().toImage()
+    assert said.startswith(f"Sample {second.dataset_index}:")
+    late = view.explainer.explain(report.sample(view.gallery.shown()[0].index))
+    view.explained.emit(view.job - 1, late, "")  # the first click's answer, arriving last
+    qtbot.wait(20)
+    assert view.detail.text.text() == said and saliency.pixmap().toImage() == picture

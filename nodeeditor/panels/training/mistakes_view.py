@@ -16,13 +16,14 @@ and its kept weights:
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -38,7 +39,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import DeepwireError
-from nodeeditor import theme
+from nodeeditor import background, theme
+from nodeeditor.training_thread import main_thread_gc
 
 WAITING = "After a classifier's run, the validation samples it gets wrong appear here."
 MAX_SHOWN = 1000  # mistakes in the gallery (the most confident ones)
@@ -317,15 +319,22 @@ class Detail(QWidget):
 
 
 class MistakesView(QWidget):
-    """The Mistakes tab (see the module docstring)."""
+    """The Mistakes tab (see the module docstring).
+
+    A clicked sample is explained in a background thread (a large network's backward
+    pass takes a while); only the answer to the latest click is shown.
+    """
+
+    explained = Signal(int, object, str)  # job, Explanation or None, why not
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("training_mistakes")
-        self.report = None
-        self.network = self.state = None
-        self._model = None  # compiled on the first click, for the report's weights
+        self.report = self.explainer = None
         self.images = False
+        self.job = 0  # the latest click's number
+        self.said, self.shown_mistake = "", None  # the clicked sample
+        self.explained.connect(self._on_explained, Qt.ConnectionType.QueuedConnection)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.summary = QLabel(WAITING)
@@ -356,7 +365,8 @@ class MistakesView(QWidget):
 
     def clear(self, text: str = WAITING) -> None:
         """Forget the report and say ``text`` (a new run, another project)."""
-        self.report, self.network, self.state, self._model = None, None, None, None
+        self.report = self.explainer = None
+        self.job += 1  # an answer still on its way is for another report
         self.summary.setText(text)
         self.splitter.hide()
 
@@ -366,7 +376,11 @@ class MistakesView(QWidget):
         self.clear(WAITING if report is None else "")
         if report is None:
             return
-        self.report, self.network, self.state = report, network, state
+        from engine.insight.saliency import Explainer
+
+        self.report = report
+        if network is not None and state is not None:
+            self.explainer = Explainer(network, state, report.input_shape)
         self.images = report.inputs is not None and report.inputs.ndim == 4
         mistakes = report.mistakes()
         self.classes.show_classes(report.per_class())
@@ -404,47 +418,54 @@ class MistakesView(QWidget):
             self.explain(mistake)
 
     def explain(self, mistake) -> None:
-        """Show ``mistake``'s sample with the saliency of its predicted class."""
+        """Show ``mistake``'s sample with the saliency of its predicted class (computed
+        in a background thread)."""
         report = self.report
         true, predicted = report.name(mistake.true), report.name(mistake.predicted)
         which = mistake.dataset_index if mistake.dataset_index >= 0 else mistake.index
-        text = (f"Sample {which}: a {true} taken for a {predicted} with "
-                f"{mistake.confidence * 100:.1f} % ({true}: {mistake.true_probability * 100:.1f} %).")  # fmt: skip
+        self.said = (f"Sample {which}: a {true} taken for a {predicted} with "
+                     f"{mistake.confidence * 100:.1f} % ({true}: "
+                     f"{mistake.true_probability * 100:.1f} %).")  # fmt: skip
         if self.detail.isHidden():  # the first click: the gallery keeps most of the room
             self.detail.show()
             total = sum(self.splitter.sizes())
             self.splitter.setSizes([max(total - DETAIL_HEIGHT, total // 2), DETAIL_HEIGHT])
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            explanation = self._explanation(mistake)
-        except DeepwireError as error:
-            self.detail.clear(f"{text} {error}")
+        self.job += 1
+        self.shown_mistake = mistake
+        if self.explainer is None:
+            self.detail.clear(f"{self.said} No weights were kept from this run, so there "
+                              "is nothing to explain it with.")  # fmt: skip
             return
-        finally:
-            QApplication.restoreOverrideCursor()
-        if explanation is None:
-            self.detail.clear(f"{text} No weights were kept from this run, so there is "
-                              "nothing to explain it with.")  # fmt: skip
-            return
-        self.detail.text.setText(text if self.images else f"{text} {BARS}")
+        self.detail.clear(f"{self.said} Working out why…")
+        main_thread_gc().hold()  # released when the thread ends
         sample = report.sample(mistake.index)
+        background.start(self._explain, self.job, self.explainer, sample, mistake.predicted,
+                         name="mistake-saliency")  # fmt: skip
+
+    def _explain(self, job: int, explainer, sample, target: int) -> None:
+        """In the background thread: the explanation, then ``explained``."""
+        explanation, why = None, ""
+        try:
+            explanation = explainer.explain(sample, target)
+        except DeepwireError as error:
+            why = str(error)
+        except Exception as error:  # whatever torch raises, the app goes on
+            why = f"the saliency cannot be computed ({type(error).__name__}: {error})"
+        finally:
+            if not background.exiting():
+                with contextlib.suppress(RuntimeError):  # the view is gone
+                    self.explained.emit(job, explanation, why)
+                with contextlib.suppress(RuntimeError):
+                    main_thread_gc().release_requested.emit()
+
+    def _on_explained(self, job: int, explanation, why: str) -> None:
+        if job != self.job:
+            return  # an older click, or another report
+        if explanation is None:
+            self.detail.clear(f"{self.said} {why}")
+            return
+        self.detail.text.setText(self.said if self.images else f"{self.said} {BARS}")
         if self.images:
-            self.detail.show_images(sample, explanation)
+            self.detail.show_images(self.report.sample(self.shown_mistake.index), explanation)
         else:
             self.detail.show_bars(explanation)
-
-    def _explanation(self, mistake):
-        """The saliency of ``mistake``'s predicted class, or None without weights."""
-        from engine.insight.saliency import explain
-
-        if self.state is None or self.network is None:
-            return None
-        if self._model is None:
-            from engine.compile import compile_network
-            from engine.weights import fitting_weights
-
-            model = compile_network(self.network)
-            model.load_state_dict(fitting_weights(model, self.state), strict=True)
-            self._model = model
-        sample = self.report.sample(mistake.index)
-        return explain(self._model, sample, self.report.input_shape, mistake.predicted)

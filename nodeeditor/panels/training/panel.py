@@ -237,6 +237,16 @@ class TrainingPanel(RunControl, QWidget):
         self.results = ResultsView()
         self.tabs.addTab(self.preview, "Data")
         self.tabs.addTab(self.results, "Results")
+        from nodeeditor.panels.training.layers_view import LayersView
+
+        self.layers_view = LayersView()
+        self.layers_view.follow(self)
+        self.tabs.addTab(self.layers_view, "Layers")
+        from nodeeditor.panels.training.filters_view import FiltersView
+
+        self.filters_view = FiltersView()
+        self.filters_view.follow(self)
+        self.tabs.addTab(self.filters_view, "Filters")
         from nodeeditor.panels.training.runs_view import RunsView
 
         self.runs_view = RunsView(self)

@@ -23,7 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.errors import DeepwireError
+from nodeeditor.canvas.preview_item import MAX_SIZE
 
+SLOT_ASPECT = MAX_SIZE[0] / MAX_SIZE[1]  # feature maps are laid out to fill it
 DEAD_SHARE = 0.25  # this share of exact zeros or more is worth a word in the tooltip
 
 
@@ -120,7 +122,8 @@ class PreviewMaker:
                 shape = "(" + ", ".join(str(s) for s in output.stats.shape) + ")"
                 text = f"{node_id} {shape}, {source}\n{line}"
                 kind = "image" if output.stats.shape in images else None
-                result.nodes[node_id] = (image_of(picture(output.tensor, kind=kind)), text)
+                array = picture(output.tensor, kind=kind, aspect=SLOT_ASPECT)
+                result.nodes[node_id] = (image_of(array), text)
         return result
 
     def _probe_for(self, job: PreviewJob):

@@ -48,13 +48,16 @@ SEQUENTIAL = colour_table(
 DIVERGING = colour_table([(59, 76, 192), (221, 221, 221), (180, 4, 38)])
 
 
-def picture(tensor, *, kind: str | None = None) -> np.ndarray:
+def picture(tensor, *, kind: str | None = None, aspect: float | None = None) -> np.ndarray:
     """A picture of one sample's tensor (see the module docstring for the forms).
 
     Args:
         tensor: a torch tensor or array, without the batch dimension.
         kind: ``image`` for a tensor that is an image (an Input, a reconstruction),
             ``attention`` for attention weights; None to judge by shape.
+        aspect: the width / height of the room the picture will be shown in (the
+            canvas's slot under a node): feature maps are laid out in as many columns
+            as make them largest there. None: a square-ish grid.
 
     Returns:
         An ``(H, W, 3)`` uint8 array.
@@ -74,15 +77,19 @@ def picture(tensor, *, kind: str | None = None) -> np.ndarray:
         values = values.reshape(-1, *values.shape[-2:])
     if kind == "image" and values.shape[0] in (1, 3):
         return image(values)
-    return feature_maps(values)
+    return feature_maps(values, aspect=aspect)
 
 
-def feature_maps(maps: np.ndarray, limit: int = MAX_MAPS) -> np.ndarray:
-    """A grid of the first ``limit`` maps of ``(C, H, W)``, each normalised on its own."""
+def feature_maps(
+    maps: np.ndarray, limit: int = MAX_MAPS, aspect: float | None = None
+) -> np.ndarray:
+    """A grid of the first ``limit`` maps of ``(C, H, W)``, each normalised on its own,
+    in columns that fit a room of width / height ``aspect`` best (None: square-ish)."""
     maps = np.asarray(maps, np.float32)[:limit]
-    step = max(1, math.ceil(max(maps.shape[1:]) * _columns(len(maps)) / MAX_SIDE))
+    columns = _columns(len(maps)) if aspect is None else _fitting_columns(maps.shape, aspect)
+    step = max(1, math.ceil(max(maps.shape[1:]) * columns / MAX_SIDE))
     maps = maps[:, ::step, ::step]
-    return grid(colour(_stretch(maps, axes=(1, 2)), SEQUENTIAL))
+    return grid(colour(_stretch(maps, axes=(1, 2)), SEQUENTIAL), columns)
 
 
 def image(channels: np.ndarray) -> np.ndarray:
@@ -212,3 +219,15 @@ def _stretch(values: np.ndarray, axes=None) -> np.ndarray:
 
 def _columns(count: int) -> int:
     return max(1, math.ceil(math.sqrt(count)))
+
+
+def _fitting_columns(shape: tuple, aspect: float) -> int:
+    """The columns that show ``shape``'s ``(count, h, w)`` tiles largest in a room of
+    width / height ``aspect``."""
+    count, h, w = shape
+
+    def scale(columns: int) -> float:
+        rows = math.ceil(count / columns)
+        return min(aspect / (columns * (w + 1) - 1), 1 / (rows * (h + 1) - 1))
+
+    return max(range(1, count + 1), key=scale) if count else 1

@@ -90,12 +90,17 @@ def test_show_previews_puts_a_picture_under_every_node_and_takes_them_away(qtbot
         assert item.preview.zValue() < min(w.zValue() for w in scene.wire_items())  # wires on top
     preview = scene.node_item("conv1").preview
     assert "validation sample 0" in preview.toolTip()
-    tip = tooltip_at(qtbot, window, preview.sceneBoundingRect().center())
-    assert "conv1 (16, 8, 8)" in tip and "<img src='data:image/png;base64," in tip  # large
+    assert preview.size()[0] > 150  # its 16 maps in 2 rows fill the room under the node
+    below = scene.node_item("fc1").preview  # on the last row: no wire runs over it
+    tip = tooltip_at(qtbot, window, below.sceneBoundingRect().center())
+    assert "fc1 (64)" in tip and "<img src='data:image/png;base64," in tip  # large
     window.scene.select_nodes(["pool2"])  # a moved node takes its picture along
     window.view.nudge_selection(0, 24)
     item = scene.node_item("pool2")
     assert item.preview.sceneBoundingRect().top() > item.mapRectToScene(item.body_rect()).bottom()
+    shown_after(qtbot, window, lambda: window.view.auto_layout("TB"))  # wires leave downwards
+    body = item.mapRectToScene(item.body_rect())
+    assert item.preview.sceneBoundingRect().left() > body.right()  # so previews sit beside
     window.actions_by_name["show_previews"].trigger()
     assert not [i for i in scene.items() if isinstance(i, PreviewItem)]
     assert all(item.preview is None for item in scene.node_items())

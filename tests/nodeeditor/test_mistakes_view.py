@@ -16,7 +16,8 @@ from PySide6.QtCore import QPoint, Qt
 from engine.compile import compile_network
 from engine.insight.mistakes import project_mistakes
 from engine.project import Project, load
-from nodeeditor.panels.training.mistakes_view import CONFIDENCE, TRUE, MistakesView
+from nodeeditor.panels.training.mistakes_gallery import CONFIDENCE, TRUE
+from nodeeditor.panels.training.mistakes_view import MistakesView
 from tests.engine.builders import chain
 from tests.nodeeditor.app_helpers import click_train, show_training_panel
 

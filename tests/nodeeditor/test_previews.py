@@ -229,3 +229,22 @@ def test_weights_are_copied_only_while_previews_ask_and_at_most_at_their_rate(mo
     copies.clear()
     batches(20)
     assert len(copies) == 5 and min(b - a for a, b in itertools.pairwise(copies)) > 4.99
+
+
+def test_damaged_weights_of_an_earlier_run_give_random_ones_and_a_sentence(
+    qtbot, monkeypatch, tmp_path
+):
+    project = copy_of(CNN, tmp_path)
+    run = tmp_path / "digits_cnn_runs" / "2026-01-01_00-00-00"
+    run.mkdir(parents=True)
+    (run / "weights.safetensors").write_bytes(b"\xff" * 8 + b'{"conv1.weight": ' + b"\x00" * 64)
+    window = open_window(qtbot, monkeypatch, tmp_path, project)
+    try:
+        assert window.training_panel.kept is not None  # the newest run's, read when used
+        messages = []
+        window.statusBar().messageChanged.connect(messages.append)
+        show_previews(qtbot, window)
+        assert all(item.preview is not None for item in window.scene.node_items())
+        assert any(m.startswith("Previews use random weights:") for m in messages), messages
+    finally:
+        close_window(window)

@@ -6,8 +6,8 @@ is drawn to fit ``MAX_SIZE`` with its proportions kept (a thin strip is stretche
 stays one sharp block. It sits under the node's body (beside it, to
 the right, in a network drawn top to bottom, whose wires leave from the bottom).
 
-Its tooltip says the node's output shape and statistics and, once hovered, shows the
-picture large. The item is not a child of the node: a child is drawn above every wire (the node is),
+Its tooltip says the node's output shape and statistics and shows the picture large
+(``enlarge_tooltip``, called by the scene as the tooltip is asked for). The item is not a child of the node: a child is drawn above every wire (the node is),
 while the preview is drawn below them, so that wires and their shape labels stay
 readable where a preview lies in their way. The node item places it (``place``) when
 it moves and takes it out of the scene with itself.
@@ -71,8 +71,7 @@ class PreviewItem(QGraphicsItem):
         self._rect = QRectF()
         self.setZValue(-0.5)  # below the wires (0) and the nodes (1)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.setAcceptHoverEvents(True)
-        self._enlarged = False  # the tooltip shows the picture large (made on hover)
+        self._enlarged = False  # the tooltip shows the picture large (made when asked)
         self.set_image(image, text)
 
     def set_image(self, image: QImage, text: str = "") -> None:
@@ -86,11 +85,12 @@ class PreviewItem(QGraphicsItem):
         self._enlarged = False
         self.update()
 
-    def hoverEnterEvent(self, event) -> None:
-        if not self._enlarged:  # made once per picture, when someone looks
+    def enlarge_tooltip(self) -> None:
+        """Put the large picture into the tooltip (once per picture, when the tooltip
+        is about to show: most pictures are never looked at closely)."""
+        if not self._enlarged:
             self._enlarged = True
             self.setToolTip(tooltip_html(self._pixmap.toImage(), self.text))
-        super().hoverEnterEvent(event)
 
     def pixmap(self) -> QPixmap:
         """The picture, at one pixel per value."""

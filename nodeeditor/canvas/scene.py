@@ -27,6 +27,7 @@ from nodeeditor.canvas import routing, style
 from nodeeditor.canvas.block_item import BlockItem, make_node_item
 from nodeeditor.canvas.node_item import NodeItem
 from nodeeditor.canvas.port_item import PortItem
+from nodeeditor.canvas.preview_item import PreviewItem
 from nodeeditor.canvas.wire_drag import WireDrag
 from nodeeditor.canvas.wire_item import WireItem, wire_region
 from nodeeditor.document import weak_slot
@@ -518,6 +519,12 @@ class NetworkScene(QGraphicsScene):
                 event.accept()
                 return
         super().mouseDoubleClickEvent(event)
+
+    def helpEvent(self, event):
+        under = self.items(event.scenePos())
+        if under and isinstance(under[0], PreviewItem):
+            under[0].enlarge_tooltip()
+        super().helpEvent(event)
 
     def cancel_wire_drag(self) -> None:
         """Drop a wire drag in progress (Esc, lock)."""

@@ -25,6 +25,7 @@ class ImageReader:
     """The images of a ``Scan`` as float32 samples in [0, 1] (see the module docstring)."""
 
     dtype = "float32"
+    finite = True  # pixels are whole numbers: no batch needs a NaN check
 
     def __init__(self, scan: Scan, cache: ImageCache | None):
         self.files, self.mode, self.size = scan.files, scan.mode, scan.size

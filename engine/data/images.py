@@ -93,7 +93,10 @@ def pixels(file, mode: str, size) -> np.ndarray:
     from PIL import Image
 
     with _open_image(Path(file)) as image:
-        image = image.convert(mode).resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        if image.mode != mode:
+            image = image.convert(mode)
+        if image.size != (size[1], size[0]):  # Pillow copies even when nothing changes
+            image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
         values = np.asarray(image, dtype=np.uint8)
     return values[None] if values.ndim == 2 else values.transpose(2, 0, 1)
 

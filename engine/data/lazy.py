@@ -94,8 +94,12 @@ class ArrayReader:
         offset: where the first value is.
         stored: the stored dtype (``>u1``, ``<f4``...) and ``shape``: what is on disk.
         convert: a picklable function from a block of stored rows to samples (the loader's
-            own conversion, so both paths give the same numbers).
+            own conversion, so both paths give the same numbers; a new array).
         sample_shape, dtype: what ``convert`` gives per sample.
+
+    Attributes:
+        finite: the samples cannot hold NaN (stored as whole numbers); float ones are
+            checked batch by batch.
     """
 
     def __init__(self, path, offset: int, stored: str, shape, convert, sample_shape, dtype):
@@ -103,6 +107,7 @@ class ArrayReader:
         self.stored_shape = tuple(int(s) for s in shape)
         self.convert, self.sample_shape, self.dtype = convert, tuple(sample_shape), dtype
         self.count = self.stored_shape[0]
+        self.finite = not np.issubdtype(np.dtype(stored), np.floating)
         self._map = None
 
     def __getstate__(self) -> dict:
@@ -164,8 +169,14 @@ class LazySamples:
         """The samples at ``positions`` of this part, read, checked and normalised."""
         sources = self.index[np.asarray(positions, np.int64)]
         raw = self.reader.read(sources)
-        check_finite(self.where, "inputs", raw, sources)
-        return raw if self.mean is None else normalize(raw, self.mean, self.std)
+        if not getattr(self.reader, "finite", False):
+            check_finite(self.where, "inputs", raw, sources)
+        if self.mean is None:
+            return raw
+        if raw.dtype != np.float32:
+            return normalize(raw, self.mean, self.std)
+        np.subtract(raw, self.mean, out=raw)  # in place: the same numbers as ``normalize``
+        return np.divide(raw, self.std, out=raw)
 
     def pass_done(self) -> None:
         """The source was read through once (an epoch): the reader may keep what it

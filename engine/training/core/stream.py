@@ -10,7 +10,8 @@ in pinned memory and are copied without blocking. The order is ``data.epoch_orde
 sharded per rank under torchrun, so a streamed run takes the same batches as an
 in-memory one; with no workers it also draws the same random numbers.
 
-A worker's error comes back as the exception (a ``DeepwireError`` with its sentence) and
+On the CPU the training itself gets the cores the workers leave (torch's threads, put
+back when training ends). A worker's error comes back as the exception (a ``DeepwireError`` with its sentence) and
 is raised here, never as a traceback from another process. Workers ignore Ctrl-C: the
 first one stops training after the batch, in the main process.
 """
@@ -57,8 +58,8 @@ class Parts(Dataset):
         yb = None
         if self.targets == "samples":
             yb = xb
-        elif self.targets == "data":
-            yb = torch.from_numpy(np.ascontiguousarray(y[positions]))
+        elif self.targets == "data":  # NumPy: each tensor passed between processes costs
+            yb = np.ascontiguousarray(y[positions])  # a handshake of milliseconds
         if part == "train" and self.augment:
             xb = apply_augment(xb, self.augment)
         return xb, yb
@@ -96,6 +97,19 @@ class Plan(Sampler):
         return -(-per_rank // self.batch_size)
 
 
+def _leave_cores(workers: int, device) -> int | None:
+    """Train on the CPU with the cores the workers leave free: torch's threads spin, and
+    two of them beside a worker on two cores made a step 3-4x slower. Returns the thread
+    count to put back after training (None: unchanged)."""
+    import os
+
+    if device.type != "cpu" or not workers:
+        return None
+    before = torch.get_num_threads()
+    torch.set_num_threads(min(before, max(1, (os.cpu_count() or 1) - workers)))
+    return before
+
+
 def _quiet_worker(_worker_id: int) -> None:
     """Ctrl-C is the main process's to handle (it stops after the batch)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -111,6 +125,7 @@ class StreamBatches:
         self.train_count = len(data.x_train)
         self.val_count = len(data.x_val) if targets != "none" else 0
         self.workers = int(getattr(data, "workers", 0) or 0)
+        self.threads = _leave_cores(self.workers, device)
         self.plan = Plan(self.train_count, self.val_count, batch_size, seed, dist)
         self.loader = DataLoader(
             Parts(data, shape, targets, augment or {}), sampler=self.plan, batch_size=None,
@@ -137,6 +152,8 @@ class StreamBatches:
             if isinstance(item, BaseException):
                 raise item
             xb, yb = item
+            if isinstance(yb, np.ndarray):
+                yb = torch.from_numpy(yb)
             xb = xb.to(self.device, non_blocking=True)
             yield xb, (yb.to(self.device, non_blocking=True) if yb is not None else None)
 
@@ -159,3 +176,6 @@ class StreamBatches:
         if iterator is not None and hasattr(iterator, "_shutdown_workers"):
             iterator._shutdown_workers()
         self.loader._iterator = None
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+            self.threads = None

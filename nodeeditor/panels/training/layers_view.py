@@ -44,6 +44,7 @@ MEASURES = {  # row key: (title, log scale)
 HISTOGRAMS = {"weights": ("weights", "#3b82f6"), "gradients": ("gradient", "#f97316")}
 SHOWN_AT_FIRST = 12  # layers drawn by default in a bigger network, spread over it
 MAX_HISTOGRAM_EPOCHS = 60  # epochs whose histograms are kept (thinned evenly beyond)
+LABEL_SPACING = 16  # pixels between the labels of a log axis, at least
 MIN_DECADES = 1.2  # a log axis spans at least this many
 MIN_HEIGHT = 260  # two rows of plots, each with its title and axis
 
@@ -75,9 +76,10 @@ class DecadeAxis(pg.AxisItem):
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         first, last = math.floor(minVal), math.ceil(maxVal)
-        decades = [float(v) for v in range(first, last + 1) if minVal <= v <= maxVal]
-        if len(decades) > 1:
-            return [(1.0, decades)]
+        decades = [v for v in range(first, last + 1) if minVal <= v <= maxVal]
+        if len(decades) > 1:  # every decade, or every few when they would crowd
+            step = max(1, math.ceil(len(decades) * LABEL_SPACING / max(size, 1)))
+            return [(float(step), [float(v) for v in decades if v % step == 0])]
         between = [v + math.log10(m) for v in range(first, last) for m in (2, 5)]
         return [(1.0, decades), (None, [v for v in between if minVal < v < maxVal])]
 

@@ -291,6 +291,7 @@ def _stored_samples(path: Path, params: dict):
             stream.seek(start)
             shape, dtype, fortran = _header(stream, where)
             offset, stored = stream.tell(), member.file_size - (stream.tell() - start)
+        stored = min(stored, file_size(stream) - offset)  # a zip entry may claim more
     _check_stored(path.name, shape, dtype, stored)
     why = f"{path.name} stores its samples in Fortran order, which cannot be streamed" if (
         fortran and len(shape) > 1) else ""  # fmt: skip

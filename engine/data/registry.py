@@ -185,6 +185,10 @@ def load_dataset(section: dict, base_dir: str | Path | None = None, progress=Non
         if str(error).startswith(source):
             raise
         raise DataError(f"{source}: {error}") from None
+    except (OSError, ValueError) as error:  # a streamed file changed or lies about itself
+        raise DataError(
+            f"{source}: the data cannot be read ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _read(name: str, params: dict, base_dir, progress) -> tuple[Raw | Lazy, str]:

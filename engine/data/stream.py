@@ -17,7 +17,6 @@ then give the same numbers), and its targets are held in memory. Workers: the
 
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
@@ -150,8 +149,3 @@ def streaming_text(count: int, what: str, workers: int, note: str = "") -> str:
 def memory_text(count: int, why: str = "") -> str:
     """``in memory: 1,797 samples`` (and why it is not streamed, when it was wanted)."""
     return f"in memory: {count:,} samples" + (f" ({why})" if why else "")
-
-
-def sample_bytes(shape, dtype: str) -> int:
-    """Bytes one sample of ``shape`` takes as ``dtype``."""
-    return math.prod(shape) * np.dtype(dtype).itemsize

@@ -338,3 +338,33 @@ def test_slow_data_work_shows_its_progress(tmp_path, monkeypatch, capsys):
     assert cli.main(["train", str(path), "--streaming", "off", "--no-progress"]) == 0
     err = [line for line in capsys.readouterr().err.splitlines() if "reading images" in line]
     assert err == [f"reading images {n}/30" for n in (0, 8, 15, 23, 30)]  # start, quarters, end
+
+
+def lying_npz(path):
+    """An .npz whose ``x`` entry (stored, uncompressed) says, in both zip headers and its
+    own, that it holds 1,000 rows, where the file holds 10: what a crafted file does."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((1000, 4), np.float32))
+    whole = buffer.getvalue()
+    short = whole[: len(whole) - 990 * 16]
+    labels = io.BytesIO()
+    np.save(labels, np.zeros(1000, np.int64))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("x.npy", short)
+        archive.writestr("y.npy", labels.getvalue())
+    data = bytearray(path.read_bytes())
+    told = struct.pack("<I", len(short))
+    for at in [i for i in range(len(data) - 4) if data[i : i + 4] == told]:
+        data[at : at + 4] = struct.pack("<I", len(whole))  # every size field of x.npy
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("streaming", ["on", "off"])
+def test_an_npz_entry_that_claims_more_than_the_file_holds_is_one_sentence(tmp_path, streaming):
+    path = lying_npz(tmp_path / "crafted.npz")
+    with pytest.raises(DataError, match=r"^crafted\.npz"):
+        load_dataset({"name": "npz", "params": {"path": str(path), "streaming": streaming}})

@@ -368,3 +368,18 @@ def test_an_npz_entry_that_claims_more_than_the_file_holds_is_one_sentence(tmp_p
     path = lying_npz(tmp_path / "crafted.npz")
     with pytest.raises(DataError, match=r"^crafted\.npz"):
         load_dataset({"name": "npz", "params": {"path": str(path), "streaming": streaming}})
+
+
+@pytest.mark.cuda
+def test_streamed_batches_reach_the_gpu_from_pinned_memory_and_train_as_in_memory(tmp_path):
+    folder = image_folder(tmp_path / "pics")
+    cnn = chain(("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), "ReLU",
+                "Flatten", ("Linear", {"out_features": 3}), input_shape=(3, 8, 8))  # fmt: skip
+    streamed = images(folder, "on", workers=1)
+    source = make_batches(streamed, torch.device("cuda"), (3, 8, 8), 4, 0)
+    x, y = next(iter(source.epoch(1)))
+    assert x.is_cuda and y.is_cuda and source.loader.pin_memory
+    source.close()
+    config = {"epochs": 2, "batch_size": 4, "seed": 1, "device": "cuda"}
+    memory = Trainer(cnn, images(folder, "off"), config).fit()
+    assert Trainer(cnn, streamed, config).fit().best == pytest.approx(memory.best, rel=1e-3)

@@ -2,7 +2,8 @@
 
 ``load_dataset(section, base_dir)`` turns a project's ``dataset`` section into a
 ``Dataset`` (NumPy arrays split into training and validation, normalised on the
-training part) that knows its sample shape, dtype, task and classes and suggests the
+training part; for a file dataset too big for memory, samples read from disk when a
+batch asks for them: ``stream``) that knows its sample shape, dtype, task and classes and suggests the
 Input shape, last layer size and loss. Torch is not imported here.
 """
 

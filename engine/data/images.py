@@ -6,6 +6,11 @@
 ``size`` (height, width); pixels are scaled to [0, 1]. A file Pillow cannot read, one
 that is not a regular file (a pipe, a device) and one that declares a huge picture are
 named in the error.
+
+``scan_images`` lists the folder and settles the colour (its progress goes to a
+``progress`` function), ``read_all`` decodes every image into memory, and ``pixels``
+decodes one: the streamed path (``image_stream``) decodes with it too, so both give the
+same numbers.
 """
 
 from __future__ import annotations

@@ -74,3 +74,26 @@ def test_a_tensorboard_folder_that_cannot_be_made_is_a_warning(tmp_path, capsys)
         err.count(f"warning: cannot write TensorBoard files to {tmp_path / 'run/tensorboard'}") == 1
     )
     assert "training goes on" in err and len(_table(tmp_path / "run/metrics.csv")) == 2
+
+
+def test_a_resumed_run_shows_each_epoch_once_in_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from engine.data import load_dataset
+    from engine.training import Trainer
+    from engine.training.tensorboard import TensorBoardWriter
+    from tests.engine.test_resume import Crash, CrashAfter, checkpoints_until
+    from tests.engine.test_training_faults import CONFIG, network
+
+    moons = load_dataset({"name": "moons", "params": {"n_samples": 200}})
+    first = Trainer(network(), moons, {**CONFIG, "epochs": 10},
+                    [TensorBoardWriter(tmp_path / "tb"), CrashAfter(3)], out_dir=tmp_path)  # fmt: skip
+    with checkpoints_until(1), pytest.raises(Crash):  # epochs 2 and 3 are written again
+        first.fit()
+    resumed = Trainer(network(), moons, {**CONFIG, "epochs": 4},
+                      [TensorBoardWriter(tmp_path / "tb")], out_dir=tmp_path)  # fmt: skip
+    resumed.fit(resume_from=tmp_path)
+    events = EventAccumulator(str(tmp_path / "tb"), size_guidance={"histograms": 0})
+    events.Reload()
+    assert [e.step for e in events.Scalars("metrics/train_loss")] == [1, 2, 3, 4]
+    assert [e.step for e in events.Histograms("weights/linear1")] == [1, 2, 3, 4]

@@ -199,11 +199,11 @@ class LayersView(QWidget):
         """Keep an epoch's per-layer rows and histograms (``EpochEnd``); drawn soon."""
         if not event.layers:
             return
+        new = [row["node"] for row in event.layers if row["node"] not in self.series]
+        if new:
+            self._add_layers(new)
         for row in event.layers:
-            node = row["node"]
-            if node not in self.series:
-                self._add_layer(node)
-            series = self.series[node]
+            series = self.series[row["node"]]
             series["epoch"].append(event.epoch)
             for key in MEASURES:
                 series[key].append(row[key])
@@ -213,17 +213,17 @@ class LayersView(QWidget):
             self._thin_histograms()
         self.schedule()
 
-    def _add_layer(self, node: str) -> None:
-        self.nodes.append(node)
-        self.series[node] = {"epoch": [], **{key: [] for key in MEASURES}}
-        item = QListWidgetItem(node)
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Checked)
+    def _add_layers(self, nodes: list[str]) -> None:
         self.layer_list.blockSignals(True)
-        self.layer_list.addItem(item)
+        for node in nodes:
+            self.nodes.append(node)
+            self.series[node] = {"epoch": [], **{key: [] for key in MEASURES}}
+            item = QListWidgetItem(node)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            self.layer_list.addItem(item)
+            for key, plot in self.plots.items():
+                self.curves[key, node] = plot.plot([], [], name=node, connect="finite")
         self.layer_list.blockSignals(False)
-        for key, plot in self.plots.items():
-            self.curves[key, node] = plot.plot([], [], name=node, connect="finite")
         self._recolor()
         if self.layer_list.currentRow() < 0:
             self.layer_list.setCurrentRow(0)

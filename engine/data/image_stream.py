@@ -37,11 +37,16 @@ class ImageReader:
             self.cache.finish()
 
     def read(self, indices) -> np.ndarray:
-        """The images at ``indices``, decoded (or taken from the cache)."""
-        out = np.empty((len(indices), *self.sample_shape), np.float32)
+        """The images at ``indices``, decoded (or taken from the cache), in [0, 1]."""
+        out = self.read_pixels(indices).astype(np.float32)
+        out /= 255.0  # as the in-memory path scales
+        return out
+
+    def read_pixels(self, indices) -> np.ndarray:
+        """The images at ``indices`` as uint8 ``(N, C, H, W)``."""
+        out = np.empty((len(indices), *self.sample_shape), np.uint8)
         for row, index in enumerate(np.asarray(indices, np.int64).tolist()):
             out[row] = self.decoded(index)
-        out /= 255.0  # as the in-memory path scales
         return out
 
     def decoded(self, index: int) -> np.ndarray:

@@ -100,6 +100,8 @@ class ArrayReader:
     Attributes:
         finite: the samples cannot hold NaN (stored as whole numbers); float ones are
             checked batch by batch.
+        bytes: the samples are stored bytes over 255 (pixels): ``read_pixels`` gives the
+            bytes themselves.
     """
 
     def __init__(self, path, offset: int, stored: str, shape, convert, sample_shape, dtype):
@@ -108,17 +110,27 @@ class ArrayReader:
         self.convert, self.sample_shape, self.dtype = convert, tuple(sample_shape), dtype
         self.count = self.stored_shape[0]
         self.finite = not np.issubdtype(np.dtype(stored), np.floating)
+        self.bytes = np.dtype(stored) == np.uint8 and dtype == "float32"
         self._map = None
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_map": None}
 
-    def read(self, indices) -> np.ndarray:
-        """The samples at ``indices`` (an int array), converted."""
+    def _rows(self, indices) -> np.ndarray:
         if self._map is None:
             self._map = np.memmap(self.path, dtype=np.dtype(self.stored), mode="r",
                                   offset=self.offset, shape=self.stored_shape)  # fmt: skip
-        return self.convert(np.asarray(self._map[np.asarray(indices, np.int64)]))
+        return np.asarray(self._map[np.asarray(indices, np.int64)])
+
+    def read(self, indices) -> np.ndarray:
+        """The samples at ``indices`` (an int array), converted."""
+        return self.convert(self._rows(indices))
+
+    def read_pixels(self, indices) -> np.ndarray | None:
+        """The stored bytes at ``indices`` in the samples' shape (None unless ``bytes``)."""
+        if not self.bytes:
+            return None
+        return self._rows(indices).reshape((len(indices), *self.sample_shape))
 
 
 class LazySamples:
@@ -177,6 +189,13 @@ class LazySamples:
             return normalize(raw, self.mean, self.std)
         np.subtract(raw, self.mean, out=raw)  # in place: the same numbers as ``normalize``
         return np.divide(raw, self.std, out=raw)
+
+    def pixels(self, positions) -> np.ndarray | None:
+        """The samples at ``positions`` as their stored bytes (0-255, uint8), when they are
+        pixels (the samples are these over 255, then normalised with ``mean`` and
+        ``std``); None for other samples. A batch of bytes is a quarter the size."""
+        read = getattr(self.reader, "read_pixels", None)
+        return None if read is None else read(self.index[np.asarray(positions, np.int64)])
 
     def pass_done(self) -> None:
         """The source was read through once (an epoch): the reader may keep what it

@@ -63,6 +63,9 @@ def test_a_streamed_folder_is_split_read_and_batched_exactly_as_in_memory(tmp_pa
     assert streamed.sample_shape == memory.sample_shape and streamed.summary() == memory.summary()
     (x_memory, y_memory), (x_streamed, y_streamed) = first_batch(memory), first_batch(streamed)
     assert torch.equal(x_memory, x_streamed) and torch.equal(y_memory, y_streamed)  # augmented
+    plain = [make_batches(data, CPU, (192,), 4, 0) for data in (memory, streamed)]
+    (x_memory, _), (x_streamed, _) = (next(iter(source.epoch(1))) for source in plain)
+    assert x_streamed.shape == (4, 192) and torch.equal(x_memory, x_streamed)  # sent as bytes
     assert memory.loading == "in memory: 21 samples"
     assert streamed.loading.startswith("streaming 21 images from disk in this process")
 

@@ -4,7 +4,9 @@ Each item the loader hands to a worker is one batch: ``("train", positions)`` or
 ``("val", positions)``. The worker reads those samples (``LazySamples``: decoding,
 resizing and normalising happen there), reshapes them to the network's input, augments
 training batches (``augment.apply_augment``, the function the in-memory path runs on the
-device) and sends back ``(x, y)`` tensors. One pool of workers, started once
+device) and sends back ``(x, y)``. Pixels that need no augmentation travel as their bytes,
+a quarter of the floats (moving a batch between processes costs by the byte): they are
+scaled and normalised on arrival, on the device, to the same numbers. One pool of workers, started once
 (``persistent_workers``), serves every epoch and the validation; on CUDA the batches come
 in pinned memory and are copied without blocking. The order is ``data.epoch_order``'s,
 sharded per rank under torchrun, so a streamed run takes the same batches as an
@@ -53,15 +55,21 @@ class Parts(Dataset):
 
     def _batch(self, part: str, positions):
         x, y = self.parts[part]
-        xb = torch.from_numpy(np.ascontiguousarray(x[positions]))
-        xb = xb.reshape((len(positions), *self.shape))
+        augment = self.augment if part == "train" else {}
+        pixels = getattr(x, "pixels", None)
+        block = pixels(positions) if pixels is not None and not augment else None
+        if block is not None:  # bytes: ``StreamBatches.scale`` finishes them
+            xb = torch.from_numpy(block)
+        else:
+            xb = torch.from_numpy(np.ascontiguousarray(x[positions]))
+            xb = xb.reshape((len(positions), *self.shape))
         yb = None
-        if self.targets == "samples":
+        if self.targets == "samples" and block is None:
             yb = xb
         elif self.targets == "data":  # NumPy: each tensor passed between processes costs
             yb = np.ascontiguousarray(y[positions])  # a handshake of milliseconds
-        if part == "train" and self.augment:
-            xb = apply_augment(xb, self.augment)
+        if augment:
+            xb = apply_augment(xb, augment)
         return xb, yb
 
 
@@ -122,6 +130,10 @@ class StreamBatches:
 
     def __init__(self, data, device, shape, batch_size, seed, dist, targets, augment):
         self.data, self.device, self.shape = data, device, tuple(shape)
+        self.targets, self.mean, self.std = targets, None, None
+        if getattr(data.x_train, "mean", None) is not None:
+            self.mean = torch.from_numpy(data.x_train.mean).to(device)
+            self.std = torch.from_numpy(data.x_train.std).to(device)
         self.train_count = len(data.x_train)
         self.val_count = len(data.x_val) if targets != "none" else 0
         self.workers = int(getattr(data, "workers", 0) or 0)
@@ -155,7 +167,18 @@ class StreamBatches:
             if isinstance(yb, np.ndarray):
                 yb = torch.from_numpy(yb)
             xb = xb.to(self.device, non_blocking=True)
+            if xb.dtype == torch.uint8:
+                xb = self.scale(xb)
+                yb = xb if self.targets == "samples" else yb
             yield xb, (yb.to(self.device, non_blocking=True) if yb is not None else None)
+
+    def scale(self, pixels):
+        """A batch of pixel bytes as the samples the network reads: over 255, normalised,
+        in the input's shape (the numbers ``LazySamples`` gives)."""
+        x = pixels.to(torch.float32).div_(255.0)
+        if self.mean is not None:
+            x.sub_(self.mean).div_(self.std)
+        return x.reshape((len(x), *self.shape))
 
     def _pass_done(self) -> None:
         """A part was read through: let the data keep what reading made (the image cache

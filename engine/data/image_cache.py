@@ -34,11 +34,12 @@ FORMAT, VERSION = "deepwire image cache", 1
 MARGIN = 256 << 20  # disk left free after the cache
 
 
-def cache_key(files: list[str], stats, mode: str, size) -> str:
-    """16 hex digits naming the images of ``files`` decoded in ``mode`` at ``size``."""
+def cache_key(root, files: list[str], stats, mode: str, size) -> str:
+    """16 hex digits naming the images of ``files`` (by their names in the folder
+    ``root``, however it was reached) decoded in ``mode`` at ``size``."""
     digest = hashlib.sha256(json.dumps([VERSION, mode, list(size)]).encode())
     for file, (length, mtime) in zip(files, stats, strict=True):
-        digest.update(f"{file}\0{length}\0{mtime}\n".encode())
+        digest.update(f"{os.path.relpath(file, root)}\0{length}\0{mtime}\n".encode())
     return digest.hexdigest()[:16]
 
 

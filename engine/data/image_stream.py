@@ -72,7 +72,7 @@ def open_cache(scan: Scan, setting: str, base_dir) -> tuple[ImageCache | None, s
     if setting == "off":
         return None, ""
     folder = cache_folder(scan.root, base_dir)
-    key = cache_key(scan.files, scan.stats, scan.mode, scan.size)
+    key = cache_key(scan.root, scan.files, scan.stats, scan.mode, scan.size)
     cache = ImageCache(folder, key, (len(scan.files), *scan.sample_shape))
     cache.remove_stale()
     if cache.complete:

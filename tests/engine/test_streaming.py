@@ -191,7 +191,8 @@ def test_the_cache_is_filled_by_the_first_pass_then_reused_without_decoding(tmp_
     files = sorted(path.name for path in (tmp_path / "pics_cache").iterdir())
     assert [name.rsplit(".", 1)[1] for name in files] == ["json", "u8"]
     monkeypatch.setattr(image_files, "pixels", decoding_is_not_needed)
-    again = images(folder, "on")
+    monkeypatch.chdir(tmp_path)  # the folder reached by another path: the same cache
+    again = images(folder.relative_to(tmp_path), "on")
     assert again.loading.endswith(f"the decoded images come from the cache in {cache}")
     assert np.array_equal(np.asarray(again.x_train), np.asarray(first.x_train))
 

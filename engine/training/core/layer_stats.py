@@ -9,9 +9,9 @@ it, on about ``SAMPLES`` batches of each epoch, with one fused norm over all ten
 (``benchmarks/bench_layer_stats.py`` measures it).
 
 Each epoch also gives, per node, a ``Histogram`` of its weights at the end and of the
-gradient of the last batch it read (the tensor the optimizer applied, so after
-clipping when ``grad_clip`` is set): ``BINS`` equal bins between the node's smallest and
-largest value, counted once per epoch with ``torch.histc`` on tensors already there.
+gradient of the last batch it read (a copy taken with the reading, before clipping or
+anything else touches it): ``BINS`` equal bins between the node's smallest and largest
+value, counted once per epoch with ``torch.histc``.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class LayerStats:
         device = self.params[0].device if self.params else "cpu"
         self._owners = owners
         self._owner = torch.tensor(owners, dtype=torch.long, device=device)
-        self.every = max(1, batches // SAMPLES)
+        self.batches, self.every = batches, max(1, batches // SAMPLES)
         self._calls = 0
         self._start: list = []
         self._grad_sum = None
@@ -110,8 +110,10 @@ class LayerStats:
             squares = torch.zeros_like(self._grad_sum).index_add_(0, owner, norms.square())
             self._grad_sum += squares.sqrt()
             self._readings += 1
-        # kept, not copied: the optimizer clears the gradient by dropping it (set_to_none)
-        self._last_grads = present
+            if self._calls + self.every > self.batches:  # the epoch's last reading
+                # copied: clipping scales it in place, and a GAN's generator step adds to
+                # the discriminator's before it is cleared
+                self._last_grads = [(i, g.detach().clone()) for i, g in present]
 
     def end_epoch(self, epoch: int) -> list[dict]:
         """One row per node: ``epoch``, ``node``, ``weight_norm``, ``grad_norm``,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 from PySide6.QtCore import QPoint, Qt
@@ -49,7 +50,7 @@ def test_two_runs_with_different_learning_rates_are_compared(qtbot, window):
     first, second = row_texts(table, 0), row_texts(table, 1)
     assert (first[1], second[1]) == ("0.01", "0.002")
     assert first[2].startswith("val_loss ") and first[3:5] == second[3:5] == ["finished", "2"]
-    assert first[5].endswith(" s")
+    assert re.fullmatch(r"\d+ ms|\d+\.\d s|\d+ min \d\d s", first[5])  # the run's duration
     lr = view.setting_column("optimizer.lr")
     assert all(table.item(row, lr).data(DIFFERS) for row in (0, 1))  # highlighted
     assert all(not table.item(row, 2).data(DIFFERS) for row in (0, 1))
@@ -82,12 +83,14 @@ def test_the_list_follows_the_project_and_shows_damaged_and_interrupted_runs(
     damaged = runs / "2026-11-30_13-00-00"
     damaged.mkdir()
     (damaged / "run.json").write_bytes(b'{"status": "fini')
+    damaged_start = time.mktime(time.strptime(damaged.name, "%Y-%m-%d_%H-%M-%S"))
+    os.utime(damaged / "run.json", (damaged_start + 30, damaged_start + 30))
     panel = show_training_panel(qtbot, window)
     panel.tabs.setCurrentWidget(panel.runs_view)
     view = panel.runs_view
     assert [row_texts(view.table, row) for row in (0, 1)] == [
         [killed.name, "val_loss 0.8 (epoch 1)", "interrupted", "1", "~1 min 30 s"],
-        [damaged.name, "—", "unknown ⚠", "0", "—"],
+        [damaged.name, "—", "unknown ⚠", "0", "~30.0 s"],
     ]
     assert "damaged" in view.table.item(1, 0).toolTip()
     other = tmp_path / "other.dwire"

@@ -133,14 +133,14 @@ def test_a_loader_that_raises_is_explained_and_the_previous_weights_stay(
 
 def test_an_exception_in_the_batches_keeps_the_best_epoch_before_it(qtbot, window, monkeypatch):
     panel = show_panel(qtbot, window, epochs=5)
-    real_batch = Supervised.batch
+    real_step = Supervised.step
 
-    def batch_fails_in_epoch_3(run, idx):
+    def batch_fails_in_epoch_3(run, batch):
         if len(panel.run.trainer.history) == 2:
             raise OSError(errno.EIO, "Input/output error", "digits.npz")
-        return real_batch(run, idx)
+        return real_step(run, batch)
 
-    monkeypatch.setattr(Supervised, "batch", batch_fails_in_epoch_3)
+    monkeypatch.setattr(Supervised, "step", batch_fails_in_epoch_3)
     train(qtbot, panel)
     FAULTS["exception in the batches"] += 1
     kept = panel.kept
@@ -156,13 +156,13 @@ def test_an_exception_in_the_batches_keeps_the_best_epoch_before_it(qtbot, windo
 
 def test_nan_in_the_first_epoch_says_why_and_keeps_no_new_weights(qtbot, window, monkeypatch):
     panel = show_panel(qtbot, window)
-    real_batch = Supervised.batch
+    real_step = Supervised.step
 
-    def nan_from_batch_3(run, idx):
-        x, y = real_batch(run, idx)
-        return (x * math.nan, y) if panel.run.trainer.step >= 2 else (x, y)
+    def nan_from_batch_3(run, batch):
+        x, y = batch
+        return real_step(run, (x * math.nan, y) if panel.run.trainer.step >= 2 else (x, y))
 
-    monkeypatch.setattr(Supervised, "batch", nan_from_batch_3)
+    monkeypatch.setattr(Supervised, "step", nan_from_batch_3)
     train(qtbot, panel)
     FAULTS["NaN loss"] += 1
     text = panel.error_label.text()
@@ -174,7 +174,7 @@ def test_nan_in_the_first_epoch_says_why_and_keeps_no_new_weights(qtbot, window,
     monkeypatch.setattr(export_dialog, "ask_export", lambda *a: chosen.append(a[2]))
     window.actions_by_name["export"].trigger()
     assert chosen == [None]  # Export offers no "last run" weights
-    monkeypatch.setattr(Supervised, "batch", real_batch)
+    monkeypatch.setattr(Supervised, "step", real_step)
     train(qtbot, panel)
     assert panel.kept is not None and not panel.error_label.isVisible()
 
@@ -183,13 +183,13 @@ def test_nan_after_good_epochs_keeps_the_best_one_and_export_writes_it(
     qtbot, window, monkeypatch, tmp_path
 ):
     panel = show_panel(qtbot, window, epochs=6)
-    real_batch = Supervised.batch
+    real_step = Supervised.step
 
-    def nan_in_epoch_4(run, idx):
-        x, y = real_batch(run, idx)
-        return (x * math.nan, y) if len(panel.run.trainer.history) == 3 else (x, y)
+    def nan_in_epoch_4(run, batch):
+        x, y = batch
+        return real_step(run, (x * math.nan, y) if len(panel.run.trainer.history) == 3 else (x, y))
 
-    monkeypatch.setattr(Supervised, "batch", nan_in_epoch_4)
+    monkeypatch.setattr(Supervised, "step", nan_in_epoch_4)
     train(qtbot, panel)
     FAULTS["NaN loss"] += 1
     kept = panel.kept
@@ -204,16 +204,16 @@ def test_stop_during_the_first_batch_keeps_the_previous_weights(qtbot, window, m
     panel = show_panel(qtbot, window, epochs=3)
     in_batch, release = threading.Event(), threading.Event()
     calls = []
-    real_batch = Supervised.batch
+    real_step = Supervised.step
 
-    def slow_first_batch(run, idx):
-        calls.append(idx)
+    def slow_first_batch(run, batch):
+        calls.append(batch)
         if len(calls) == 1:
             in_batch.set()
             release.wait(20)
-        return real_batch(run, idx)
+        return real_step(run, batch)
 
-    monkeypatch.setattr(Supervised, "batch", slow_first_batch)
+    monkeypatch.setattr(Supervised, "step", slow_first_batch)
     train(qtbot, panel, wait=False)
     qtbot.waitUntil(in_batch.is_set, timeout=30_000)
     assert panel.stop_button.isEnabled()
@@ -227,7 +227,7 @@ def test_stop_during_the_first_batch_keeps_the_previous_weights(qtbot, window, m
     assert summary.endswith("nothing was kept from this run: there are no trained weights yet.")
     assert panel.kept is None and not panel.error_label.isVisible()
     assert_usable(qtbot, window, panel)
-    monkeypatch.setattr(Supervised, "batch", real_batch)
+    monkeypatch.setattr(Supervised, "step", real_step)
     train(qtbot, panel)
     assert panel.kept is not None and panel.kept.epoch >= 1
 

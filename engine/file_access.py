@@ -46,6 +46,24 @@ def refuse_read_only(path: str | os.PathLike) -> None:
         )
 
 
+def cannot_write_in(folder: str | os.PathLike, create: bool = True) -> str | None:
+    """Why no file can be written in ``folder`` (created first when ``create``), or None.
+
+    A probe file is made and removed: a folder's mode bits do not tell (root, ACLs,
+    read-only mounts).
+    """
+    import tempfile
+
+    try:
+        if create:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
 def umask() -> int:
     """The process's umask, read without changing it where the system allows."""
     try:

@@ -10,10 +10,10 @@ holds ``metrics.csv``, ``run.json``, ``checkpoints/best|last`` and, at the end,
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
+from engine.file_access import cannot_write_in
 from engine.runs import project_runs_dir
 from nodeeditor.settings import app_data_dir
 
@@ -34,11 +34,10 @@ def _try_create(parent: Path, stamp: str) -> tuple[Path | None, str]:
         folder = parent / f"{stamp}_{suffix}"
     try:
         folder.mkdir(parents=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
     except OSError as error:
         return None, error.strerror or str(error)
-    return folder, ""
+    reason = cannot_write_in(folder, create=False)
+    return (None, reason) if reason else (folder, "")
 
 
 def new_run_folder(project_path: Path | None) -> tuple[Path | None, str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 from pathlib import Path
 
 from engine import project as project_file
@@ -119,7 +118,7 @@ def _check_count(count: int, seed: int) -> None:
 
 def _check_output(path: Path) -> Path:
     """``path`` if a .npy file can be written there (nothing is written yet)."""
-    from engine.file_access import refuse_read_only
+    from engine.file_access import cannot_write_in, refuse_read_only
 
     if path.suffix.lower() != ".npy":
         raise ProjectError(f"{path}: the samples are a NumPy array; name the file with .npy")
@@ -129,13 +128,9 @@ def _check_output(path: Path) -> Path:
     if not folder.is_dir():
         raise ProjectError(f"cannot write the samples to {path}: there is no folder {folder}")
     refuse_read_only(path)
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise ProjectError(
-            f"cannot write the samples to {path} ({error.strerror or error})"
-        ) from None
+    reason = cannot_write_in(folder, create=False)
+    if reason:
+        raise ProjectError(f"cannot write the samples to {path} ({reason})")
     return path
 
 

@@ -131,17 +131,13 @@ def _sample(args, proj, network) -> tuple[dict, str]:
 
 def _folder(folder: Path) -> Path:
     """Create ``folder``; DataError in one sentence when that is not possible."""
-    import tempfile
+    from engine.file_access import cannot_write_in
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
+    reason = cannot_write_in(folder)
+    if reason:
         raise DataError(
-            f"cannot write the pictures to {folder} ({error.strerror or error}); choose "
-            "another folder with -o"
-        ) from None
+            f"cannot write the pictures to {folder} ({reason}); choose another folder with -o"
+        )
     return folder
 
 

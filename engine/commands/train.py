@@ -17,14 +17,13 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 from engine import project as project_file
 from engine.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from engine.errors import CompileError, DataError, TrainingError
-from engine.file_access import is_read_only
+from engine.file_access import cannot_write_in, is_read_only
 
 
 def register(commands) -> None:
@@ -100,15 +99,11 @@ OUTPUTS = ("weights.safetensors", "metrics.csv", "run.json", "checkpoints/last.s
 def check_writable(folder: Path) -> None:
     """Create ``folder`` and write a probe file in it; DataError when that fails or when
     a file the run would replace there is read-only."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
+    reason = cannot_write_in(folder)
+    if reason:
         raise DataError(
-            f"cannot write the results to {folder} ({error.strerror or error}); choose "
-            "another folder with --out"
-        ) from None
+            f"cannot write the results to {folder} ({reason}); choose another folder with --out"
+        )
     read_only = [name for name in OUTPUTS if is_read_only(folder / name)]
     if read_only:
         raise DataError(

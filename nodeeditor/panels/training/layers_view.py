@@ -46,7 +46,7 @@ SHOWN_AT_FIRST = 12  # layers drawn by default in a bigger network, spread over 
 MAX_HISTOGRAM_EPOCHS = 60  # epochs whose histograms are kept (thinned evenly beyond)
 LABEL_SPACING = 16  # pixels between the labels of a log axis, at least
 MIN_DECADES = 1.2  # a log axis spans at least this many
-MIN_HEIGHT = 260  # two rows of plots, each with its title and axis
+MIN_HEIGHT = 180  # two rows of plots, each with its title and axis; no more than the centre column needs
 
 
 def spread_over(count: int, shown: int = SHOWN_AT_FIRST) -> set[int]:

@@ -52,7 +52,7 @@ class RunCurves(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("runs_plots")
         self.graphics.setBackground(theme.colors()["base"])
-        self.graphics.setMinimumHeight(200)
+        self.graphics.setMinimumHeight(110)  # no taller than the centre column needs
         layout.addWidget(self.graphics, 1)
         self.loss_plot = self._plot(0, "loss")
         self.metric_plot = self._plot(1, "metric")

@@ -86,7 +86,7 @@ class RunsView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemChanged.connect(self._on_item_changed)
-        self.table.setMinimumHeight(90)  # three runs, however small the tab
+        self.table.setMinimumHeight(60)  # two runs, however small the tab
         splitter.addWidget(self.table)
         self.plots = RunCurves()
         splitter.addWidget(self.plots)

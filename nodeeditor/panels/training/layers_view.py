@@ -23,10 +23,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -46,7 +48,9 @@ SHOWN_AT_FIRST = 12  # layers drawn by default in a bigger network, spread over 
 MAX_HISTOGRAM_EPOCHS = 60  # epochs whose histograms are kept (thinned evenly beyond)
 LABEL_SPACING = 16  # pixels between the labels of a log axis, at least
 MIN_DECADES = 1.2  # a log axis spans at least this many
-MIN_HEIGHT = 180  # two rows of plots, each with its title and axis; no more than the centre column needs
+MIN_HEIGHT = (
+    180  # two rows of plots, each with its title and axis; no more than the centre column needs
+)
 
 
 def spread_over(count: int, shown: int = SHOWN_AT_FIRST) -> set[int]:
@@ -109,7 +113,7 @@ class LayersView(QWidget):
         body = QHBoxLayout()
         body.addWidget(self._build_list())
         column = QVBoxLayout()
-        column.addWidget(self._build_plots(), 1)
+        column.addWidget(self._scrolled(self._build_plots()), 1)
         column.addLayout(self._build_slider())
         body.addLayout(column, 1)
         layout = QVBoxLayout(self)
@@ -124,7 +128,7 @@ class LayersView(QWidget):
         self.layer_list.setObjectName("layer_list")
         self.layer_list.setToolTip("Tick the layers whose curves are drawn; select one "
                                    "to see its histograms")  # fmt: skip
-        self.layer_list.setMaximumWidth(160)
+        self.layer_list.setMaximumWidth(130)
         self.layer_list.itemChanged.connect(self._on_ticked)
         self.layer_list.currentRowChanged.connect(self._draw_histograms)
         return self.layer_list
@@ -154,6 +158,20 @@ class LayersView(QWidget):
                 [0, 1], [0], stepMode="center", fillLevel=0, brush=brush, pen=pg.mkPen(color)
             )
         return self.graphics
+
+    def _scrolled(self, graphics) -> QScrollArea:
+        """``graphics`` at no less than the width its three curves need side by side,
+        scrolled sideways in a narrow tab rather than drawn past its edge."""
+        graphics.setMinimumWidth(int(sum(p.minimumWidth() for p in self.plots.values())) + 16)
+        scroll = QScrollArea()
+        scroll.setObjectName("layer_curves_scroll")
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(graphics)
+        bar = scroll.horizontalScrollBar().sizeHint().height()
+        scroll.setMinimumHeight(graphics.minimumHeight() + bar)
+        return scroll
 
     def _build_slider(self) -> QHBoxLayout:
         row = QHBoxLayout()

@@ -26,6 +26,16 @@ def test_each_map_is_stretched_on_its_own():
     assert np.array_equal(tiles[:4, :4], tiles[:4, 5:])  # the faint map looks the same
 
 
+@pytest.mark.parametrize(
+    "low, high",
+    [(-3.4e38, 3.4e38), (1000.0, 1000.001), (1e-41, 2e-41), (-1e-30, 1e30)],
+    ids=["the whole float32 range", "a small step far from zero", "denormals", "wide"],
+)
+def test_any_range_of_values_is_stretched_from_0_to_1(low, high):
+    values = np.array([[low, high], [high, low]], np.float32)
+    assert np.array_equal(render._stretch(values, axes=(0, 1)), [[0, 1], [1, 0]])
+
+
 def test_images_are_shown_as_images_when_the_kind_says_so():
     grey = render.picture(torch.arange(64.0).reshape(1, 8, 8), kind="image")
     assert grey.shape == (8, 8, 3)

@@ -93,14 +93,20 @@ def digits_cnn_report():
     return project, state, project_mistakes(project, state, device="cpu")
 
 
-def test_a_convolutional_networks_sample_gets_grad_cam_too(qtbot, cnn_report):
-    project, state, report = cnn_report
+def first_mistake_clicked(qtbot, report, network, state):
+    """A shown Mistakes tab with ``report``, its first wrong sample clicked."""
     view = MistakesView()
     qtbot.addWidget(view)
     view.resize(500, 900)
     view.show()
-    view.show_report(report, project.network, state)
+    view.show_report(report, network, state)
     click_item(qtbot, view.gallery.grid, 0)
+    return view
+
+
+def test_a_convolutional_networks_sample_gets_grad_cam_too(qtbot, cnn_report):
+    project, state, report = cnn_report
+    view = first_mistake_clicked(qtbot, report, project.network, state)
     qtbot.waitUntil(lambda: all(label.isVisible() for label in view.detail.pictures),
                     timeout=20_000)  # fmt: skip
     assert view.detail.captions[2].text() == "Grad-CAM · conv2"
@@ -140,24 +146,14 @@ def test_without_a_report_the_tab_says_what_it_will_show(qtbot):
 
 def test_a_report_without_weights_says_so_on_click(qtbot, cnn_report):
     project, _, report = cnn_report
-    view = MistakesView()
-    qtbot.addWidget(view)
-    view.resize(500, 900)
-    view.show()
-    view.show_report(report, project.network, None)
-    click_item(qtbot, view.gallery.grid, 0)
+    view = first_mistake_clicked(qtbot, report, project.network, None)
     assert "No weights were kept" in view.detail.text.text()
     assert np.all([not label.isVisible() for label in view.detail.pictures])
 
 
 def test_only_the_latest_clicks_explanation_is_shown(qtbot, cnn_report):
     project, state, report = cnn_report
-    view = MistakesView()
-    qtbot.addWidget(view)
-    view.resize(500, 900)
-    view.show()
-    view.show_report(report, project.network, state)
-    click_item(qtbot, view.gallery.grid, 0)
+    view = first_mistake_clicked(qtbot, report, project.network, state)
     click_item(qtbot, view.gallery.grid, 1)
     saliency = view.detail.pictures[1]
     qtbot.waitUntil(saliency.isVisible, timeout=20_000)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from engine.errors import DeepwireError
 from nodeeditor.canvas.preview_item import MAX_SIZE
+from nodeeditor.pictures import rgb_image
 
 SLOT_ASPECT = MAX_SIZE[0] / MAX_SIZE[1]  # feature maps are laid out to fill it
 DEAD_SHARE = 0.25  # this share of exact zeros or more is worth a word in the tooltip
@@ -123,7 +124,7 @@ class PreviewMaker:
                 text = f"{node_id} {shape}, {source}\n{line}"
                 kind = "image" if output.stats.shape in images else None
                 array = picture(output.tensor, kind=kind, aspect=SLOT_ASPECT)
-                result.nodes[node_id] = (image_of(array), text)
+                result.nodes[node_id] = (rgb_image(array), text)
         return result
 
     def _probe_for(self, job: PreviewJob):
@@ -191,12 +192,3 @@ def image_shapes(inputs: dict) -> set[tuple]:
     same shape (the Input itself, an autoencoder's reconstruction) is drawn as one."""
     shapes = {tuple(value.shape) for value in inputs.values()}
     return {s for s in shapes if len(s) == 3 and s[0] in (1, 3)}
-
-
-def image_of(array):
-    """A QImage owning a copy of an ``(H, W, 3)`` uint8 array."""
-    from PySide6.QtGui import QImage
-
-    height, width = array.shape[:2]
-    data = array.astype("uint8", copy=False).tobytes()
-    return QImage(data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QLabel,
     QStackedWidget,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from nodeeditor import theme
+from nodeeditor.pictures import rgb_image
 
 CLASS_COLORS = ["#3b82f6", "#f97316", "#22c55e", "#ef4444", "#a855f7", "#eab308", "#06b6d4",
                 "#ec4899", "#84cc16", "#64748b"]  # fmt: skip
@@ -59,10 +60,7 @@ def image_grid(images, columns: int = 8, cell: int = 40, gap: int = 2, group: in
             col * step_x + (col // group if group else 0) * wide,
         )
         canvas[top : top + tile.shape[0], left : left + tile.shape[1]] = tile
-    canvas = np.ascontiguousarray(canvas)
-    qimage = QImage(canvas.data, canvas.shape[1], canvas.shape[0], canvas.strides[0],
-                    QImage.Format.Format_RGB888)  # fmt: skip
-    return QPixmap.fromImage(qimage.copy())
+    return QPixmap.fromImage(rgb_image(canvas))
 
 
 def scatter(plot, points: np.ndarray, labels: np.ndarray, size: int = 5) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QColor, QIcon, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nodeeditor.pictures import rgb_image
+
 THUMB = 56  # px of a thumbnail's longer side
 FEATURES = 12  # feature columns shown for non-image data
 KEY = Qt.ItemDataRole.UserRole  # what a column sorts by
@@ -34,10 +36,7 @@ SAMPLE, TRUE, PREDICTED, CONFIDENCE, TRUE_PROBABILITY = range(5)
 def pixmap(rgb: np.ndarray, side: int) -> QPixmap:
     """An ``(H, W, 3)`` uint8 picture scaled (nearest neighbour) so its longer side is
     ``side`` pixels."""
-    rgb = np.ascontiguousarray(rgb, np.uint8)
-    height, width = rgb.shape[:2]
-    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(image).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+    return QPixmap.fromImage(rgb_image(rgb)).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
                                            Qt.TransformationMode.FastTransformation)  # fmt: skip
 
 

@@ -200,6 +200,21 @@ def read_history(path: Path, notes: list) -> list[dict]:
     return kept
 
 
+def read_last_layers(path: Path, notes: list) -> list[dict]:
+    """The rows of ``layers.csv``'s last epoch, as text (``[]`` when the file is absent,
+    not a regular file, too large or damaged; a note says why for the last three)."""
+    content = read_bytes(path, MAX_METRICS_BYTES, notes)
+    if content is None:
+        return []
+    try:
+        rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as error:
+        notes.append(f"{path.name} is damaged: {_cut(str(error), 80)}")
+        return []
+    last = rows[-1].get("epoch") if rows else None
+    return [row for row in rows if row.get("epoch") == last]
+
+
 def _row(header: list, cells: list) -> dict:
     row = {name: _cell(cell) for name, cell in zip(header, cells, strict=False)}
     epoch = row.get("epoch")

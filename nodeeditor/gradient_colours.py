@@ -16,14 +16,14 @@ or another project clears them.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 
+from engine.run_files import read_last_layers
+
 LOW, HIGH = -8.0, 2.0  # log10 of the gradient norms at the faded and the hot end
-MAX_CSV_BYTES = 20_000_000  # a layers.csv larger than this is not read (not one of ours)
 
 
 def level(norm: float) -> float:
@@ -56,19 +56,6 @@ def heat_of(rows: list[dict]) -> dict[str, dict[str, tuple[float, str]]]:
         key, name = (network, inner) if inner else ("", node)
         found.setdefault(key, {})[name] = (level(norm), format_norm(norm))
     return found
-
-
-def last_epoch_rows(path: Path) -> list[dict]:
-    """The rows of the last epoch in a ``layers.csv`` ([] when missing or unreadable)."""
-    try:
-        if path.stat().st_size > MAX_CSV_BYTES:
-            return []
-        with path.open(newline="", encoding="utf-8") as stream:
-            rows = list(csv.DictReader(stream))
-    except (OSError, UnicodeError, csv.Error):
-        return []
-    last = rows[-1].get("epoch") if rows else None
-    return [row for row in rows if row.get("epoch") == last]
 
 
 class GradientColours(QObject):
@@ -127,7 +114,7 @@ class GradientColours(QObject):
         self.trained = self.window_.document.current.name
         if kept is None or kept.path is None:
             return []
-        return last_epoch_rows(Path(kept.path).parent / "layers.csv")
+        return read_last_layers(Path(kept.path).parent / "layers.csv", [])
 
     def _on_training_started(self) -> None:
         self.rows, self.trained = [], self.window_.document.current.name

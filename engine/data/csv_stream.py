@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.data.files import file_size, open_file
 from engine.data.lazy import Lazy, Probe
-from engine.data.progress import Steps
+from engine.progress import Steps
 from engine.data.tabular import (
     CSV_EXPANSION,
     MAX_CATEGORIES,

@@ -26,7 +26,7 @@ import numpy as np
 
 from engine.data.base import Raw
 from engine.data.files import check_folder, check_size, is_folder, open_file
-from engine.data.progress import Steps
+from engine.progress import Steps
 from engine.errors import DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}

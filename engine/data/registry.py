@@ -26,7 +26,7 @@ is taken from the project file's folder, and also:
   disk beside the project (``engine.data.image_cache``); ``auto`` when it fits the disk.
 
 ``load_dataset`` reports slow work (listing and decoding a large folder, a pass over a
-large CSV) to its ``progress`` function (``engine.data.progress``).
+large CSV) to its ``progress`` function (``engine.progress``).
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def load_dataset(section: dict, base_dir: str | Path | None = None, progress=Non
         section: ``{"name": "digits", "params": {"validation_split": 0.2}}``.
         base_dir: the folder relative paths start from (the project file's folder);
             a streamed image folder's cache goes there.
-        progress: called with ``progress.DataProgress`` events during slow work.
+        progress: called with ``engine.progress.Progress`` events during slow work.
 
     Raises:
         DataError: the section is wrong or the data cannot be read; the message names the

@@ -24,7 +24,7 @@ import numpy as np
 from engine.data.augment import check_augment
 from engine.data.base import Dataset
 from engine.data.lazy import Lazy, LazySamples, check_finite
-from engine.data.progress import Steps
+from engine.progress import Steps
 from engine.data.split import fit_normalizer
 from engine.errors import DataError
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.errors import ProjectError
+from engine.progress_console import ConsoleProgress
 from engine.project import write_atomic
 from engine.training.core.events import BatchEnd, EpochEnd, TrainEnd, TrainFailed, TrainStart
 
@@ -52,7 +53,7 @@ class Callback:
         """A problem that does not end training (a checkpoint that cannot be written)."""
 
     def on_data_progress(self, session, event) -> None:
-        """While the data is read (``engine.data.progress.DataProgress``); before the
+        """While the data is read (``engine.progress.Progress``); before the
         trainer exists, so the hook gets the ``TrainingSession``."""
 
     def on_data_loaded(self, session, text: str) -> None:
@@ -89,7 +90,7 @@ class ConsoleReporter(Callback):
         self._last_draw = 0.0
         self._epochs = 0
         self._epoch_started = time.monotonic()
-        self._quarter = -1  # the quarter of the data's reading last printed
+        self._data_progress = ConsoleProgress(self.err, self.bar)
 
     def on_train_start(self, trainer, event: TrainStart) -> None:
         self._epochs = event.epochs
@@ -106,19 +107,10 @@ class ConsoleReporter(Callback):
 
     def on_data_progress(self, session, event) -> None:
         """A bar on a terminal; otherwise a line at the start, each quarter and the end."""
-        if self.bar:
-            filled = int(24 * event.done / max(event.total, 1))
-            end = "\r\033[K" if event.done >= event.total else ""
-            self.err.write(f"\r{event.stage} [{'#' * filled}{'.' * (24 - filled)}] "
-                           f"{event.done:,}/{event.total:,} {end}")  # fmt: skip
-            self.err.flush()
-            return
-        quarter = 4 * event.done // max(event.total, 1)
-        if event.done in (0, event.total) or quarter != self._quarter:
-            print(event.text(), file=self.err, flush=True)
-        self._quarter = quarter
+        self._data_progress(event)
 
     def on_data_loaded(self, session, text: str) -> None:
+        self._data_progress.close()
         print(f"data: {text}", file=self.out, flush=True)
 
     def on_batch_end(self, trainer, event: BatchEnd) -> None:

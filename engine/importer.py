@@ -48,6 +48,7 @@ from engine.import_rules import (
 from engine.import_shapes import fold_shapes, reads_sizes
 from engine.naming import check_id, suggest_id
 from engine.network import Network
+from engine.progress import stage
 
 TOLERANCE = 1e-4
 NO_EFFECT = ("inplace",)  # module settings that change no result
@@ -80,6 +81,7 @@ def import_model(
     name: str = "model",
     model_weights: str | Path | Mapping | None = None,
     input_dtypes: Mapping[str, str] | Sequence[str] | str | None = None,
+    progress=None,
 ) -> ImportResult:
     """Turn a torch.nn.Module into a network of catalogue layers.
 
@@ -98,6 +100,8 @@ def import_model(
             per input (in order, or by name); by default int64 where an input feeds an
             embedding, else float32. Token examples are drawn below the smallest
             embedding's size.
+        progress: called with ``engine.progress.Progress`` as each stage starts
+            (running the model's code, tracing it, checking the outputs...).
 
     Raises:
         ImportModelError: the class cannot be loaded or traced, some of its modules or
@@ -106,7 +110,7 @@ def import_model(
     """
     try:
         inputs = _Inputs(input_shapes, input_dtypes, example_inputs)
-        return _import_model(source, inputs, name, model_weights)
+        return _import_model(source, inputs, name, model_weights, progress)
     except SystemExit as stop:  # the user's code ran (file, constructor, forward)
         what = f"called sys.exit({stop.code!r})"
         raise ImportModelError(exit_sentence(_label(source), what)) from None
@@ -137,21 +141,25 @@ class _Inputs:
     id_limit: int = 2  # token examples are drawn from range(id_limit)
 
 
-def _import_model(source, inputs: _Inputs, name, model_weights) -> ImportResult:
+def _import_model(source, inputs: _Inputs, name, model_weights, progress) -> ImportResult:
     import torch
 
+    stage(progress, "running the model's code")
     model = load_model(source)
     label = type(model).__name__
     if model_weights is not None:
+        stage(progress, "loading the model's weights")
         _load_model_weights(model, model_weights, label)
     tables = [m.num_embeddings for m in model.modules() if isinstance(m, torch.nn.Embedding)]
     inputs.id_limit = min(tables, default=2)
     leaves = subclass_leaves(model)
+    stage(progress, "tracing the model with torch.fx")
     traced = _trace(model, leaves, frozenset(), label, inputs)
     plan = plan_graph(traced)
     examples, read_through, parts = None, [], None
     suspects = _suspects(traced, leaves)
     if suspects:
+        stage(progress, "checking the model's own subclasses of torch.nn layers")
         examples = _examples_or_unmapped(plan, inputs, label)
         parts, read_through = _check_subclasses(model, suspects, examples)
         if read_through:
@@ -159,6 +167,7 @@ def _import_model(source, inputs: _Inputs, name, model_weights) -> ImportResult:
             traced = _trace(model, leaves, through, label, inputs)
         plan = plan_graph(traced, parts)
     if reads_sizes(traced):
+        stage(progress, "reading the sizes the model computes")
         examples = examples or _examples_or_unmapped(plan, inputs, label)
         if fold_shapes(traced, examples, {u.node for u in plan.unmapped}):
             plan = plan_graph(traced, parts)
@@ -166,10 +175,13 @@ def _import_model(source, inputs: _Inputs, name, model_weights) -> ImportResult:
         raise ImportModelError(_unmapped_sentence(plan, label, read_through))
     if examples is None:
         examples = _example_inputs(plan, inputs)
+    stage(progress, "building the network")
     network, ids = _build(plan, examples, name)
     _check_modules(network, plan, ids, label)
     weights = _weights(plan, ids)
+    stage(progress, "grouping the model's modules into blocks")
     grouped = _as_blocks(network, weights, plan, ids, traced)
+    stage(progress, "checking the outputs against the model")
     if grouped is not None:
         try:
             _check_outputs(*grouped, model, examples, label)

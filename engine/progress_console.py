@@ -38,6 +38,7 @@ class ConsoleProgress:
         self._open: Progress | None = None  # the stage of unknown length now running
         self._since = 0.0
         self._shown = False
+        self._drawn = ""  # the stage's line last drawn on a terminal
         self._quarter = -1
         self._closed = threading.Event()
         self._ticker: threading.Thread | None = None
@@ -75,7 +76,10 @@ class ConsoleProgress:
         if elapsed < progress_module.AFTER_S:
             return
         if self.bar:
-            self._write(f"\r{self._open.stage}... {elapsed:.0f} s\033[K")
+            line = f"\r{self._open.stage}... {elapsed:.0f} s\033[K"
+            if line != self._drawn:
+                self._write(line)
+            self._drawn = line
         elif not self._shown:
             self._write(f"{self._open.stage}...\n")
         self._shown = True
@@ -83,7 +87,7 @@ class ConsoleProgress:
     def _end_open_stage(self) -> None:
         if self._open is not None and self._shown and self.bar:
             self._write("\r\033[K")
-        self._open = None
+        self._open, self._drawn = None, ""
 
     def _draw_counted(self, event: Progress) -> None:
         if self.bar:

@@ -5,7 +5,8 @@ one network of the project (default its main one: ``model``, a GAN's generator, 
 first) as weights (safetensors, pt), ONNX, a torch.export program or a plain PyTorch
 folder. ``W`` may be a GAN run's weights (keys ``<network name>.<param>``): the network
 takes its part. Weights that do not fit end in one sentence and exit 2; a read-only
-target is never replaced.
+target is never replaced. Its stages (capturing the graph, translating it to ONNX...) are
+shown on stderr while they run (``engine.progress_console``).
 (``deepwire import`` is in ``engine.commands.importing``.)
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from engine import project as project_file
 from engine.cli import EXIT_BAD_INPUT, EXIT_OK
+from engine.progress_console import ConsoleProgress
 
 
 def register(commands) -> None:
@@ -55,14 +57,18 @@ def run_export(args) -> int:
     output = args.output or str(Path(args.file).with_suffix(SUFFIXES.get(fmt, "")))
     if args.output is None and fmt == "python":
         output = str(Path(args.file).with_suffix("")) + "_python"
+    progress = ConsoleProgress()
     try:
         result = export(
             network, fmt, output, args.weights, seed=args.seed, class_name=args.class_name,
-            project=proj, base_dir=Path(args.file).parent,
+            project=proj, base_dir=Path(args.file).parent, progress=progress,
         )  # fmt: skip
     except (WeightsError, ExportError) as error:
+        progress.close()
         print(f"deepwire: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        progress.close()
     if result.fresh_weights:
         print(
             f"note: no --weights given, so {output} holds fresh initial weights (seed "

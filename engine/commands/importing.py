@@ -9,7 +9,9 @@ and ``forward``), so it runs in a child process: whatever that code does (``sys.
 ``os._exit``, a crash inside an extension, changes to torch's global settings) ends the
 child, not this command, which then says what happened in one sentence. The child hands
 back the network as project text and the weights as safetensors bytes; this process
-checks the targets before anything runs and writes the files.
+checks the targets before anything runs and writes the files. The child's stages
+(running the model's code, tracing it, checking its outputs) come back through a file
+of events and are shown while they run (``import_to_files``; the app calls it too).
 
 An existing ``-o`` project keeps its dataset, training settings, notes and other
 networks: the import replaces only the network it names (``--name``), and the file it
@@ -26,6 +28,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine import project as project_file
@@ -33,6 +37,8 @@ from engine.cli import EXIT_BAD_INPUT, EXIT_OK
 from engine.edits.paste import adopt_network
 from engine.errors import DeepwireError
 from engine.file_access import refuse_read_only
+from engine.progress import Cancelled, Progress, stage
+from engine.progress_console import ConsoleProgress
 
 DESCRIPTION = """\
 Turn a PyTorch model into a network of Deepwire layers and save it as a project.
@@ -50,6 +56,9 @@ An existing -o project keeps its dataset, training settings and other networks: 
 the network named by --name is replaced, and the old file is kept as NAME.dwire.bak."""
 
 RESULT, PROJECT, WEIGHTS = "result.json", "imported.dwire", "imported.safetensors"
+PROGRESS = "progress.jsonl"
+POLL_S = 0.1
+MAX_READ = 1 << 20  # the most read from the progress file at once
 
 
 def register(commands) -> None:
@@ -94,22 +103,63 @@ def register(commands) -> None:
     imp.set_defaults(func=run_import)
 
 
+@dataclass
+class Imported:
+    """What ``import_to_files`` wrote.
+
+    Attributes:
+        output: the project written.
+        class_name: the imported class's (or ONNX file's) name.
+        nodes: the number of nodes of the imported network.
+        weights_out: the weights file written, or None.
+        lines: what happened, in the sentences the command line prints.
+    """
+
+    output: Path
+    class_name: str
+    nodes: int
+    weights_out: Path | None
+    lines: list[str]
+
+
 def run_import(args) -> int:
     """Import in a child process and write the project; exit 2 if it cannot be imported."""
     if args.worker:
         return run_worker(args)
+    progress = ConsoleProgress()
     try:
-        output = output_path(args)
-        input_shapes(args.input_shape)  # wrong sizes are refused before any code runs
-        input_dtypes(args.input_dtype, args.model)
-        existing = existing_project(output, args.force)
-        if args.weights_out:
-            weights_format(args.weights_out)
-            refuse_read_only(args.weights_out)
-        text, weights, class_name = import_in_child(args)
+        imported = import_to_files(args, progress)
     except DeepwireError as error:
+        progress.close()
         print(f"deepwire: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        progress.close()
+    for line in imported.lines:
+        print(line)
+    return EXIT_OK
+
+
+def import_to_files(args, progress=None, cancel: threading.Event | None = None) -> Imported:
+    """Import the model ``args`` names (the ``import`` command's arguments) and write it.
+
+    Everything is checked before the model's code runs (in a child process); its stages
+    go to ``progress`` (``engine.progress.Progress``) from the calling thread. Setting
+    ``cancel`` ends the child at once and raises ``Cancelled``; nothing is written then.
+
+    Raises:
+        DeepwireError: the sentence saying why the model was not imported (nothing
+            written), ``Cancelled`` included.
+    """
+    output = output_path(args)
+    input_shapes(args.input_shape)  # wrong sizes are refused before any code runs
+    input_dtypes(args.input_dtype, args.model)
+    existing = existing_project(output, args.force)
+    if args.weights_out:
+        weights_format(args.weights_out)
+        refuse_read_only(args.weights_out)
+    text, weights, class_name = import_in_child(args, progress, cancel)
+    stage(progress, f"writing {output.name}")
     imported = project_file.loads(text, "the imported model")
     network = imported.networks[args.name]
     proj = imported
@@ -117,16 +167,17 @@ def run_import(args) -> int:
         proj = existing
         network = adopt_network(existing, args.name, network)
     project_file.save(proj, output, backup=True)
-    print(f"imported {class_name}: {len(network)} nodes -> {output}")
+    lines = [f"imported {class_name}: {len(network)} nodes -> {output}"]
     if existing is not None:
-        print(
+        lines.append(
             f"kept the project's other sections; the previous file is "
             f"{project_file.backup_path(output)}"
         )
-    if args.weights_out:
-        project_file.write_atomic(Path(args.weights_out), weights)
-        print(f"wrote {args.weights_out}")
-    return EXIT_OK
+    weights_out = Path(args.weights_out) if args.weights_out else None
+    if weights_out is not None:
+        project_file.write_atomic(weights_out, weights)
+        lines.append(f"wrote {weights_out}")
+    return Imported(output, class_name, len(network), weights_out, lines)
 
 
 def output_path(args) -> Path:
@@ -168,21 +219,27 @@ def existing_project(output: Path, force: bool) -> project_file.Project | None:
         ) from None
 
 
-def import_in_child(args) -> tuple[str, bytes, str]:
+def import_in_child(args, progress=None, cancel=None) -> tuple[str, bytes, str]:
     """Run ``deepwire import --worker`` and return (project text, weights, class name).
+
+    The child's stages come back through a file of its folder (``PROGRESS``), read
+    every ``POLL_S`` seconds and handed to ``progress``.
 
     Raises:
         ImportModelError: the model cannot be imported, or its code ended the child.
+        Cancelled: ``cancel`` was set (or ``progress`` raised it); the child was ended.
     """
     from engine.importer import ImportModelError
 
     with tempfile.TemporaryDirectory(prefix="deepwire-import-") as folder:
-        status = subprocess.call(
+        stage(progress, "starting the process that imports the model")
+        child = subprocess.Popen(
             [*self_command(), *worker_arguments(args, folder)],
             stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(search_path())},
             start_new_session=True,  # Ctrl-C goes to this process, which ends the child
         )
+        status = wait_for_child(child, ChildProgress(Path(folder) / PROGRESS, progress), cancel)
         result = Path(folder) / RESULT
         if not result.is_file():
             raise ImportModelError(ended_sentence(args.model, status))
@@ -191,6 +248,65 @@ def import_in_child(args) -> tuple[str, bytes, str]:
             raise ImportModelError(outcome["error"])
         text = (Path(folder) / PROJECT).read_text(encoding="utf-8")
         return text, (Path(folder) / WEIGHTS).read_bytes(), outcome["class_name"]
+
+
+def wait_for_child(child: subprocess.Popen, relay: ChildProgress, cancel) -> int:
+    """The child's exit status once it ends, relaying its progress meanwhile.
+
+    Raises:
+        Cancelled: ``cancel`` was set; the child was ended.
+    """
+    try:
+        while True:
+            try:
+                return child.wait(timeout=POLL_S)
+            except subprocess.TimeoutExpired:
+                relay.read()
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the import was cancelled; nothing was written")
+    except BaseException:  # cancelled, Ctrl-C, or a listener's error: the child ends too
+        child.kill()
+        child.wait()
+        raise
+
+
+class ChildProgress:
+    """Reads the progress events a child appends to ``path`` and hands them on."""
+
+    def __init__(self, path: Path, progress):
+        self.path, self.progress, self.offset = path, progress, 0
+
+    def read(self) -> None:
+        """Hand each event written since the last read to ``progress``; a line that
+        is not one of ``Progress.as_dict`` (the model's code shares the child) is
+        skipped."""
+        if self.progress is None:
+            return
+        try:
+            with open(self.path, "rb") as events:
+                events.seek(self.offset)
+                chunk = events.read(MAX_READ)
+        except OSError:
+            return  # not written yet
+        lines = chunk.split(b"\n")
+        self.offset += len(chunk) - len(lines[-1])  # a line not yet ended is read next time
+        for line in lines[:-1]:
+            try:
+                event = Progress.from_dict(json.loads(line))
+            except ValueError:
+                event = None
+            if event is not None:
+                self.progress(event)
+
+    @staticmethod
+    def writer(path: Path):
+        """In the child: a progress function that appends each event to ``path``."""
+
+        def tell(event: Progress) -> None:
+            with open(path, "a", encoding="utf-8") as events:
+                events.write(json.dumps(event.as_dict()) + "\n")
+
+        return tell
 
 
 def self_command() -> list[str]:
@@ -264,7 +380,7 @@ def run_worker(args) -> int:
 
     folder = Path(args.worker)
     try:
-        result = import_source(args)
+        result = import_source(args, ChildProgress.writer(folder / PROGRESS))
         network = result.network
         proj = project_file.Project(networks={args.name: network}, blocks=network.library)
         project_file.write_atomic(folder / PROJECT, project_file.dumps(proj).encode("utf-8"))
@@ -279,20 +395,21 @@ def run_worker(args) -> int:
     return EXIT_OK
 
 
-def import_source(args):
+def import_source(args, progress=None):
     """``import_onnx`` for a .onnx file, else ``import_model`` (in the child)."""
     from engine.importer import import_model
     from engine.onnx_import import import_onnx, is_onnx
 
     shapes = input_shapes(args.input_shape)
     if is_onnx(args.model):
-        return import_onnx(args.model, input_shapes=shapes, name=args.name)
+        return import_onnx(args.model, input_shapes=shapes, name=args.name, progress=progress)
     return import_model(
         args.model,
         input_shapes=shapes,
         name=args.name,
         model_weights=args.load_weights,
         input_dtypes=input_dtypes(args.input_dtype, args.model),
+        progress=progress,
     )
 
 

@@ -22,7 +22,6 @@ import numpy as np
 
 from engine.data.files import file_size, open_file
 from engine.data.lazy import Lazy, Probe
-from engine.progress import Steps
 from engine.data.tabular import (
     CSV_EXPANSION,
     MAX_CATEGORIES,
@@ -37,6 +36,7 @@ from engine.data.tabular import (
     sniff,
 )
 from engine.errors import DataError
+from engine.progress import Steps
 
 _MB = 1 << 20
 

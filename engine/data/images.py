@@ -26,8 +26,8 @@ import numpy as np
 
 from engine.data.base import Raw
 from engine.data.files import check_folder, check_size, is_folder, open_file
-from engine.progress import Steps
 from engine.errors import DataError
+from engine.progress import Steps
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 MAX_PIXELS = 89_478_485  # Pillow's default limit, used when Pillow's is switched off

@@ -24,9 +24,9 @@ import numpy as np
 from engine.data.augment import check_augment
 from engine.data.base import Dataset
 from engine.data.lazy import Lazy, LazySamples, check_finite
-from engine.progress import Steps
 from engine.data.split import fit_normalizer
 from engine.errors import DataError
+from engine.progress import Steps
 
 STREAM_CHOICES = ("auto", "on", "off")
 STREAM_LIMIT = 1 << 30

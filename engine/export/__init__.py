@@ -28,6 +28,7 @@ from pathlib import Path
 from engine.export.prepare import DEFAULT_SEED, ExportError, Prepared, prepare
 from engine.file_access import refuse_read_only
 from engine.network import Network
+from engine.progress import stage
 
 FORMATS = ("safetensors", "pt", "onnx", "program", "python")
 SUFFIXES = {"safetensors": ".safetensors", "pt": ".pt", "onnx": ".onnx", "program": ".pt2"}
@@ -68,6 +69,7 @@ def export(
     class_name: str = "Model",
     project=None,
     base_dir: str | os.PathLike | None = None,
+    progress=None,
 ) -> ExportResult:
     """Export ``network`` in ``format`` to ``path``.
 
@@ -82,6 +84,8 @@ def export(
         project: the ``Project`` the network belongs to; with a dataset section and a
             training that trains ``network``, ``python`` also writes ``train.py``
             (``base_dir``: its data paths' folder).
+        progress: called with ``engine.progress.Progress`` at each stage; raising
+            ``engine.progress.Cancelled`` from it stops the export, no file changed.
 
     Raises:
         ExportError: unknown format or the exporter refused the network.
@@ -95,9 +99,13 @@ def export(
         raise ExportError(f"{path} is a folder; give a file name such as model{SUFFIXES[format]}")
     for target in targets(format, path):  # before any work, and before any file changes
         refuse_read_only(target)
+    if weights is not None:
+        stage(progress, "reading the weights")
     given, part, source = _given_weights(network, weights, project)
+    stage(progress, "preparing the network")
     prepared = prepare(network, part, seed, source)
-    files = _write(format, prepared, path, network, class_name, project, base_dir, given)
+    files = _write(format, prepared, path, network, class_name, project, base_dir, given,
+                   progress)  # fmt: skip
     return ExportResult(format, path, tuple(files), prepared.fresh, seed)
 
 
@@ -148,7 +156,9 @@ def check_format(format: str) -> str:
 
 
 def _write(format, prepared, path, network, class_name, project=None, base_dir=None,
-           given=None):  # fmt: skip
+           given=None, progress=None):  # fmt: skip
+    if format in ("safetensors", "pt"):
+        stage(progress, f"writing {path.name}")
     if format == "safetensors":
         from engine.export.weights import export_safetensors
 
@@ -160,13 +170,14 @@ def _write(format, prepared, path, network, class_name, project=None, base_dir=N
     if format == "onnx":
         from engine.export.onnx_export import export_onnx
 
-        return export_onnx(prepared, path)
+        return export_onnx(prepared, path, progress)
     if format == "program":
         from engine.export.program import export_program
 
-        return export_program(prepared, path)
+        return export_program(prepared, path, progress)
     from engine.export.python_folder import export_python
 
+    stage(progress, f"writing the folder {path.name}")
     return export_python(prepared, path, network, class_name, project, base_dir, given)
 
 

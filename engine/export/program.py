@@ -11,33 +11,31 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from engine.export.onnx_export import quiet
+from engine.export.onnx_export import capture, first_line, quiet
 from engine.export.prepare import ExportError, Prepared
+from engine.progress import stage
 from engine.project import write_atomic
 
 
-def export_program(prepared: Prepared, path: Path) -> list[Path]:
+def export_program(prepared: Prepared, path: Path, progress=None) -> list[Path]:
     """Write ``path`` (``.pt2``); returns the files written.
 
     Raises:
         ExportError: torch.export could not capture the network.
+        Cancelled: ``progress`` raised it at the start of a stage.
     """
     import torch
 
+    program = capture(prepared, progress, "a torch.export program")
+    stage(progress, f"writing {path.name}")
+    buffer = io.BytesIO()
     try:
         with quiet():
-            program = torch.export.export(
-                prepared.module,
-                prepared.example_inputs(),
-                dynamic_shapes=prepared.dynamic_batch(),
-            )
-            buffer = io.BytesIO()
             torch.export.save(program, buffer)
-    except Exception as error:  # torch.export raises many types; all mean "cannot export"
-        first = (str(error).strip().splitlines() or ["no details"])[0][:300]
+    except Exception as error:  # as for capturing: any type means "cannot be saved"
         raise ExportError(
-            f"the network cannot be exported as a torch.export program "
-            f"({type(error).__name__}: {first})"
+            f"the network cannot be saved as a torch.export program ({type(error).__name__}: "
+            f"{first_line(error)})"
         ) from error
     write_atomic(path, buffer.getvalue())
     return [path]

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from engine.importer import ImportModelError, ImportResult
+from engine.progress import stage
 
 SUFFIX = ".onnx"
 
@@ -30,6 +31,7 @@ def import_onnx(
     path: str | Path,
     input_shapes: Mapping[str, Sequence[int]] | Sequence[Sequence[int]] | None = None,
     name: str = "model",
+    progress=None,
 ) -> ImportResult:
     """Turn the ONNX model in ``path`` into a network of catalogue layers.
 
@@ -39,6 +41,7 @@ def import_onnx(
             inputs whose sizes the file leaves open: a list in input order or a dict by
             input name.
         name: the network's name.
+        progress: called with ``engine.progress.Progress`` as each stage starts.
 
     Returns:
         The network, its weights keyed like the compiled network's state_dict, and the
@@ -60,17 +63,22 @@ def import_onnx(
     from engine.onnx_import.reading import fix_input_shapes, graph_inputs, read_model
 
     label = Path(path).name
+    stage(progress, f"reading {label}")
     model = read_model(path)
     inputs = graph_inputs(model, input_shapes, label)
     fix_input_shapes(model, inputs)
+    stage(progress, "inferring the graph's shapes")
     graph = OnnxGraph(model, inferred_shapes(model), inputs[0].batch)
+    stage(progress, "mapping the graph's nodes onto layers")
     mapping = map_graph(graph, label)
     check_sizes(graph, label)
+    stage(progress, "building the network")
     built = build_network(mapping, inputs, graph.outputs, name)
     _check_network(built.network, label)
     compiled = compile_network(built.network).eval()
     weights = network_weights(compiled, mapping, built)
     compiled.load_state_dict(weights, strict=True)
+    stage(progress, "checking the outputs against onnxruntime")
     check_outputs(path, compiled, inputs, built, mapping, label)
     return ImportResult(built.network, weights, label)
 

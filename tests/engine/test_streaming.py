@@ -14,9 +14,9 @@ import torch
 from PIL import Image
 
 from engine import cli, project
+from engine import progress as data_progress
 from engine.data import images as image_files
 from engine.data import load_dataset, stream
-from engine import progress as data_progress
 from engine.data.lazy import LazySamples
 from engine.errors import DataError
 from engine.training import Trainer

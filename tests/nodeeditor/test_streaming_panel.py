@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from engine import project
 from engine import progress as data_progress
+from engine import project
 from tests.engine.builders import chain
 from tests.engine.test_streaming import image_folder
 from tests.nodeeditor.app_helpers import close_window, open_window, show_training_panel

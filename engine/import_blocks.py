@@ -25,12 +25,13 @@ from engine.edits.blocks import SetBlockParams, free_block_name, free_id, plan_g
 from engine.edits.nodes import AddNodes, RemoveNodes, SetBind
 from engine.errors import DeepwireError
 from engine.network import Network
+from engine.progress import Steps
 
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 
 
 def group_modules(
-    network: Network, paths: dict[str, str], classes: dict[str, str]
+    network: Network, paths: dict[str, str], classes: dict[str, str], progress=None
 ) -> dict[str, str]:
     """Group ``network``'s nodes by the modules they come from.
 
@@ -39,6 +40,8 @@ def group_modules(
         paths: for each node id, the path of the innermost module whose forward made it
             (``"layer1.0"``; ``""`` for the model's own forward).
         classes: each module path's class name (``{"layer1.0": "BasicBlock"}``).
+        progress: told how many modules are done (``engine.progress``): a DenseNet's
+            65 modules take seconds.
 
     Returns:
         Where each node of the flat network is now, as the dotted path of its module in
@@ -48,9 +51,13 @@ def group_modules(
     where = {node.id: [node.id] for node in network.nodes}
     owner = dict(paths)  # node id -> module path, updated as modules become instances
     modules = _modules(paths, classes)
+    told = Steps(progress, "grouping the model's modules into blocks", len(modules))
+    done = 0
     for depth in sorted({p.count(".") for p in modules}, reverse=True):
         made_here: dict[str, list[str]] = defaultdict(list)  # class -> types made
         for path in sorted(p for p in modules if p.count(".") == depth):
+            told.tell(done)
+            done += 1
             members = [n.id for n in network.nodes if _within(owner.get(n.id, ""), path)]
             if len(members) < 2:
                 continue
@@ -71,6 +78,7 @@ def group_modules(
             made_here[classes[path]].append(name)
         for names in made_here.values():
             _share_types(network, names)
+    told.tell(done)
     return {flat: ".".join(steps) for flat, steps in where.items() if steps != [flat]}
 
 

@@ -180,7 +180,7 @@ def _import_model(source, inputs: _Inputs, name, model_weights, progress) -> Imp
     _check_modules(network, plan, ids, label)
     weights = _weights(plan, ids)
     stage(progress, "grouping the model's modules into blocks")
-    grouped = _as_blocks(network, weights, plan, ids, traced)
+    grouped = _as_blocks(network, weights, plan, ids, traced, progress)
     stage(progress, "checking the outputs against the model")
     if grouped is not None:
         try:
@@ -192,7 +192,7 @@ def _import_model(source, inputs: _Inputs, name, model_weights, progress) -> Imp
     return ImportResult(network, weights, label)
 
 
-def _as_blocks(network: Network, weights: dict, plan: Plan, ids: dict, traced):
+def _as_blocks(network: Network, weights: dict, plan: Plan, ids: dict, traced, progress):
     """The network with the model's module hierarchy as blocks (engine.import_blocks)
     and its weights under the nested names; None when no module makes a block."""
     from engine.import_blocks import group_modules
@@ -200,7 +200,7 @@ def _as_blocks(network: Network, weights: dict, plan: Plan, ids: dict, traced):
 
     paths, classes = _module_paths(plan, ids, traced)
     grouped = Network.from_dict(network.to_dict(), network.name)
-    where = group_modules(grouped, paths, classes)
+    where = group_modules(grouped, paths, classes, progress)
     if not where:
         return None
     lay_out(grouped)

@@ -85,7 +85,7 @@ class Steps:
         if not self.told and now - self.started < AFTER_S:
             return
         if (done >= self.total and self.told) or now - self.last >= EVERY_S:
-            if not self.told and done < self.total:
+            if not self.told and 0 < done < self.total:
                 self.progress(Progress(self.stage, 0, self.total))  # where it started
             self.told, self.last = True, now
             self.progress(Progress(self.stage, done, self.total))

@@ -12,12 +12,14 @@ import textwrap
 import threading
 
 import pytest
+import torch
 
 from engine import progress as progress_module
 from engine import project
 from engine.cli import build_parser, main
 from engine.commands.importing import import_to_files
 from engine.export import export
+from engine.importer import import_model
 from engine.progress import Cancelled, Progress
 from tests.engine.test_import_cli import EXAMPLE
 
@@ -130,3 +132,32 @@ def test_the_export_command_prints_its_long_stages_on_stderr(tmp_path, capsys, m
     assert shown == ["preparing the network", "capturing the graph with torch.export",
                      "writing m.pt2"]  # fmt: skip
     assert "wrote" in capsys.readouterr().out
+
+
+class Stage(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.act = torch.nn.Linear(6, 6), torch.nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+class Stages(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stages = torch.nn.Sequential(Stage(), Stage(), Stage())
+
+    def forward(self, x):
+        return self.stages(x)
+
+
+def test_grouping_modules_into_blocks_counts_the_modules(monkeypatch):
+    monkeypatch.setattr(progress_module, "AFTER_S", 0.0)  # report however quick
+    monkeypatch.setattr(progress_module, "EVERY_S", 0.0)
+    seen = []
+    result = import_model(Stages(), input_shapes=[(6,)], progress=seen.append)
+    counted = [e for e in seen if e.stage == "grouping the model's modules into blocks"]
+    assert counted[0] == Progress(counted[0].stage)  # announced before it is counted
+    assert [(e.done, e.total) for e in counted[1:]] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert len(result.network.library) == 1  # the three modules share one block type

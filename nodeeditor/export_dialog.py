@@ -3,9 +3,12 @@
 The weights are those of the last training run (offered first when a run kept some),
 fresh initial weights, or a weights file. ``ExportDialog`` asks;
 ``export_from_window(window)`` asks (through ``ask_export``, which tests replace) and
-calls ``engine.export.export`` with the window's network and project. Exporting a drawn network takes well under a second, so it runs in the main
-thread under a wait cursor. Success is shown with the files written; a failure with the
-engine's own sentence, and the project is left as it was.
+calls ``engine.export.export`` with the window's network and project. A big network
+(an imported DenseNet to ONNX: 40 s) takes a while, so the export runs in a background
+thread behind ``nodeeditor.progress_dialog`` (its stages, Cancel); the window keeps
+repainting. Success is shown with the files written; a failure with the engine's own
+sentence, and the project is left as it was. Cancel stops at the export's next stage
+and changes no file (the engine writes atomically).
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,7 +33,9 @@ from PySide6.QtWidgets import (
 
 from engine.errors import DeepwireError
 from engine.export import FORMATS, SUFFIXES
+from engine.progress import Cancelled
 from nodeeditor import dialogs
+from nodeeditor.progress_dialog import run_with_progress, unexpected
 
 FORMAT_TEXT = {
     "safetensors": "Weights (.safetensors)",
@@ -180,18 +183,9 @@ def export_from_window(window) -> list[Path] | None:
     if choice.last_run and kept is None:
         dialogs.show_error(window, "Export failed", "no training run has kept weights yet")
         return None
-    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        result = _export(document, choice, kept)
-    except DeepwireError as error:
-        QGuiApplication.restoreOverrideCursor()
-        dialogs.show_error(window, "Export failed", str(error))
+    result = _export_behind_progress(window, choice, kept)
+    if result is None:
         return None
-    except OSError as error:
-        QGuiApplication.restoreOverrideCursor()
-        dialogs.show_error(window, "Export failed", f"cannot write {choice.output}: {error}")
-        return None
-    QGuiApplication.restoreOverrideCursor()
     written = "\n".join(str(p) for p in result.files)
     note = (
         "\n\nNo weights were given, so these are fresh initial weights: train first to "
@@ -203,6 +197,26 @@ def export_from_window(window) -> list[Path] | None:
         note = f"\n\nWeights: the last training run's, {last_run}."
     QMessageBox.information(window, "Exported", f"Wrote:\n{written}{note}")
     return list(result.files)
+
+
+def _export_behind_progress(window, choice: ExportChoice, kept):
+    """Export in a background thread behind the progress dialog; the engine's
+    ``ExportResult``, or None (cancelled, or failed: the reason is shown)."""
+
+    def work(progress, _cancel):
+        return _export(window.document, choice, kept, progress)
+
+    try:
+        return run_with_progress(window, f"Exporting {Path(choice.output).name}", work)
+    except Cancelled:
+        window.show_message("Export cancelled: nothing was written")
+    except DeepwireError as error:
+        dialogs.show_error(window, "Export failed", str(error))
+    except OSError as error:
+        dialogs.show_error(window, "Export failed", f"cannot write {choice.output}: {error}")
+    except Exception as error:  # shown, not lost in the background thread
+        dialogs.show_error(window, "Export failed", f"the export failed ({unexpected(error)})")
+    return None
 
 
 def kept_description(document, kept) -> str | None:
@@ -217,18 +231,20 @@ def kept_description(document, kept) -> str | None:
     return f"{kept.describe()}, the {name}'s part" if name in roles.values() else kept.describe()
 
 
-def _export(document, choice: ExportChoice, kept):
-    """Run the engine's export; the last run's weights go through a temporary file."""
+def _export(document, choice: ExportChoice, kept, progress=None):
+    """Run the engine's export (in the background thread: the dialog is modal, so the
+    network does not change meanwhile); the last run's weights go through a temporary
+    file."""
     from engine.export import export
 
     base_dir = document.path.parent if document.path else None
     if not choice.last_run:
         return export(document.network, choice.format, choice.output, choice.weights,
-                      project=document.project, base_dir=base_dir)  # fmt: skip
+                      project=document.project, base_dir=base_dir, progress=progress)  # fmt: skip
     from safetensors.torch import save_file
 
     with tempfile.TemporaryDirectory(prefix="deepwire-export-") as folder:
         weights = Path(folder) / "last_run.safetensors"
         save_file(kept.state, str(weights))
         return export(document.network, choice.format, choice.output, str(weights),
-                      project=document.project, base_dir=base_dir)  # fmt: skip
+                      project=document.project, base_dir=base_dir, progress=progress)  # fmt: skip

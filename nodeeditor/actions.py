@@ -17,6 +17,7 @@ from nodeeditor import (
     export_dialog,
     help_pages,
     icons,
+    import_dialog,
     network_tabs,
     weights_actions,
 )
@@ -84,6 +85,10 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
     actions["export"] = _action(
         w, "&Export…", lambda: export_dialog.export_from_window(w), "Ctrl+Shift+E", None,
         "Export the network: weights, ONNX, a torch.export program or a PyTorch folder",
+    )  # fmt: skip
+    actions["import_model"] = _action(
+        w, "&Import Model…", lambda: import_dialog.import_from_window(w), "Ctrl+Shift+I", None,
+        "Import a PyTorch model (.py, runs its code) or an ONNX file as a project",
     )  # fmt: skip
     actions["load_weights"] = _action(
         w, "&Load Weights…", lambda: weights_actions.load_weights_from_window(w), None, None,
@@ -219,6 +224,7 @@ def build_menus(window: QMainWindow, actions: dict[str, QAction]) -> dict:
     file_menu.addAction(actions["save"])
     file_menu.addAction(actions["save_as"])
     file_menu.addAction(actions["load_weights"])
+    file_menu.addAction(actions["import_model"])
     file_menu.addAction(actions["export"])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])

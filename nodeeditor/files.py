@@ -81,10 +81,15 @@ class FileHandling:
         if not self.confirm_stop_training("open another project") or not self.maybe_save():
             document.deleteLater()
             return False
+        self.show_opened(document, path)
+        return True
+
+    def show_opened(self, document: Document, path: str | Path) -> None:
+        """Show a project just read from ``path`` (the questions about the current one
+        already answered) and list it among the recent files."""
         self.set_document(document)
         self.settings.add_recent_file(path)
         self.show_message(f"Opened {Path(path).name}")
-        return True
 
     def save(self) -> bool:
         """Save to the current file (asking for a name the first time)."""

@@ -56,10 +56,7 @@ def load_weights_from_window(window, path: Path | None = None):
         The ``KeptWeights`` now kept, or None (cancelled, or the file did not fit: the
         reason is shown and the weights kept before are untouched).
     """
-    from nodeeditor.training_thread import KeptWeights
-
-    panel = window.training_panel
-    if panel.is_training():
+    if window.training_panel.is_training():
         dialogs.show_error(window, "Cannot load weights", "stop training first")
         return None
     path = path or ask_weights_path(window)
@@ -70,11 +67,19 @@ def load_weights_from_window(window, path: Path | None = None):
     except DeepwireError as error:
         dialogs.show_error(window, "Cannot load weights", str(error))
         return None
+    return keep_read_weights(window, path, state, report)
+
+
+def keep_read_weights(window, path: Path, state, report):
+    """Keep ``state`` and ``report``, which ``read_into_network`` read from ``path`` for
+    the window's network, and say so; returns the ``KeptWeights``."""
+    from nodeeditor.training_thread import KeptWeights
+
     source = f"loaded from {path.name}"
     if report is not None:
         source += f" ({len(report.loaded)} node(s); fresh weights for {len(report.skipped)})"
     kept = KeptWeights(state, 0, {}, path, source)
-    panel.set_kept(kept)
+    window.training_panel.set_kept(kept)
     if report is None:
         window.show_message(f"Loaded the weights of every node from {path.name}")
     else:

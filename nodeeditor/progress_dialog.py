@@ -16,6 +16,7 @@ the work has really ended, so nothing runs on behind the user's back.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -144,9 +145,10 @@ def run_with_progress(parent: QWidget | None, title: str, work, cancelling: str 
         except BaseException as error:  # handed to the main thread, raised there
             outcome.error = error
         finally:
-            outcome.ended.set()
+            outcome.ended.set()  # before the signal: the main thread may already be done
             if not background.exiting():
-                relay.ended.emit()
+                with contextlib.suppress(RuntimeError):  # the dialog was already deleted
+                    relay.ended.emit()
 
     background.start(run, name="deepwire-progress")
     try:

@@ -5,6 +5,7 @@ import textwrap
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from nodeeditor.import_dialog import RUNS_CODE, ImportDialog, model_names
 from nodeeditor.progress_dialog import ProgressDialog
@@ -240,3 +241,20 @@ def test_cancel_ends_the_models_process_and_writes_nothing(qtbot, monkeypatch, t
     assert not (tmp_path / "slow.dwire").exists() and not (tmp_path / "slow.safetensors").exists()
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)  # the child is gone, not left sleeping
+
+
+def test_unsaved_work_is_asked_about_before_anything_runs(qtbot, monkeypatch, tmp_path, window):
+    model = _write(tmp_path, "tiny.py", TINY)
+    window.add_layer_at_centre("ReLU")
+    asked = []
+
+    def answer(*args, **kwargs):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    document = window.document
+    _import_via_menu(qtbot, window, model, "1,8,8")
+    assert len(asked) == 1 and "not saved" in asked[0]
+    assert window.document is document and document.modified
+    assert not (tmp_path / "tiny.dwire").exists()

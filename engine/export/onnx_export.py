@@ -34,7 +34,14 @@ def export_onnx(prepared: Prepared, path: Path, progress=None) -> list[Path]:
         ExportError: the exporter or the ONNX checker refused the network.
         Cancelled: ``progress`` raised it at the start of a stage.
     """
-    import onnx
+    try:
+        import onnx
+        import onnxscript  # noqa: F401  (torch's ONNX exporter needs it)
+    except ImportError as error:
+        raise ExportError(
+            f"exporting to ONNX needs the {error.name} package, which this Python "
+            f"lacks; install it (pip install onnx onnxscript) or choose another format"
+        ) from None
     import torch
 
     program = capture(prepared, progress, "ONNX")

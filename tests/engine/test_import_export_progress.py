@@ -8,6 +8,7 @@ shown; each now reports its stages (``engine.progress``) to the command line and
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 import threading
 
@@ -18,7 +19,7 @@ from engine import progress as progress_module
 from engine import project
 from engine.cli import build_parser, main
 from engine.commands.importing import import_to_files
-from engine.export import export
+from engine.export import ExportError, export
 from engine.importer import import_model
 from engine.progress import Cancelled, Progress
 from tests.engine.test_import_cli import EXAMPLE
@@ -161,3 +162,11 @@ def test_grouping_modules_into_blocks_counts_the_modules(monkeypatch):
     assert counted[0] == Progress(counted[0].stage)  # announced before it is counted
     assert [(e.done, e.total) for e in counted[1:]] == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert len(result.network.library) == 1  # the three modules share one block type
+
+
+def test_onnx_export_without_its_packages_is_a_sentence(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # as in a Python without it
+    network = project.load(EXAMPLE).network
+    with pytest.raises(ExportError, match="needs the onnxscript package, which this Python"):
+        export(network, "onnx", tmp_path / "m.onnx")
+    assert not list(tmp_path.iterdir())

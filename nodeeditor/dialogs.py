@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 
 FILE_FILTER = "Deepwire projects (*.dwire);;All files (*)"
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
@@ -83,3 +91,15 @@ def show_about(parent: QWidget) -> None:
         "checked and its shapes are shown while you draw, it trains live, and it exports "
         "as weights, ONNX, a torch.export program or readable PyTorch code.</p>",
     )
+
+
+def with_browse(edit: QLineEdit, slot) -> QWidget:
+    """``edit`` with a Browse… button after it that calls ``slot``: a form's file row."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit)
+    button = QPushButton("Browse…")
+    button.clicked.connect(slot)
+    layout.addWidget(button)
+    return row

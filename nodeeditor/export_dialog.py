@@ -23,11 +23,9 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QWidget,
 )
 
@@ -101,8 +99,8 @@ class ExportDialog(QDialog):
             form.addRow("Network", shown)
         form.addRow("Format", self.format_box)
         form.addRow("Weights", self.source_box)
-        form.addRow("Weights file", self._with_browse(self.weights_edit, self._browse_weights))
-        form.addRow("Write to", self._with_browse(self.output_edit, self._browse_output))
+        form.addRow("Weights file", dialogs.with_browse(self.weights_edit, self._browse_weights))
+        form.addRow("Write to", dialogs.with_browse(self.output_edit, self._browse_output))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -111,16 +109,6 @@ class ExportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.format_box.currentIndexChanged.connect(self._on_format_changed)
-
-    def _with_browse(self, edit: QLineEdit, slot) -> QWidget:
-        row = QWidget()
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(edit)
-        button = QPushButton("Browse…")
-        button.clicked.connect(slot)
-        layout.addWidget(button)
-        return row
 
     def _on_file_typed(self, text: str) -> None:
         if text.strip():

@@ -28,10 +28,8 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QWidget,
 )
 
@@ -216,12 +214,12 @@ class ImportDialog(QDialog):
 
     def _lay_out(self) -> None:
         form = self._form = QFormLayout(self)
-        form.addRow("Model file", _with_browse(self.model_edit, self._browse_model))
+        form.addRow("Model file", dialogs.with_browse(self.model_edit, self._browse_model))
         form.addRow(self.code_label)
         form.addRow("Class or function", self.entry_box)
         form.addRow("Input shape", self.shapes_edit)
-        form.addRow("State dict", _with_browse(self.state_edit, self._browse_state))
-        form.addRow("Write project to", _with_browse(self.output_edit, self._browse_output))
+        form.addRow("State dict", dialogs.with_browse(self.state_edit, self._browse_state))
+        form.addRow("Write project to", dialogs.with_browse(self.output_edit, self._browse_output))
         form.addRow(self.replaced_label)
         form.addRow(self.problem_label)
         buttons = QDialogButtonBox(
@@ -304,18 +302,6 @@ class ImportDialog(QDialog):
         self._fit()
         if reason is None:
             super().accept()
-
-
-def _with_browse(edit: QLineEdit, slot) -> QWidget:
-    """``edit`` with a Browse… button after it."""
-    row = QWidget()
-    layout = QHBoxLayout(row)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(edit)
-    button = QPushButton("Browse…")
-    button.clicked.connect(slot)
-    layout.addWidget(button)
-    return row
 
 
 def ask_import(parent: QWidget, folder: str = "") -> ImportChoice | None:

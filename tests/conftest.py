@@ -47,14 +47,14 @@ _MODULES_WHEN_FROZEN = [0]
 
 @pytest.fixture(autouse=True)
 def freeze_what_imports_made():
-    """Keep the garbage collector off the objects that imports made, before each test.
+    """Keep the garbage collector off the objects that imports made, as the app does.
 
-    A full ``gc.collect()`` walks every tracked object; in a test process that has
-    imported torch, Qt, pyqtgraph, hypothesis and the test modules that is over 400,000
-    objects and half a second, and the app collects in full whenever it starts a thread
-    (``MainThreadGC.hold``), several times per training test. After new imports, what
-    is alive is moved to the permanent generation (``gc.freeze``): collections then walk
-    only what the tests made, which they still collect (the app tests run a third faster).
+    The app freezes what its warm-up imported (``gc.freeze`` in nodeeditor/warmup.py),
+    so its full collections (``MainThreadGC.hold``, whenever it starts a thread) skip
+    the modules. Windows built by tests never run that warm-up, and a test process holds
+    far more (torch, Qt, hypothesis, every test module: over 400,000 objects, half a
+    second a collection). So after new imports, what is alive before a test is frozen
+    too; what the tests make is collected as before (the app tests run a third faster).
     """
     if len(sys.modules) != _MODULES_WHEN_FROZEN[0]:
         gc.collect()  # the garbage of earlier tests goes first, so none of it is frozen

@@ -161,15 +161,11 @@ def test_unknown_network_name(tmp_path, capsys):
     assert code == 2 and "there is no network 'gan' (it has: model)" in err
 
 
-def test_code_runs_on_its_own_in_a_fresh_interpreter(tmp_path):
+def test_code_runs_on_its_own_in_a_fresh_interpreter(tmp_path, capsys):
     """The generated file imports only torch and builds with no arguments."""
     source = tmp_path / "model.py"
-    result = subprocess.run(
-        [str(DEEPWIRE), "code", str(write(tmp_path, mlp())), "-o", str(source)],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+    code, _, err = run(capsys, "code", str(write(tmp_path, mlp())), "-o", str(source))
+    assert code == 0, err
     script = (
         "import sys, torch; sys.path.insert(0, sys.argv[1]); import model; "
         "assert 'engine' not in sys.modules and 'nodeeditor' not in sys.modules; "

@@ -53,11 +53,15 @@ def freeze_what_imports_made():
     so its full collections (``MainThreadGC.hold``, whenever it starts a thread) skip
     the modules. Windows built by tests never run that warm-up, and a test process holds
     far more (torch, Qt, hypothesis, every test module: over 400,000 objects, half a
-    second a collection). So after new imports, what is alive before a test is frozen
-    too; what the tests make is collected as before (the app tests run a third faster).
+    second a collection). So after new imports, what exists before a test is frozen too;
+    what the tests make is collected as before (the app tests run a third faster).
+
+    Only the first test collects before: a collection forced between tests was seen to
+    crash the process (in test_canvas.py, freeing canvas items of an earlier test).
     """
+    if not _MODULES_WHEN_FROZEN[0]:
+        gc.collect()
     if len(sys.modules) != _MODULES_WHEN_FROZEN[0]:
-        gc.collect()  # the garbage of earlier tests goes first, so none of it is frozen
         gc.freeze()
         _MODULES_WHEN_FROZEN[0] = len(sys.modules)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 
@@ -9,11 +11,14 @@ from nodeeditor import progress_dialog
 from nodeeditor.progress_dialog import ProgressDialog
 
 
-def watch_progress(monkeypatch, cancel_at: str | None = None) -> list[tuple[str, bool]]:
+def watch_progress(
+    monkeypatch, cancel_at: str | None = None, clicked: threading.Event | None = None
+) -> list[tuple[str, bool]]:
     """Record (stage text, dialog shown) for every stage the dialog shows.
 
     The dialog is shown at once (no grace for quick work). With ``cancel_at``, Cancel is
-    clicked the first time a stage's text contains it.
+    clicked the first time a stage's text contains it, and then ``clicked`` is set (work
+    that waits for it cannot finish before the click, however quick it is).
     """
     monkeypatch.setattr(progress_dialog, "SHOW_AFTER_MS", 0)
     seen: list[tuple[str, bool]] = []
@@ -25,6 +30,8 @@ def watch_progress(monkeypatch, cancel_at: str | None = None) -> list[tuple[str,
         if cancel_at and cancel_at in event.text() and dialog.cancel_button.isEnabled():
             QTest.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
             seen.append((dialog.stage_label.text(), dialog.isVisible()))
+            if clicked is not None:
+                clicked.set()
 
     monkeypatch.setattr(ProgressDialog, "show_progress", record)
     return seen

@@ -1,7 +1,10 @@
 """File > Export runs in the background behind a progress dialog, and Cancel changes nothing."""
 
+import threading
+
 from PySide6.QtWidgets import QMessageBox
 
+from engine.export import program
 from engine.progress import Progress
 from nodeeditor import export_dialog
 from nodeeditor.export_dialog import ExportChoice
@@ -45,7 +48,17 @@ def test_cancel_leaves_an_existing_target_as_it_was(qtbot, monkeypatch, tmp_path
     target = tmp_path / "net.pt2"
     target.write_bytes(b"the user's earlier model")
     before = sorted(tmp_path.iterdir())
-    seen = watch_progress(monkeypatch, cancel_at="capturing")  # the next stage stops it
+    clicked = threading.Event()
+    seen = watch_progress(monkeypatch, cancel_at="capturing", clicked=clicked)
+    capture = program.capture
+
+    def capture_until_cancel_is_clicked(*args):  # a tiny network is captured at once
+        captured = capture(*args)
+        clicked.wait(60)
+        return captured
+
+    monkeypatch.setattr(program, "capture", capture_until_cancel_is_clicked)  # the next
+    # stage, writing the file, is where the export stops
     shown = _export_via_menu(window, monkeypatch, ExportChoice("program", None, str(target)))
     assert ("Cancelling after the current step…", True) in seen
     assert shown == [] and errors == []

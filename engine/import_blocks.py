@@ -63,10 +63,9 @@ def group_modules(
                 continue
             name = _type_name(classes[path], network)
             try:
-                edit = plan_group(network, members, name, analyze(network))
-            except DeepwireError:
+                plan_group(network, members, name, analyze(network), tried=False).apply(network)
+            except DeepwireError:  # the edit, refused, left the network as it was
                 continue  # a module whose nodes are not one piece of the graph stays flat
-            edit.apply(network)
             inner = _canonical_ids(network.library.get(name).network, path.replace(".", "_") + "_")
             instance = _rename_instance(network, name, path)
             for steps in where.values():

@@ -207,13 +207,18 @@ def free_block_name(library, base: str = "Block") -> str:
 
 
 # ----------------------------------------------------------------- group
-def plan_group(network: Network, ids, name: str | None = None, analysis=None) -> Compound:
+def plan_group(
+    network: Network, ids, name: str | None = None, analysis=None, tried: bool = True
+) -> Compound:
     """Replace nodes ``ids`` by one instance of a new block type holding them.
 
     The wires that cross the selection's border become the block's ports: one Input
     per distinct source outside (``x``, or ``x1``, ``x2``...), one Output per distinct
     inner result used outside (``out``...). ``analysis`` (of ``network``), when given,
-    gives the Inputs their example shapes.
+    gives the Inputs their example shapes. ``tried``: the edit is first applied to a
+    copy of the network, so that what the network refuses raises here; a caller that
+    applies the edit at once (and catches the refusal, which leaves the network as it
+    was) may skip that copy of a big network.
 
     Raises:
         NetworkError: nothing selected, the network's own Input/Output selected, a node
@@ -260,7 +265,8 @@ def plan_group(network: Network, ids, name: str | None = None, analysis=None) ->
             AddNodes([entry], sorted(wires), order),
         ],
     )
-    edit.apply(scratch_copy(network))  # what the network refuses (nesting too deep) raises
+    if tried:
+        edit.apply(scratch_copy(network))  # what the network refuses (nesting too deep)
     return edit
 
 

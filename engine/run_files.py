@@ -179,14 +179,7 @@ def _leaf(value, depth: int):
 def read_history(path: Path, notes: list) -> list[dict]:
     """``metrics.csv``'s rows as numbers (None where a cell is not a finite number);
     rows without an epoch are left out, with a note."""
-    content = read_bytes(path, MAX_METRICS_BYTES, notes)
-    if content is None:
-        return []
-    try:
-        rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
-    except (UnicodeDecodeError, csv.Error) as error:
-        notes.append(f"{path.name} is damaged: {_cut(str(error), 80)}")
-        return []
+    rows = _csv_rows(path, notes, csv.reader)
     if not rows:
         return []
     header = [_cut(name, 60) for name in rows[0][:MAX_COLUMNS]]
@@ -203,16 +196,23 @@ def read_history(path: Path, notes: list) -> list[dict]:
 def read_last_layers(path: Path, notes: list) -> list[dict]:
     """The rows of ``layers.csv``'s last epoch, as text (``[]`` when the file is absent,
     not a regular file, too large or damaged; a note says why for the last three)."""
+    rows = _csv_rows(path, notes, csv.DictReader)
+    last = rows[-1].get("epoch") if rows else None
+    return [row for row in rows if row.get("epoch") == last]
+
+
+def _csv_rows(path: Path, notes: list, reader) -> list:
+    """The rows ``reader`` (``csv.reader`` or ``csv.DictReader``) reads from the CSV
+    file ``path``; ``[]`` when it is absent, not a regular file, too large or damaged
+    (a note says why for the last three)."""
     content = read_bytes(path, MAX_METRICS_BYTES, notes)
     if content is None:
         return []
     try:
-        rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"), newline="")))
+        return list(reader(io.StringIO(content.decode("utf-8"), newline="")))
     except (UnicodeDecodeError, csv.Error) as error:
         notes.append(f"{path.name} is damaged: {_cut(str(error), 80)}")
         return []
-    last = rows[-1].get("epoch") if rows else None
-    return [row for row in rows if row.get("epoch") == last]
 
 
 def _row(header: list, cells: list) -> dict:

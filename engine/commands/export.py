@@ -64,11 +64,12 @@ def run_export(args) -> int:
             project=proj, base_dir=Path(args.file).parent, progress=progress,
         )  # fmt: skip
     except (WeightsError, ExportError) as error:
-        progress.close()
-        print(f"deepwire: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        result, failure = None, error
     finally:
-        progress.close()
+        progress.close()  # its line is gone before anything else is printed
+    if result is None:
+        print(f"deepwire: {failure}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if result.fresh_weights:
         print(
             f"note: no --weights given, so {output} holds fresh initial weights (seed "

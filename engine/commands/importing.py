@@ -130,11 +130,12 @@ def run_import(args) -> int:
     try:
         imported = import_to_files(args, progress)
     except DeepwireError as error:
-        progress.close()
-        print(f"deepwire: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        imported, failure = None, error
     finally:
-        progress.close()
+        progress.close()  # its line is gone before anything else is printed
+    if imported is None:
+        print(f"deepwire: {failure}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     for line in imported.lines:
         print(line)
     return EXIT_OK
